@@ -1,0 +1,714 @@
+"""Name resolution and type/unit checking: parsed files -> checked declarations.
+
+Every problem is collected; nothing stops at the first error. Expressions come back with their
+``type`` filled in and references resolved (new nodes, built with ``attrs.evolve``). The
+dependencies found on the way (which name is used where) are returned for the graph stage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import attrs
+
+from . import syntax as s
+from . import types as t
+from .diagnostics import Diagnostic, Note, suggest
+from .periods import Period, period_range
+from .source import Span
+
+__all__ = ["check", "Checked", "Use", "ENTITY_KINDS", "FUNCTIONS", "ROUNDING"]
+
+ENTITY_KINDS = ("system", "trust", "ccg")
+_KIND_ALIASES = {"organisation": ("trust", "ccg")}
+ORGANISATION_KINDS = frozenset({"trust", "ccg"})
+_RANK = {"month": 0, "quarter": 1, "half": 2, "year": 3}
+SEVERITIES = ("info", "warning", "error")
+ROUNDING = ("half_up", "half_even", "half_down", "toward_zero", "away_from_zero")
+AGGREGATES = ("sum", "count", "any", "all", "min", "max")
+FUNCTIONS = {
+    "min": "the smallest of its arguments", "max": "the largest of its arguments", "abs": "the size of a value",
+    "round": "round(x, £0.01, half_up): round to a step with a named mode",
+    "working_days": "working_days(period): weekdays less England bank holidays",
+    "working_days_between": "working_days_between(first, last): working days between two dates, inclusive",
+    "same_period": "same_period(period, 2019/20): the same month or quarter in another financial year",
+    "start_of": "start_of(period): its first day", "end_of": "end_of(period): its last day",
+    "variance": "variance(value, reference): (value - reference) / reference",
+    "present": "present(x): true when x has a value",
+    "sum": "sum(x over members)", "count": "count(condition over members)",
+    "any": "any(condition over members)", "all": "all(condition over members)",
+}
+
+
+@attrs.frozen
+class Use:
+    """``name`` is used at ``span`` in the declaration ``user``: one edge of the dependency graph."""
+
+    name: str
+    user: str
+    span: Span
+
+
+@attrs.frozen
+class Checked:
+    header: s.PolicyHeader | None
+    sources: dict[str, s.Source]
+    declarations: dict[str, s.Decl]
+    amendments: dict[str, tuple[s.AmendDecl, ...]]
+    tests: tuple[s.TestDecl, ...]
+    uses: tuple[Use, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@attrs.frozen
+class _Context:
+    """Where an expression is evaluated: for which kinds of entity, at which granularity."""
+
+    user: str
+    kinds: frozenset[str]
+    granularity: str | None
+    constant: bool = False  # parameter values, defaults and test values: no names allowed
+
+
+class _Checker:
+    def __init__(self, files: Iterable[s.PolicyFile]):
+        self.errors: list[Diagnostic] = []
+        self.uses: list[Use] = []
+        self.files = list(files)
+        self.decls: dict[str, s.Decl] = {}
+        self.sources: dict[str, s.Source] = {}
+        self.amendments: dict[str, list[s.AmendDecl]] = {}
+        self.tests: list[s.TestDecl] = []
+        self.header: s.PolicyHeader | None = None
+
+    def error(self, message: str, span: Span, suggestion: str | None = None, notes=()):
+        self.errors.append(Diagnostic("error", message, span, suggestion, tuple(notes)))
+
+    def warning(self, message: str, span: Span, suggestion: str | None = None):
+        self.errors.append(Diagnostic("warning", message, span, suggestion))
+
+    # ---- collecting names ----
+    def collect(self):
+        headers = []
+        for file in self.files:
+            for decl in file.declarations:
+                match decl:
+                    case s.PolicyHeader():
+                        headers.append(decl)
+                    case s.Source():
+                        if decl.name in self.sources:
+                            self.error(f"the source {decl.name!r} is declared twice", decl.span,
+                                       notes=[Note(self.sources[decl.name].span, "first declared here")])
+                        self.sources[decl.name] = decl
+                    case s.AmendDecl():
+                        self.amendments.setdefault(decl.name, []).append(decl)
+                    case s.TestDecl():
+                        self.tests.append(decl)
+                    case _:
+                        if decl.name in self.decls:
+                            first = self.decls[decl.name]
+                            self.error(f"`{decl.name}` is declared twice", decl.name_span,
+                                       "names are shared by every file of the pack; rename one of them",
+                                       [Note(first.name_span, "first declared here")])
+                            continue
+                        self.decls[decl.name] = decl
+        if len(headers) > 1:
+            for extra in headers[1:]:
+                self.error("a policy pack has one `policy` header", extra.span, notes=[Note(headers[0].span, "the header is here")])
+        self.header = headers[0] if headers else None
+
+    # ---- kinds and granularity of names ----
+    def kinds_of(self, decl: s.Decl) -> frozenset[str]:
+        return frozenset(getattr(decl, "kinds", ()) or ())
+
+    def check_scope(self, decl: s.Scoped, required: bool) -> s.Scoped:
+        kinds: list[str] = []
+        for kind in decl.kinds:
+            if kind in _KIND_ALIASES:
+                kinds.extend(_KIND_ALIASES[kind])
+            elif kind in ENTITY_KINDS:
+                kinds.append(kind)
+            else:
+                self.error(f"unknown kind of organisation `{kind}`; expected system, trust, ccg or organisation", decl.span,
+                           suggest(kind, (*ENTITY_KINDS, "organisation")))
+        if required and not decl.kinds:
+            self.error(f"say which organisations `{decl.name}` applies to, for example `per system` or `per trust or ccg`",
+                       decl.name_span)
+        if decl.during and decl.granularity and _RANK[decl.during[0].kind] < _RANK[decl.granularity]:
+            self.error(f"`during` names {decl.during[0].kind}s but `{decl.name}` is {decl.granularity}ly", decl.span)
+        return attrs.evolve(decl, kinds=tuple(dict.fromkeys(kinds)))
+
+    # ---- citations ----
+    def check_citations(self, decl: s.Decl, kind_word: str):
+        if not decl.citations:
+            self.warning(f"{kind_word} `{decl.name}` cites no source", decl.name_span,
+                         'add `cites "<source file>" §<section>` naming the guidance it encodes')
+        for citation in decl.citations:
+            if citation.source not in self.sources:
+                self.error(f"`{citation.source}` is not a declared source", citation.span,
+                           suggest(citation.source, self.sources) or "declare it with `source \"<file>\" \"<title>\"`")
+
+    def check_type_name(self, decl) -> None:
+        if decl.type not in t.TYPES:
+            self.error(f"unknown type `{decl.type}`; expected one of {', '.join(t.TYPES)}", decl.type_span,
+                       suggest(decl.type, t.TYPES))
+
+    # ---- expressions ----
+    def expr(self, node: s.Expr, ctx: _Context) -> s.Expr:
+        method = getattr(self, "_" + type(node).__name__)
+        return method(node, ctx)
+
+    def _typed(self, node, type_, **changes):
+        return attrs.evolve(node, type=type_, **changes)
+
+    def _Literal(self, node: s.Literal, ctx):
+        return node
+
+    def _CurrentPeriod(self, node, ctx):
+        if ctx.granularity is None:
+            self.error("`period` is used where there is no period", node.span)
+        return self._typed(node, "period")
+
+    def _resolve(self, name: str, span: Span, ctx: _Context) -> s.Decl | None:
+        if ctx.constant:
+            self.error(f"a constant is expected here, not the name `{name}`", span,
+                       "parameters and defaults hold fixed values; use `define` to compute one")
+            return None
+        decl = self.decls.get(name)
+        if decl is None:
+            candidates = list(self.decls)
+            self.error(f"unknown name `{name}`", span, suggest(name, candidates) or (
+                f"`{name}` is a function; call it as {name}(...)" if name in FUNCTIONS else None))
+            return None
+        if isinstance(decl, s.TestDecl):
+            return None
+        self.uses.append(Use(name, ctx.user, span))
+        return decl
+
+    def _type_of(self, decl: s.Decl) -> str:
+        match decl:
+            case s.FlagDecl():
+                return "bool"
+            case s.DeadlineDecl():
+                return "date"
+        return decl.type
+
+    def _check_reach(self, decl: s.Decl, span: Span, ctx: _Context, via_system: bool = False):
+        """Does every entity and period of the context have a value of ``decl``?"""
+        name = decl.name
+        if isinstance(decl, s.ParameterDecl):
+            if decl.granularity and (ctx.granularity is None or _RANK[ctx.granularity] > _RANK[decl.granularity]):
+                self.error(f"`{name}` has one value per {decl.granularity}, but it is used for each {ctx.granularity or 'entity'}",
+                           span, f"use it in a {decl.granularity}ly definition, or give it a coarser schedule")
+            return
+        kinds = self.kinds_of(decl)
+        if kinds:
+            here = frozenset({"system"}) if via_system else ctx.kinds
+            if not here:
+                self.error(f"`{name}` has a value per organisation, but it is used where there is none", span)
+            elif not here <= kinds:
+                lacking = ", ".join(sorted(here - kinds))
+                hint = None
+                if here == {"system"} and kinds <= ORGANISATION_KINDS:
+                    hint = f"add up the members' values: sum({name} over members)"
+                elif "system" in kinds and here <= ORGANISATION_KINDS:
+                    hint = f"to use the organisation's system's value write system.{name}"
+                self.error(f"`{name}` is declared per {' or '.join(sorted(kinds))}, so a {lacking} has no value of it",
+                           span, hint)
+        granularity = getattr(decl, "granularity", None)
+        if granularity:
+            if ctx.granularity is None:
+                self.error(f"`{name}` has a value per {granularity}, but it is used where there is no period", span)
+            elif _RANK[ctx.granularity] > _RANK[granularity]:
+                over = {"month": "months", "quarter": "quarters"}.get(granularity)
+                self.error(f"`{name}` is {granularity}ly but is used in a {ctx.granularity}ly context", span,
+                           f"add up its values: sum({name} over {over})" if over else None)
+
+    def _Ref(self, node: s.Ref, ctx):
+        if node.name in ROUNDING:
+            self.error(f"`{node.name}` is a rounding mode; it goes third in round(x, £0.01, {node.name})", node.span)
+            return node
+        decl = self._resolve(node.name, node.span, ctx)
+        if decl is None:
+            return node
+        self._check_reach(decl, node.span, ctx)
+        return self._typed(node, self._type_of(decl), target=type(decl).__name__)
+
+    def _SystemRef(self, node: s.SystemRef, ctx):
+        if not ctx.kinds or not ctx.kinds <= ORGANISATION_KINDS:
+            self.error(f"system.{node.name} is for organisations (trusts and CCGs) to read their system's value", node.span)
+        decl = self._resolve(node.name, node.span, ctx)
+        if decl is None:
+            return node
+        if "system" not in self.kinds_of(decl):
+            self.error(f"`{node.name}` is not declared per system", node.span)
+        elif ctx.granularity is not None and getattr(decl, "granularity", None) and _RANK[ctx.granularity] > _RANK[decl.granularity]:
+            self.error(f"`{node.name}` is {decl.granularity}ly but is used in a {ctx.granularity}ly context", node.span)
+        return self._typed(node, self._type_of(decl), target=type(decl).__name__)
+
+    def _numeric(self, node: s.Expr, what: str) -> bool:
+        if node.type is not None and node.type not in t.NUMERIC:
+            self.error(f"{what} must be a number or amount, not {t.describe(node.type)}", node.span)
+            return False
+        return node.type is not None
+
+    def _Negate(self, node, ctx):
+        operand = self.expr(node.operand, ctx)
+        self._numeric(operand, "a negated value")
+        return self._typed(node, operand.type, operand=operand)
+
+    def _Not(self, node, ctx):
+        operand = self.expr(node.operand, ctx)
+        self._expect_bool(operand, "`not`")
+        return self._typed(node, "bool", operand=operand)
+
+    def _expect_bool(self, node: s.Expr, what: str):
+        if node.type is not None and node.type != "bool":
+            self.error(f"{what} needs true/false, not {t.describe(node.type)}", node.span)
+
+    def _Binary(self, node: s.Binary, ctx):
+        left, right = self.expr(node.left, ctx), self.expr(node.right, ctx)
+        result = None
+        if left.type is not None and right.type is not None:
+            rule = {"+": t.add, "-": t.subtract, "*": t.multiply, "/": t.divide}[node.op]
+            result = rule(left.type, right.type)
+            if result is None:
+                verb = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}[node.op]
+                hint = None
+                if "money" in (left.type, right.type) and "number" in (left.type, right.type):
+                    hint = "write amounts of money with a £ sign, such as £5"
+                elif {"money", "percent"} == {left.type, right.type} and node.op in "+-":
+                    hint = "to apply a percentage to an amount, multiply: amount * (1 + rate)"
+                self.error(f"cannot {verb} {t.describe(left.type)} and {t.describe(right.type)}", node.span, hint)
+        return self._typed(node, result, left=left, right=right)
+
+    def _Compare(self, node: s.Compare, ctx):
+        left, right = self.expr(node.left, ctx), self.expr(node.right, ctx)
+        if left.type and right.type and not t.compare(left.type, right.type, node.op):
+            self.error(f"cannot compare {t.describe(left.type)} with {t.describe(right.type)}", node.span)
+        return self._typed(node, "bool", left=left, right=right)
+
+    def _Logical(self, node: s.Logical, ctx):
+        left, right = self.expr(node.left, ctx), self.expr(node.right, ctx)
+        self._expect_bool(left, f"`{node.op}`")
+        self._expect_bool(right, f"`{node.op}`")
+        return self._typed(node, "bool", left=left, right=right)
+
+    def _Within(self, node: s.Within, ctx):
+        value, tolerance, reference = (self.expr(x, ctx) for x in (node.value, node.tolerance, node.reference))
+        if value.type and reference.type and not t.compare(value.type, reference.type):
+            self.error(f"cannot compare {t.describe(value.type)} with {t.describe(reference.type)}", node.span)
+        if tolerance.type and tolerance.type not in t.DIMENSIONLESS and t.unify(tolerance.type, value.type or "") is None:
+            self.error(f"a tolerance is a percentage of the reference or an amount like the values, not {t.describe(tolerance.type)}",
+                       tolerance.span)
+        return self._typed(node, "bool", value=value, tolerance=tolerance, reference=reference)
+
+    def _If(self, node: s.If, ctx):
+        condition = self.expr(node.condition, ctx)
+        self._expect_bool(condition, "the condition of `if`")
+        then, otherwise = self.expr(node.then, ctx), self.expr(node.otherwise, ctx)
+        result = None
+        if then.type and otherwise.type:
+            result = t.unify(then.type, otherwise.type)
+            if result is None:
+                self.error(f"the branches of `if` differ: {t.describe(then.type)} and {t.describe(otherwise.type)}", node.span,
+                           "write £0 rather than 0 for no money" if "money" in (then.type, otherwise.type) else None)
+        return self._typed(node, result, condition=condition, then=then, otherwise=otherwise)
+
+    def _rate(self, node: s.Expr, what: str):
+        if node.type and node.type not in t.DIMENSIONLESS:
+            self.error(f"{what} is a percentage or ratio, not {t.describe(node.type)}", node.span)
+
+    def _Bands(self, node: s.Bands, ctx):
+        amount = self.expr(node.amount, ctx)
+        self._numeric(amount, "the amount that bands apply to")
+        bands = []
+        for band in node.bands:
+            upper, rate = self.expr(band.upper, ctx), self.expr(band.rate, ctx)
+            if amount.type and upper.type and t.unify(amount.type, upper.type) is None:
+                self.error(f"a band's threshold must be {t.describe(amount.type)} like the amount, not {t.describe(upper.type)}",
+                           upper.span)
+            self._rate(rate, "a band's rate")
+            bands.append(attrs.evolve(band, upper=upper, rate=rate))
+        top = self.expr(node.top_rate, ctx)
+        self._rate(top, "the top band's rate")
+        return self._typed(node, amount.type, amount=amount, bands=tuple(bands), top_rate=top)
+
+    def _Taper(self, node: s.Taper, ctx):
+        base, shortfall, rate = (self.expr(x, ctx) for x in (node.base, node.shortfall, node.rate))
+        self._numeric(base, "the amount a taper reduces")
+        if base.type and shortfall.type and t.unify(base.type, shortfall.type) is None:
+            self.error(f"the shortfall must be {t.describe(base.type)} like the amount it reduces", shortfall.span)
+        self._rate(rate, "the taper rate")
+        limits = {}
+        for key in ("floor", "cap"):
+            limit = getattr(node, key)
+            if limit is not None:
+                limit = self.expr(limit, ctx)
+                if base.type and limit.type and t.unify(base.type, limit.type) is None:
+                    self.error(f"the taper's {key} must be {t.describe(base.type)}", limit.span)
+            limits[key] = limit
+        return self._typed(node, base.type, base=base, shortfall=shortfall, rate=rate, **limits)
+
+    def _DaySpan(self, node: s.DaySpan, ctx):
+        count = self.expr(node.count, ctx)
+        if count.type and count.type not in ("count", "number"):
+            self.error(f"a number of days is a count, not {t.describe(count.type)}", count.span)
+        return self._typed(node, "working_days" if node.working else "days", count=count)
+
+    def _Call(self, node: s.Call, ctx):
+        if node.name not in FUNCTIONS:
+            self.error(f"unknown function `{node.name}`", node.name_span,
+                       suggest(node.name, FUNCTIONS) or f"the functions are {', '.join(sorted(FUNCTIONS))}")
+            return node
+        over = [a for a in node.args if a.over]
+        if over:
+            return self._aggregate(node, ctx)
+        if node.name in AGGREGATES and node.name not in ("min", "max"):
+            self.error(f"`{node.name}` adds up over something: write {node.name}(x over members)", node.span)
+            return node
+        if node.name == "round":
+            return self._round(node, ctx)
+        args = tuple(attrs.evolve(a, value=self.expr(a.value, ctx)) for a in node.args)
+        types_ = [a.value.type for a in args]
+        arity = {"abs": 1, "working_days": 1, "working_days_between": 2, "same_period": 2, "start_of": 1, "end_of": 1,
+                 "variance": 2, "present": 1}
+        if node.name in arity and len(args) != arity[node.name]:
+            self.error(f"`{node.name}` takes {arity[node.name]} argument(s), not {len(args)}", node.span, FUNCTIONS[node.name])
+            return self._typed(node, None, args=args)
+        if None in types_:
+            return self._typed(node, None, args=args)
+        result = None
+        name = node.name
+        if name in ("min", "max"):
+            if not args:
+                self.error(f"`{name}` needs at least one argument", node.span)
+            result = types_[0] if args else None
+            for arg in args[1:]:
+                if result is not None and t.unify(result, arg.value.type) is None:
+                    self.error(f"`{name}` compares like with like; {t.describe(result)} and {t.describe(arg.value.type)} differ",
+                               arg.span)
+                    result = None
+                elif result is not None:
+                    result = t.unify(result, arg.value.type)
+            if result and result not in t.NUMERIC | {"date"}:
+                self.error(f"`{name}` needs numbers, amounts or dates", node.span)
+        elif name == "abs":
+            self._numeric(args[0].value, "the argument of abs")
+            result = types_[0]
+        elif name == "working_days":
+            self._expect(args[0].value, "period", "working_days")
+            result = "count"
+        elif name == "working_days_between":
+            for arg in args:
+                self._expect(arg.value, "date", "working_days_between")
+            result = "count"
+        elif name == "same_period":
+            self._expect(args[0].value, "period", "same_period")
+            year = args[1].value
+            if not (isinstance(year, s.Literal) and isinstance(year.value, Period) and year.value.kind == "year"):
+                self.error("the second argument of same_period is a financial year such as 2019/20", args[1].span)
+            result = "period"
+        elif name in ("start_of", "end_of"):
+            self._expect(args[0].value, "period", name)
+            result = "date"
+        elif name == "variance":
+            a, b = types_
+            if t.unify(a, b) is None or a not in t.NUMERIC:
+                self.error(f"variance compares like with like, not {t.describe(a)} and {t.describe(b)}", node.span)
+            result = "ratio"
+        elif name == "present":
+            result = "bool"
+        return self._typed(node, result, args=args)
+
+    def _expect(self, node: s.Expr, type_: str, function: str):
+        if node.type and node.type != type_:
+            self.error(f"`{function}` needs {t.describe(type_)}, not {t.describe(node.type)}", node.span)
+
+    def _round(self, node: s.Call, ctx):
+        if len(node.args) != 3:
+            self.error("round takes three arguments: round(x, £0.01, half_up)", node.span,
+                       f"the rounding modes are {', '.join(ROUNDING)}")
+            return node
+        value = self.expr(node.args[0].value, ctx)
+        step = self.expr(node.args[1].value, ctx)
+        mode = node.args[2].value
+        if not (isinstance(step, s.Literal) and step.type in t.NUMERIC and step.value > 0):
+            self.error("the step to round to is a positive amount written out, such as £0.01 or £1", step.span)
+        elif value.type and t.unify(value.type, step.type) is None and not (value.type == "percent" and step.type == "percent"):
+            self.error(f"cannot round {t.describe(value.type)} to a step of {t.describe(step.type)}", step.span)
+        if not (isinstance(mode, s.Ref) and mode.name in ROUNDING):
+            self.error("the third argument of round is a rounding mode", mode.span,
+                       suggest(getattr(mode, "name", ""), ROUNDING) or f"the modes are {', '.join(ROUNDING)}")
+        args = (attrs.evolve(node.args[0], value=value), attrs.evolve(node.args[1], value=step), node.args[2])
+        return self._typed(node, value.type, args=args)
+
+    def _aggregate(self, node: s.Call, ctx):
+        if node.name not in AGGREGATES or len(node.args) != 1:
+            self.error(f"`over` goes in one of {', '.join(AGGREGATES)} with a single argument, as in sum(x over members)",
+                       node.span)
+            return node
+        arg = node.args[0]
+        if arg.over == "members":
+            if ctx.kinds != {"system"}:
+                self.error("`over members` adds up a system's member organisations, so it is used in a `per system` declaration",
+                           arg.span)
+            member_kinds = self._member_kinds(arg.value) or ORGANISATION_KINDS
+            inner = attrs.evolve(ctx, kinds=member_kinds)
+        else:
+            part = {"months": "month", "quarters": "quarter"}[arg.over]
+            if ctx.granularity is None or _RANK[ctx.granularity] <= _RANK[part]:
+                self.error(f"`over {arg.over}` adds up the {arg.over} of a longer period, so it is used in a longer-than-{part}ly declaration",
+                           arg.span)
+            member_kinds = frozenset()
+            inner = attrs.evolve(ctx, granularity=part)
+        value = self.expr(arg.value, inner)
+        result = None
+        if value.type is not None:
+            if node.name == "sum":
+                result = value.type if self._numeric(value, "what `sum` adds up") else None
+            elif node.name in ("min", "max"):
+                result = value.type
+            elif node.name == "count":
+                self._expect_bool(value, "`count`")
+                result = "count"
+            else:
+                self._expect_bool(value, f"`{node.name}`")
+                result = "bool"
+        new_arg = attrs.evolve(arg, value=value)
+        return self._typed(node, result, args=(new_arg,), name=node.name) if not member_kinds else \
+            self._typed(node, result, args=(new_arg,), name=node.name, member_kinds=tuple(sorted(member_kinds)))
+
+    def _member_kinds(self, expr: s.Expr) -> frozenset[str] | None:
+        """The kinds of member an aggregate can run over: those having every name it uses."""
+        kinds = None
+        for node in s.walk(expr):
+            if isinstance(node, s.Ref) and node.name in self.decls:
+                declared = self.kinds_of(self.decls[node.name]) & ORGANISATION_KINDS
+                if declared:
+                    kinds = declared if kinds is None else kinds & declared
+        return kinds
+
+    # ---- declarations ----
+    def check_declarations(self):
+        checked = {}
+        for name, decl in self.decls.items():
+            match decl:
+                case s.InputDecl():
+                    checked[name] = self.check_input(decl)
+                case s.ParameterDecl():
+                    checked[name] = self.check_parameter(decl)
+                case s.DefineDecl():
+                    checked[name] = self.check_define(decl)
+                case s.FlagDecl():
+                    checked[name] = self.check_flag(decl)
+                case s.DeadlineDecl():
+                    checked[name] = self.check_deadline(decl)
+        for name, amendments in self.amendments.items():
+            self.check_amendments(name, amendments)
+        return checked
+
+    def _constant(self, expr: s.Expr, user: str) -> s.Expr:
+        return self.expr(expr, _Context(user, frozenset(), None, constant=True))
+
+    def _matches(self, expr: s.Expr, declared: str, what: str):
+        if expr.type and t.unify(expr.type, declared) != declared:
+            hint = f"write it as {'£' if declared == 'money' else ''}…" if declared == "money" and expr.type == "number" else None
+            self.error(f"{what} is {t.describe(expr.type)}, but {t.describe(declared)} is declared", expr.span, hint)
+
+    def check_input(self, decl: s.InputDecl):
+        decl = self.check_scope(decl, required=True)
+        self.check_type_name(decl)
+        self.check_citations(decl, "input")
+        if not decl.granularity:
+            self.error(f"say how often `{decl.name}` is given: monthly, quarterly or annual", decl.name_span)
+        if decl.default is not None:
+            default = self._constant(decl.default, decl.name)
+            self._matches(default, decl.type, "the default")
+            decl = attrs.evolve(decl, default=default)
+        return decl
+
+    def check_parameter(self, decl: s.ParameterDecl):
+        self.check_type_name(decl)
+        self.check_citations(decl, "parameter")
+        if decl.value is None and not decl.schedule:
+            self.error(f"the parameter `{decl.name}` needs a value (`= 85%`) or a schedule (`2021-04: 70%`)", decl.name_span)
+            return decl
+        return attrs.evolve(decl, value=self._parameter_value(decl.value, decl.name, decl.type),
+                            schedule=self._schedule(decl.schedule, decl, decl.granularity))
+
+    def _parameter_value(self, value, name, type_):
+        if value is None:
+            return None
+        value = self._constant(value, name)
+        self._matches(value, type_, f"the value of `{name}`")
+        return value
+
+    def _schedule(self, schedule, decl, granularity):
+        entries, covered = [], {}
+        for entry in schedule:
+            if granularity is None:
+                self.error(f"a schedule gives a value per period: say how often, as in `parameter {decl.name} : ... monthly`",
+                           entry.span)
+                return ()
+            if entry.first.kind != granularity:
+                self.error(f"`{decl.name}` is {granularity}ly, so its schedule lists {granularity}s, not {entry.first}", entry.span)
+                continue
+            for period in period_range(entry.first, entry.last):
+                if period in covered:
+                    self.error(f"{period} is given twice in the schedule of `{decl.name}`", entry.span,
+                               notes=[Note(covered[period], "first given here")])
+                covered[period] = entry.span
+            value = self._parameter_value(entry.value, decl.name, getattr(decl, "type", None) or "")
+            entries.append(attrs.evolve(entry, value=value))
+        return tuple(entries)
+
+    def check_amendments(self, name: str, amendments: list[s.AmendDecl]):
+        base = self.decls.get(name)
+        for amend in amendments:
+            if not isinstance(base, s.ParameterDecl):
+                self.error(f"`amend` changes a parameter, and `{name}` is not one", amend.name_span,
+                           suggest(name, [n for n, d in self.decls.items() if isinstance(d, s.ParameterDecl)]))
+                continue
+            self.check_citations(amend, "amendment of")
+        by_date: dict = {}
+        checked = []
+        for amend in amendments:
+            if amend.effective in by_date:
+                self.error(f"two amendments of `{name}` take effect on {amend.effective}; which applies would depend on their order",
+                           amend.span, "merge them, or give them different dates", [Note(by_date[amend.effective].span, "the other")])
+            by_date[amend.effective] = amend
+            if isinstance(base, s.ParameterDecl):
+                checked.append(attrs.evolve(amend, value=self._parameter_value(amend.value, name, base.type),
+                                            schedule=self._schedule(amend.schedule, base, base.granularity)))
+        self.amendments[name] = checked
+
+    def _scoped_context(self, decl: s.Scoped) -> _Context:
+        return _Context(decl.name, frozenset(decl.kinds), decl.granularity)
+
+    def check_define(self, decl: s.DefineDecl):
+        decl = self.check_scope(decl, required=True)
+        self.check_type_name(decl)
+        self.check_citations(decl, "definition")
+        if not decl.granularity:
+            self.error(f"say how often `{decl.name}` is worked out: monthly, quarterly or annual", decl.name_span)
+        value = self.expr(decl.value, self._scoped_context(decl))
+        if value.type and decl.type in t.TYPES:
+            self._matches(value, decl.type, f"the value of `{decl.name}`")
+        return attrs.evolve(decl, value=value)
+
+    def check_flag(self, decl: s.FlagDecl):
+        decl = self.check_scope(decl, required=True)
+        self.check_citations(decl, "flag")
+        if not decl.granularity:
+            self.error(f"say how often `{decl.name}` is checked: monthly, quarterly or annual", decl.name_span)
+        if decl.severity not in SEVERITIES:
+            self.error(f"unknown severity `{decl.severity}`; expected info, warning or error", decl.severity_span,
+                       suggest(decl.severity, SEVERITIES))
+        ctx = self._scoped_context(decl)
+        when = self.expr(decl.when, ctx)
+        self._expect_bool(when, "a flag's `when`")
+        for match in re.finditer(r"\{([^{}]*)\}", decl.message):
+            name = match[1].strip()
+            if name in ("entity", "period"):
+                continue
+            placeholder = Span(decl.message_span.file, decl.message_span.line, decl.message_span.column + match.start() + 1,
+                               decl.message_span.line, decl.message_span.column + match.end() + 1)
+            if name not in self.decls:
+                self.error(f"the message names `{{{name}}}`, which is not declared", placeholder,
+                           suggest(name, [*self.decls, "entity", "period"]))
+            else:
+                self.uses.append(Use(name, decl.name, placeholder))
+                self._check_reach(self.decls[name], placeholder, ctx)
+        return attrs.evolve(decl, when=when)
+
+    def check_deadline(self, decl: s.DeadlineDecl):
+        decl = self.check_scope(decl, required=False)
+        self.check_citations(decl, "deadline")
+        value = self.expr(decl.value, self._scoped_context(decl))
+        if value.type and value.type != "date":
+            self.error(f"a deadline is a date, not {t.describe(value.type)}", value.span)
+        return attrs.evolve(decl, value=value)
+
+    # ---- tests written in the language ----
+    def check_tests(self, declarations: dict[str, s.Decl]):
+        checked = []
+        for test in self.tests:
+            codes = {}
+            for entity in test.entities:
+                if entity.kind not in ENTITY_KINDS:
+                    self.error(f"unknown kind of organisation `{entity.kind}`", entity.span, suggest(entity.kind, ENTITY_KINDS))
+                if entity.code in codes:
+                    self.error(f"`{entity.code}` is listed twice", entity.span)
+                codes[entity.code] = entity
+            for entity in test.entities:
+                if entity.kind == "system" and entity.system:
+                    self.error("a system does not belong to another system", entity.span)
+                if entity.kind != "system":
+                    parent = codes.get(entity.system or "")
+                    if parent is None or parent.kind != "system":
+                        self.error(f"{entity.kind} `{entity.code}` must belong to a system listed in the test: `{entity.kind} {entity.code} in S`",
+                                   entity.span)
+            givens = []
+            for given in test.givens:
+                decl = self._test_target(given.target, test, codes, declarations, ("InputDecl",), "given")
+                value = self._constant(given.value, test.name)
+                if decl is not None:
+                    self._matches(value, decl.type, f"the value given for `{decl.name}`")
+                givens.append(attrs.evolve(given, value=value))
+            expectations = []
+            for expectation in test.expectations:
+                allowed = ("FlagDecl",) if expectation.kind in ("flag", "no_flag") else ("DefineDecl", "InputDecl", "DeadlineDecl")
+                decl = self._test_target(expectation.target, test, codes, declarations, allowed, "expect")
+                value = expectation.value
+                if value is not None:
+                    value = self._constant(value, test.name)
+                    if decl is not None:
+                        self._matches(value, self._type_of(decl), f"the value expected for `{decl.name}`")
+                expectations.append(attrs.evolve(expectation, value=value))
+            if not test.expectations:
+                self.error(f"the test {test.name!r} expects nothing", test.span, "add `expect name = value` lines")
+            checked.append(attrs.evolve(test, givens=tuple(givens), expectations=tuple(expectations)))
+        return tuple(checked)
+
+    def _test_target(self, target: s.Target, test: s.TestDecl, codes, declarations, allowed, verb):
+        decl = declarations.get(target.name)
+        if decl is None or type(decl).__name__ not in allowed:
+            wanted = {"InputDecl": "an input", "DefineDecl": "a definition", "FlagDecl": "a flag", "DeadlineDecl": "a deadline"}
+            names = [n for n, d in declarations.items() if type(d).__name__ in allowed]
+            what = " or ".join(wanted[a] for a in allowed)
+            self.error(f"`{verb} {target.name}`: `{target.name}` is not {what}", target.span, suggest(target.name, names))
+            return None
+        if target.entity is None and len(codes) != 1 and getattr(decl, "kinds", ()):
+            candidates = [c for c, e in codes.items() if e.kind in decl.kinds]
+            if len(candidates) != 1:
+                self.error(f"say which organisation: `{verb} {target.name} for CODE`", target.span)
+        elif target.entity is not None and target.entity not in codes:
+            self.error(f"`{target.entity}` is not listed in this test", target.span, suggest(target.entity, codes))
+        if target.period is None and test.period is None and getattr(decl, "granularity", None):
+            self.error(f"say which period: `{verb} {target.name} in 2021-04`, or give the test a `period`", target.span)
+        if target.period is not None and getattr(decl, "granularity", None) and target.period.kind != decl.granularity:
+            self.error(f"`{target.name}` is {decl.granularity}ly; {target.period} is a {target.period.kind}", target.span)
+        return decl
+
+    def run(self) -> Checked:
+        self.collect()
+        if self.header is None:
+            first = next((d.span for f in self.files for d in f.declarations), Span("<pack>", 1, 1, 1, 2))
+            self.error('the pack has no `policy` header; add `policy "<title>" for 2021/22` to one of its files', first)
+        declarations = self.check_declarations()
+        tests = self.check_tests(declarations)
+        for name, decl in declarations.items():
+            if isinstance(decl, s.Scoped) and decl.during and self.header and decl.during[0].kind != "year":
+                year = self.header.year
+                if not (year.contains(decl.during[0]) and year.contains(decl.during[1])):
+                    self.warning(f"`{name}` applies during periods outside the policy year {year}", decl.span)
+        return Checked(self.header, self.sources, declarations,
+                       {k: tuple(v) for k, v in self.amendments.items()}, tests, tuple(self.uses), tuple(self.errors))
+
+
+def check(files: Iterable[s.PolicyFile]) -> Checked:
+    """Resolve names and check types, units, kinds and periods across every file of a pack."""
+    return _Checker(files).run()
+

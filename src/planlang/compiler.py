@@ -1,0 +1,130 @@
+"""The compiler: a folder of policy files -> a checked program with its dependency graph.
+
+The pipeline, one pure function per stage::
+
+    read_pack     folder -> SourceFile per .plan file
+    parse_source  SourceFile -> syntax tree (syntax.PolicyFile)        parser.py
+    check         syntax trees -> checked declarations and name uses   checker.py
+    build_graph   declarations and uses -> networkx dependency graph   graph.py
+    find_cycles   graph -> a diagnostic per circular definition        graph.py
+                  -> Program
+
+Evaluation (evaluator.py) runs a Program over a Dataset (data.py) and returns Results; the trace
+of any value (explain.py) is built from them; renderers (render.py) and the CLI (cli.py) sit at
+the edge.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import attrs
+import networkx as nx
+
+from . import syntax as s
+from .checker import check
+from .diagnostics import Diagnostic, InputError, PolicyError, has_errors
+from .graph import build_graph, evaluation_order, find_cycles
+from .parser import parse_source
+from .source import SourceFile, Span
+
+__all__ = ["Program", "compile_pack", "read_pack", "compile_sources"]
+
+
+@attrs.frozen(eq=False)
+class Program:
+    """A compiled policy pack: checked declarations, parameter amendments, tests and the graph."""
+
+    directory: str
+    header: s.PolicyHeader
+    sources: dict[str, s.Source]
+    declarations: dict[str, s.Decl]
+    amendments: dict[str, tuple[s.AmendDecl, ...]]
+    tests: tuple[s.TestDecl, ...]
+    graph: nx.DiGraph
+    order: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    files: dict[str, SourceFile]
+
+    @property
+    def title(self) -> str:
+        return self.header.name
+
+    @property
+    def year(self):
+        return self.header.year
+
+    def text_of(self, span: Span) -> str:
+        """The source text a span covers, on one line."""
+        source = self.files.get(span.file)
+        if source is None:
+            return ""
+        lines = source.text.splitlines()[span.line - 1: span.end_line]
+        if not lines:
+            return ""
+        if len(lines) == 1:
+            return lines[0][span.column - 1: span.end_column - 1]
+        lines[0] = lines[0][span.column - 1:]
+        lines[-1] = lines[-1][: span.end_column - 1]
+        return " ".join(line.strip() for line in lines if line.strip())
+
+    def of_kind(self, kind: type) -> dict[str, s.Decl]:
+        return {name: decl for name, decl in self.declarations.items() if isinstance(decl, kind)}
+
+
+def _display_name(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def read_pack(directory: str | os.PathLike) -> list[SourceFile]:
+    """Every ``.plan`` file in a folder, in name order."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise InputError("is not a folder of policy files", str(directory), "give the folder that holds the pack's .plan files")
+    paths = sorted(folder.glob("*.plan"))
+    if not paths:
+        raise InputError("holds no .plan files", str(directory))
+    sources = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise InputError(f"is not UTF-8 text ({error.reason} at byte {error.start})", _display_name(path)) from None
+        except OSError as error:
+            raise InputError(f"cannot be read: {error.strerror}", _display_name(path)) from None
+        sources.append(SourceFile(_display_name(path), text))
+    return sources
+
+
+def compile_sources(sources: list[SourceFile], directory: str = ".") -> tuple[Program | None, list[Diagnostic]]:
+    """Run the pipeline; returns the program (None when there are errors) and every diagnostic."""
+    files = {source.name: source for source in sources}
+    diagnostics: list[Diagnostic] = []
+    parsed = []
+    for source in sources:
+        tree, errors = parse_source(source)
+        parsed.append(tree)
+        diagnostics += errors
+    checked = check(parsed)
+    diagnostics += checked.diagnostics
+    graph = build_graph(checked.declarations, checked.uses)
+    diagnostics += find_cycles(graph)
+    diagnostics.sort(key=lambda d: (d.span.file, d.span.line, d.span.column, d.severity))
+    if has_errors(diagnostics):
+        return None, diagnostics
+    program = Program(str(directory), checked.header, checked.sources, checked.declarations, checked.amendments,
+                      checked.tests, graph, evaluation_order(graph), tuple(diagnostics), files)
+    return program, diagnostics
+
+
+def compile_pack(directory: str | os.PathLike) -> Program:
+    """Compile a policy pack, raising :class:`PolicyError` with every diagnostic if it has errors."""
+    sources = read_pack(directory)
+    program, diagnostics = compile_sources(sources, str(directory))
+    if program is None:
+        raise PolicyError(diagnostics, {source.name: source for source in sources})
+    return program

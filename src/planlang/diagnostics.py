@@ -1,0 +1,96 @@
+"""Diagnostics: what went wrong, where, what was expected, and a likely fix.
+
+A stage collects every diagnostic it finds before failing; :class:`PolicyError` carries them all.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from .source import SourceFile, Span
+
+__all__ = ["Diagnostic", "Note", "PolicyError", "InputError", "suggest", "format_diagnostic", "has_errors"]
+
+
+@attrs.frozen
+class Note:
+    """A secondary position that explains a diagnostic (a step of a dependency cycle, a first declaration)."""
+
+    span: Span
+    message: str
+
+
+@attrs.frozen
+class Diagnostic:
+    severity: str  # "error" or "warning"
+    message: str
+    span: Span
+    suggestion: str | None = None
+    notes: tuple[Note, ...] = ()
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+class PolicyError(Exception):
+    """A policy pack that does not compile; ``diagnostics`` holds every problem found."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic], sources: Mapping[str, SourceFile] | None = None):
+        self.diagnostics = tuple(diagnostics)
+        self.sources = dict(sources or {})
+        super().__init__(f"{sum(d.is_error for d in self.diagnostics)} error(s) in the policy")
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.is_error for d in diagnostics)
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str | None:
+    """A 'did you mean' for a misspelt name, or None.
+
+    >>> suggest("erf_treshold_pct", ["erf_threshold_pct", "erf_actual"])
+    'did you mean `erf_threshold_pct`?'
+    """
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.7)
+    return f"did you mean `{matches[0]}`?" if matches else None
+
+
+def _excerpt(span: Span, sources: Mapping[str, SourceFile]) -> list[str]:
+    source = sources.get(span.file)
+    if source is None or span.line < 1:
+        return []
+    text = source.line(span.line).expandtabs(1)
+    if not text.strip():
+        return []
+    end = span.end_column if span.end_line == span.line else len(text) + 1
+    width = max(1, end - span.column)
+    gutter = f"{span.line:>4} | "
+    return [gutter + text, " " * len(gutter) + " " * (span.column - 1) + "^" * width]
+
+
+def format_diagnostic(diagnostic: Diagnostic, sources: Mapping[str, SourceFile]) -> str:
+    """``file:line:col: error: message``, the source line with the span underlined, notes, suggestion."""
+    lines = [f"{diagnostic.span}: {diagnostic.severity}: {diagnostic.message}"]
+    lines += _excerpt(diagnostic.span, sources)
+    for note in diagnostic.notes:
+        lines.append(f"{note.span}: note: {note.message}")
+        lines += _excerpt(note.span, sources)
+    if diagnostic.suggestion:
+        lines.append(f"  help: {diagnostic.suggestion}")
+    return "\n".join(lines)
+
+
+class InputError(Exception):
+    """Bad data or usage: an unreadable file, an unknown entity, a bad period. ``where`` names the place."""
+
+    def __init__(self, message: str, where: str | None = None, suggestion: str | None = None):
+        self.message, self.where, self.suggestion = message, where, suggestion
+        super().__init__(f"{where}: {message}" if where else message)
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        return text + (f"\n  help: {self.suggestion}" if self.suggestion else "")

@@ -1,0 +1,532 @@
+"""Parser: policy text -> syntax tree (:mod:`planlang.syntax`), with every syntax error collected.
+
+Lark's trees and tokens never leave this module. A file is split into declarations (each starts
+in column 1 with its keyword) and each is parsed on its own, so one mistake does not hide the next.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from importlib import resources
+from pathlib import Path
+
+import attrs
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import syntax as s
+from .diagnostics import Diagnostic
+from .periods import GRANULARITIES, PeriodError, parse_date, parse_period
+from .source import SourceFile, Span
+from .values import AmountError, parse_amount
+
+__all__ = ["parse_source", "grammar_text", "DECLARATION_KEYWORDS"]
+
+DECLARATION_KEYWORDS = ("policy", "source", "input", "parameter", "amend", "define", "flag", "deadline", "test")
+_DECLARATION_START = re.compile(r"^(%s)\b" % "|".join(DECLARATION_KEYWORDS))
+
+
+def grammar_text() -> str:
+    """The grammar, from inside the installed package or, in a source checkout, from ``grammar/``."""
+    packaged = resources.files("planlang") / "grammar" / "planlang.lark"
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parents[2] / "grammar" / "planlang.lark").read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+class _NodeError(Exception):
+    def __init__(self, message: str, span: Span, suggestion: str | None = None):
+        super().__init__(message)
+        self.message, self.span, self.suggestion = message, span, suggestion
+
+
+@attrs.frozen
+class _Clause:
+    kind: str
+    span: Span
+    value: object
+
+
+def _unquote(token: str) -> str:
+    return re.sub(r"\\(.)", r"\1", token[1:-1])
+
+
+@v_args(meta=True)
+class _ToSyntax(Transformer):
+    """Lark tree -> syntax nodes. Declarations come out as (keyword, head values, clauses)."""
+
+    def __init__(self, filename: str):
+        super().__init__()
+        self.filename = filename
+
+    def _span(self, meta) -> Span:
+        return Span(self.filename, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _tok(self, token: Token) -> Span:
+        return Span(self.filename, token.line, token.column, token.end_line, token.end_column)
+
+    # ---- literals ----
+    def money(self, meta, items):
+        return s.Literal(span=self._span(meta), value=parse_amount(items[0]), text=str(items[0]), type="money")
+
+    def percent(self, meta, items):
+        return s.Literal(span=self._span(meta), value=parse_amount(items[0]), text=str(items[0]), type="percent")
+
+    def number(self, meta, items):
+        return s.Literal(span=self._span(meta), value=parse_amount(items[0]), text=str(items[0]), type="number")
+
+    def date(self, meta, items):
+        return s.Literal(span=self._span(meta), value=self._date(items[0]), text=str(items[0]), type="date")
+
+    def period_literal(self, meta, items):
+        period, text = items[0]
+        return s.Literal(span=self._span(meta), value=period, text=text, type="period")
+
+    def text(self, meta, items):
+        return s.Literal(span=self._span(meta), value=_unquote(items[0]), text=str(items[0]), type="text")
+
+    def true(self, meta, items):
+        return s.Literal(span=self._span(meta), value=True, text="true", type="bool")
+
+    def false(self, meta, items):
+        return s.Literal(span=self._span(meta), value=False, text="false", type="bool")
+
+    def _date(self, token: Token) -> dt.date:
+        try:
+            return parse_date(token)
+        except PeriodError as error:
+            raise _NodeError(str(error), self._tok(token)) from None
+
+    def period(self, meta, items):
+        try:
+            return parse_period(items[0]), str(items[0])
+        except PeriodError as error:
+            raise _NodeError(str(error), self._tok(items[0])) from None
+
+    def period_range(self, meta, items):
+        first = items[0][0]
+        last = items[1][0] if len(items) > 1 else first
+        if first.kind != last.kind:
+            raise _NodeError(f"a range runs from one kind of period to the same kind; {first} to {last} does not", self._span(meta))
+        if last.sort_key() < first.sort_key():
+            raise _NodeError(f"the range {first} to {last} ends before it starts", self._span(meta))
+        return first, last
+
+    # ---- expressions ----
+    def reference(self, meta, items):
+        return s.Ref(span=self._span(meta), name=str(items[0]))
+
+    def system_reference(self, meta, items):
+        return s.SystemRef(span=self._span(meta), name=str(items[-1]))
+
+    def current_period(self, meta, items):
+        return s.CurrentPeriod(span=self._span(meta))
+
+    def argument(self, meta, items):
+        over = str(items[1].children[0]) if len(items) > 1 else None
+        return s.Argument(span=self._span(meta), value=items[0], over=over)
+
+    def call(self, meta, items):
+        name = items[0]
+        return s.Call(span=self._span(meta), name=str(name), name_span=self._tok(name), args=tuple(items[1:]))
+
+    def negate(self, meta, items):
+        return s.Negate(span=self._span(meta), operand=items[-1])
+
+    def not_op(self, meta, items):
+        return s.Not(span=self._span(meta), operand=items[-1])
+
+    _OPS = {"−": "-", "×": "*", "÷": "/", "≥": ">=", "≤": "<=", "≠": "!="}
+
+    def binary(self, meta, items):
+        left, op, right = items
+        return s.Binary(span=self._span(meta), op=self._OPS.get(str(op), str(op)), left=left, right=right)
+
+    def compare(self, meta, items):
+        left, op, right = items
+        return s.Compare(span=self._span(meta), op=self._OPS.get(str(op), str(op)), left=left, right=right)
+
+    def or_op(self, meta, items):
+        return s.Logical(span=self._span(meta), op="or", left=items[0], right=items[-1])
+
+    def and_op(self, meta, items):
+        return s.Logical(span=self._span(meta), op="and", left=items[0], right=items[-1])
+
+    def within(self, meta, items):
+        return s.Within(span=self._span(meta), value=items[0], tolerance=items[1], reference=items[2])
+
+    def because(self, meta, items):
+        return _Clause("because", self._span(meta), _unquote(items[0]))
+
+    def if_expr(self, meta, items):
+        because = items[3].value if len(items) > 3 else None
+        return s.If(span=self._span(meta), condition=items[0], then=items[1], otherwise=items[2], because=because)
+
+    def band(self, meta, items):
+        return s.Band(span=self._span(meta), upper=items[0], rate=items[1])
+
+    def top_band(self, meta, items):
+        return items[0]
+
+    def bands_expr(self, meta, items):
+        return s.Bands(span=self._span(meta), amount=items[0], bands=tuple(items[1:-1]), top_rate=items[-1])
+
+    def limit_kind(self, meta, items):
+        return str(items[0])
+
+    def taper_limit(self, meta, items):
+        return _Clause(items[0], self._span(meta), items[1])
+
+    def taper_expr(self, meta, items):
+        base, shortfall, rate, *limits = items
+        found: dict[str, s.Expr] = {}
+        for limit in limits:
+            if limit.kind in found:
+                raise _NodeError(f"a taper has one `{limit.kind}`; this is the second", limit.span)
+            found[limit.kind] = limit.value
+        return s.Taper(span=self._span(meta), base=base, shortfall=shortfall, rate=rate,
+                       floor=found.get("floor"), cap=found.get("cap"))
+
+    def working_days_span(self, meta, items):
+        return s.DaySpan(span=self._span(meta), count=items[0], working=True)
+
+    def days_span(self, meta, items):
+        return s.DaySpan(span=self._span(meta), count=items[0], working=False)
+
+    # ---- clauses ----
+    def description(self, meta, items):
+        return _Clause("description", self._span(meta), _unquote(items[0]))
+
+    def citation(self, meta, items):
+        quote = _unquote(items[2]) if len(items) > 2 else None
+        return _Clause("citation", self._span(meta),
+                       s.Citation(span=self._span(meta), source=_unquote(items[0]), section=str(items[1]), quote=quote))
+
+    def kind(self, meta, items):
+        return str(items[0]), self._tok(items[0])
+
+    def entity_clause(self, meta, items):
+        return _Clause("entity", self._span(meta), tuple(items))
+
+    def granularity_clause(self, meta, items):
+        return _Clause("granularity", self._span(meta), GRANULARITIES[str(items[0])])
+
+    def during_clause(self, meta, items):
+        return _Clause("during", self._span(meta), items[0])
+
+    def default_clause(self, meta, items):
+        return _Clause("default", self._span(meta), items[0])
+
+    def value_clause(self, meta, items):
+        return _Clause("value", self._span(meta), items[0])
+
+    def schedule_entry(self, meta, items):
+        (first, last), value = items
+        return _Clause("schedule", self._span(meta),
+                       s.ScheduleEntry(span=self._span(meta), first=first, last=last, value=value))
+
+    def severity_clause(self, meta, items):
+        return _Clause("severity", self._tok(items[0]), str(items[0]))
+
+    def when_clause(self, meta, items):
+        return _Clause("when", self._span(meta), items[0])
+
+    def message_clause(self, meta, items):
+        return _Clause("message", self._tok(items[0]), _unquote(items[0]))
+
+    def type_annotation(self, meta, items):
+        return str(items[0]), self._tok(items[0])
+
+    # ---- tests ----
+    def target(self, meta, items):
+        name, rest = items[0], items[1:]
+        entity = next((str(x) for x in rest if isinstance(x, Token)), None)
+        period = next((x[0] for x in rest if isinstance(x, tuple)), None)
+        return s.Target(span=self._span(meta), name=str(name), entity=entity, period=period)
+
+    def test_entity(self, meta, items):
+        (kind, _), code, *system = items
+        return _Clause("test_entity", self._span(meta),
+                       s.TestEntity(span=self._span(meta), kind=kind, code=str(code),
+                                    system=str(system[0]) if system else None))
+
+    def test_period(self, meta, items):
+        return _Clause("test_period", self._span(meta), items[0])
+
+    def given(self, meta, items):
+        return _Clause("given", self._span(meta), s.Given(span=self._span(meta), target=items[0], value=items[1]))
+
+    def expect_value(self, meta, items):
+        return _Clause("expect", self._span(meta),
+                       s.Expectation(span=self._span(meta), target=items[0], kind="value", value=items[1]))
+
+    def expect_missing(self, meta, items):
+        return _Clause("expect", self._span(meta), s.Expectation(span=self._span(meta), target=items[0], kind="missing"))
+
+    def flag_polarity(self, meta, items):
+        return bool(items)
+
+    def expect_flag(self, meta, items):
+        kind = "no_flag" if items[0] else "flag"
+        return _Clause("expect", self._span(meta), s.Expectation(span=self._span(meta), target=items[1], kind=kind))
+
+    def note_kind(self, meta, items):
+        return str(items[0])
+
+    def note(self, meta, items):
+        return _Clause("note", self._span(meta), s.TestNote(span=self._span(meta), kind=items[0], text=_unquote(items[1])))
+
+    # ---- declarations: (keyword, span, head, clauses) ----
+    def _decl(keyword):
+        def build(self, meta, items):
+            return keyword, self._span(meta), items
+
+        return build
+
+    policy_decl = _decl("policy")
+    source_decl = _decl("source")
+    input_decl = _decl("input")
+    parameter_decl = _decl("parameter")
+    amend_decl = _decl("amend")
+    define_decl = _decl("define")
+    flag_decl = _decl("flag")
+    deadline_decl = _decl("deadline")
+    test_decl = _decl("test")
+
+    def start(self, meta, items):
+        return items[0]
+
+
+# ---- assembling declarations from clauses ----------------------------------------------------
+
+_ALLOWED = {
+    "input": {"description", "citation", "entity", "granularity", "default"},
+    "parameter": {"description", "citation", "granularity", "value", "schedule"},
+    "amend": {"description", "citation", "value", "schedule"},
+    "define": {"description", "citation", "entity", "granularity", "during", "value"},
+    "flag": {"description", "citation", "entity", "granularity", "during", "severity", "when", "message"},
+    "deadline": {"description", "citation", "entity", "value"},
+    "test": {"description", "citation", "test_entity", "test_period", "given", "expect", "note"},
+}
+_REPEATABLE = {"citation", "schedule", "test_entity", "given", "expect", "note"}
+_REQUIRED = {
+    "define": ("value",),
+    "flag": ("severity", "when", "message"),
+    "deadline": ("value",),
+}
+_CLAUSE_WORDS = {
+    "description": "a description", "citation": "`cites`", "entity": "`per`", "granularity": "a granularity (monthly, quarterly, annual)",
+    "during": "`during`", "default": "`default`", "value": "`= value`", "schedule": "a schedule line (`2021-04: 70%`)",
+    "severity": "`severity`", "when": "`when`", "message": "`says`", "test_entity": "an organisation line",
+    "test_period": "`period`", "given": "`given`", "expect": "`expect`", "note": "`note`",
+}
+
+
+def _assemble(keyword: str, span: Span, head: list, interpretations: tuple[str, ...], filename: str, errors: list[Diagnostic]):
+    clauses = [item for item in head if isinstance(item, _Clause)]
+    head = [item for item in head if not isinstance(item, _Clause)]
+    seen: dict[str, list[_Clause]] = {}
+    for clause in clauses:
+        if clause.kind not in _ALLOWED[keyword]:
+            takes = ", ".join(_CLAUSE_WORDS[k] for k in sorted(_ALLOWED[keyword]))
+            errors.append(Diagnostic("error", f"a `{keyword}` declaration does not take {_CLAUSE_WORDS[clause.kind]}", clause.span,
+                                     f"a `{keyword}` takes {takes}"))
+            continue
+        if clause.kind in seen and clause.kind not in _REPEATABLE:
+            errors.append(Diagnostic("error", f"a `{keyword}` has one {_CLAUSE_WORDS[clause.kind]}; this is the second", clause.span))
+            continue
+        seen.setdefault(clause.kind, []).append(clause)
+    one = {kind: found[0].value for kind, found in seen.items()}
+    many = {kind: tuple(c.value for c in found) for kind, found in seen.items()}
+
+    name_token = head[0] if head and isinstance(head[0], Token) else None
+    common = dict(span=span, description=one.get("description"), citations=many.get("citation", ()),
+                  interpretations=interpretations)
+    if name_token is not None:
+        common.update(name=str(name_token),
+                      name_span=Span(filename, name_token.line, name_token.column, name_token.end_line, name_token.end_column))
+
+    missing = [k for k in _REQUIRED.get(keyword, ()) if k not in seen]
+    if missing:
+        needs = " and ".join(_CLAUSE_WORDS[k] for k in missing)
+        errors.append(Diagnostic("error", f"the {keyword} `{common.get('name')}` needs {needs}", common.get("name_span", span)))
+        return None
+    if "value" in seen and "schedule" in seen:
+        errors.append(Diagnostic("error", "give either one `= value` or a schedule of values by period, not both", seen["schedule"][0].span))
+        return None
+
+    scoped = {}
+    if "entity" in one:
+        scoped["kinds"] = tuple(kind for kind, _ in one["entity"])
+    if "granularity" in one:
+        scoped["granularity"] = one["granularity"]
+    if "during" in one:
+        scoped["during"] = one["during"]
+
+    if keyword == "policy":
+        title, (year, _) = head
+        return s.PolicyHeader(**{**common, "name": _unquote(title), "name_span": span}, year=year)
+    if keyword == "source":
+        title = _unquote(head[1]) if len(head) > 1 else None
+        return s.Source(**{**common, "name": _unquote(head[0]), "name_span": span}, title=title)
+    if keyword == "input":
+        (type_name, type_span) = head[1]
+        return s.InputDecl(**common, **scoped, type=type_name, type_span=type_span, default=one.get("default"))
+    if keyword == "parameter":
+        (type_name, type_span) = head[1]
+        return s.ParameterDecl(**common, type=type_name, type_span=type_span, granularity=one.get("granularity"),
+                               value=one.get("value"), schedule=many.get("schedule", ()))
+    if keyword == "amend":
+        return s.AmendDecl(**common, effective=parse_date(head[1]), value=one.get("value"),
+                           schedule=many.get("schedule", ()))
+    if keyword == "define":
+        (type_name, type_span) = head[1]
+        return s.DefineDecl(**common, **scoped, type=type_name, type_span=type_span, value=one["value"])
+    if keyword == "flag":
+        return s.FlagDecl(**common, **scoped, severity=one["severity"], severity_span=seen["severity"][0].span,
+                          when=one["when"], message=one["message"], message_span=seen["message"][0].span)
+    if keyword == "deadline":
+        return s.DeadlineDecl(**common, **scoped, value=one["value"])
+    title = _unquote(head[0])
+    return s.TestDecl(**{**common, "name": title, "name_span": span}, entities=many.get("test_entity", ()),
+                      period=one.get("test_period"), givens=many.get("given", ()),
+                      expectations=many.get("expect", ()), notes=many.get("note", ()))
+
+
+# ---- syntax errors in the language's own terms ------------------------------------------------
+
+_TERMINAL_WORDS = {
+    "NAME": "a name", "STRING": 'a quoted text ("...")', "MONEY": "an amount such as £1,000", "PERCENT": "a percentage such as 70%",
+    "NUMBER": "a number", "DATE": "a date such as 2021-06-03", "MONTH": "a month such as 2021-04",
+    "FY_PERIOD": "a financial year such as 2021/22 (or 2021/22 Q1, 2021/22 H1)", "SECTION": "a section such as §3.1",
+    "COMPARE": "a comparison (>, >=, <, <=, ==, !=)", "ADD_OP": "`+` or `-`", "MUL_OP": "`*` or `/`", "$END": "the end of the declaration",
+}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[name]
+    try:
+        pattern = _lark().get_terminal(name).pattern
+    except KeyError:
+        return name.lower()
+    return f"`{pattern.value}`" if pattern.type == "str" else name.lower()
+
+
+def _describe_token(token: Token) -> str:
+    if token.type == "$END":
+        return "the end of the declaration"
+    return f"`{token}`"
+
+
+def _expected_list(expected) -> str:
+    words = sorted({_describe_terminal(name) for name in expected})
+    if len(words) > 8:
+        words = [w for w in words if not w.startswith("`")] + ["a keyword"]
+    return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1] if words else "something else"
+
+
+def _syntax_diagnostic(error: UnexpectedInput, filename: str, source: SourceFile) -> Diagnostic:
+    line, column = error.line, error.column
+    if isinstance(error, UnexpectedToken):
+        token = error.token
+        if token.type == "$END":
+            line = max(1, line if line and line > 0 else len(source.text.splitlines()))
+            return Diagnostic("error", f"the declaration ends too early; expected {_expected_list(error.expected)}",
+                              Span(filename, line, max(column, 1), line, max(column, 1) + 1))
+        span = Span(filename, token.line, token.column, token.end_line or token.line, token.end_column or token.column + 1)
+        message = f"unexpected {_describe_token(token)}; expected {_expected_list(error.expected)}"
+        suggestion = None
+        if str(token) == "=" and "COMPARE" not in error.expected:
+            suggestion = "to compare two values write `==`; `=` gives a value (`= expr`) or sets a test input"
+        elif token.type == "NAME" and str(token).lower() in {"ccg", "trust", "organisation", "system"} and "NAME" not in error.expected:
+            suggestion = "kinds of entity follow `per`, as in `per trust or ccg`"
+        elif re.fullmatch(r"[A-Za-z_]+", str(token)) and "NAME" in error.expected:
+            suggestion = f"`{token}` is a reserved word of the language; choose another name"
+        return Diagnostic("error", message, span, suggestion)
+    if isinstance(error, UnexpectedCharacters):
+        char = source.line(line)[column - 1: column] if line else "?"
+        suggestion = None
+        if char == "'":
+            suggestion = 'texts are written in double quotes: "..."'
+        elif char == "£":
+            suggestion = "write an amount as £1,000 or £1000.50 (digits straight after £)"
+        return Diagnostic("error", f"unexpected character `{char}`", Span(filename, line, column, line, column + 1), suggestion)
+    if isinstance(error, UnexpectedEOF):
+        return Diagnostic("error", f"the declaration ends too early; expected {_expected_list(error.expected)}",
+                          Span(filename, max(line, 1), max(column, 1), max(line, 1), max(column, 1) + 1))
+    return Diagnostic("error", str(error), Span(filename, max(line or 1, 1), max(column or 1, 1), max(line or 1, 1), max(column or 1, 1) + 1))
+
+
+# ---- files -------------------------------------------------------------------------------------
+
+def _interpretations(lines: list[str], first: int, last: int) -> tuple[str, ...]:
+    """``# Interpretation: ...`` comments in lines[first:last], each with its continuation lines."""
+    found, current = [], None
+    for line in lines[first:last]:
+        comment = re.match(r"^\s*#\s?(.*)$", line)
+        if comment and comment[1].startswith("Interpretation:"):
+            current = [comment[1].strip()]
+            found.append(current)
+        elif comment and current is not None and comment[1].strip():
+            current.append(comment[1].strip())
+        else:
+            current = None
+    return tuple(" ".join(parts) for parts in found)
+
+
+def _leading_comments(lines: list[str], start: int) -> int:
+    """The first line of the comment block directly above line ``start``."""
+    first = start
+    while first > 0 and lines[first - 1].lstrip().startswith("#"):
+        first -= 1
+    return first
+
+
+def parse_source(source: SourceFile) -> tuple[s.PolicyFile, list[Diagnostic]]:
+    """Parse one policy file into declarations, collecting every syntax error."""
+    lines = source.text.splitlines()
+    errors: list[Diagnostic] = []
+    starts = [i for i, line in enumerate(lines) if _DECLARATION_START.match(line)]
+    first_decl = starts[0] if starts else len(lines)
+    for number, line in enumerate(lines[:first_decl], start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            column = len(line) - len(line.lstrip()) + 1
+            errors.append(Diagnostic(
+                "error", "expected a declaration (policy, source, input, parameter, amend, define, flag, deadline or test)",
+                Span(source.name, number, column, number, len(line) + 1),
+                "declarations start in column 1; indent only the lines that belong to one"))
+    declarations = []
+    for k, start in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(lines)
+        # comments just above the next declaration belong to it, not to this one
+        own_end = _leading_comments(lines, end) if k + 1 < len(starts) else end
+        interpretations = _interpretations(lines, _leading_comments(lines, start), own_end)
+        text = "\n" * start + "\n".join(lines[start:end])
+        try:
+            tree = _lark().parse(text)
+            keyword, span, head = _ToSyntax(source.name).transform(tree)
+        except UnexpectedInput as error:
+            errors.append(_syntax_diagnostic(error, source.name, source))
+            continue
+        except VisitError as error:
+            cause = error.orig_exc
+            if isinstance(cause, _NodeError):
+                errors.append(Diagnostic("error", cause.message, cause.span, cause.suggestion))
+            elif isinstance(cause, (AmountError, PeriodError)):
+                errors.append(Diagnostic("error", str(cause), Span(source.name, start + 1, 1, start + 1, 2)))
+            else:
+                raise
+            continue
+        declaration = _assemble(keyword, span, head, interpretations, source.name, errors)
+        if declaration is not None:
+            declarations.append(declaration)
+    return s.PolicyFile(path=source.name, declarations=tuple(declarations)), errors

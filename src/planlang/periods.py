@@ -1,0 +1,246 @@
+"""Periods and the working-day calendar.
+
+NHS financial years run April to March. A period is a calendar month (``2021-04``), a financial
+year (``2021/22``), a quarter of one (``2021/22 Q1`` is April to June) or a half (``2021/22 H1``).
+
+>>> p = parse_period("2021/22 Q2")
+>>> p.first_day, p.last_day
+(datetime.date(2021, 7, 1), datetime.date(2021, 9, 30))
+>>> [m.label for m in parse_period("2021/22 H1").months()][:2]
+['2021-04', '2021-05']
+>>> working_days(parse_period("2021-05")), working_days(parse_period("2019-05"))
+(19, 21)
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import functools
+import re
+
+import attrs
+import holidays
+
+__all__ = [
+    "Period",
+    "PeriodError",
+    "parse_period",
+    "parse_date",
+    "GRANULARITIES",
+    "working_days",
+    "working_days_between",
+    "add_working_days",
+    "is_working_day",
+    "bank_holidays",
+    "period_range",
+]
+
+# granularity word used in policies -> period kind
+GRANULARITIES = {"monthly": "month", "quarterly": "quarter", "half-yearly": "half", "annual": "year"}
+_RANK = {"month": 0, "quarter": 1, "half": 2, "year": 3}
+
+
+class PeriodError(ValueError):
+    """Text that does not name a period or date."""
+
+
+@attrs.frozen(order=False, cache_hash=True)
+class Period:
+    """A month, or a financial year or a quarter or half of one.
+
+    ``year`` is the calendar year for a month and the starting year for the others
+    (``2021/22`` has year 2021); ``index`` is the month (1-12), quarter (1-4) or half (1-2).
+    """
+
+    kind: str
+    year: int
+    index: int = 1
+
+    @property
+    def label(self) -> str:
+        if self.kind == "month":
+            return f"{self.year:04d}-{self.index:02d}"
+        fy = f"{self.year}/{(self.year + 1) % 100:02d}"
+        if self.kind == "year":
+            return fy
+        return f"{fy} {'Q' if self.kind == 'quarter' else 'H'}{self.index}"
+
+    def __str__(self) -> str:
+        return self.label
+
+    def __repr__(self) -> str:
+        return f"Period({self.label!r})"
+
+    @property
+    def first_day(self) -> dt.date:
+        if self.kind == "month":
+            return dt.date(self.year, self.index, 1)
+        months_in = {"year": 0, "quarter": 3 * (self.index - 1), "half": 6 * (self.index - 1)}[self.kind]
+        month = 4 + months_in
+        return dt.date(self.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        last_month = self.months()[-1]
+        return dt.date(last_month.year, last_month.index, calendar.monthrange(last_month.year, last_month.index)[1])
+
+    def months(self) -> list["Period"]:
+        if self.kind == "month":
+            return [self]
+        count = {"year": 12, "half": 6, "quarter": 3}[self.kind]
+        first = self.first_day
+        return [Period.month_of(_add_months(first, k)) for k in range(count)]
+
+    def quarters(self) -> list["Period"]:
+        return sorted({Period.containing(m, "quarter") for m in self.months()}, key=Period.sort_key)
+
+    def parts(self, kind: str) -> list["Period"]:
+        """The periods of ``kind`` that make up this one (months of a quarter, quarters of a year)."""
+        if _RANK[kind] > _RANK[self.kind]:
+            raise PeriodError(f"{self.label} is shorter than a {kind}")
+        return sorted({Period.containing(m, kind) for m in self.months()}, key=Period.sort_key)
+
+    @property
+    def financial_year(self) -> int:
+        return self.year if self.kind != "month" else (self.year if self.index >= 4 else self.year - 1)
+
+    def contains(self, other: "Period") -> bool:
+        return self.first_day <= other.first_day and other.last_day <= self.last_day
+
+    def shift(self, years: int = 0, months: int = 0) -> "Period":
+        """The same kind of period ``years`` and ``months`` later (negative for earlier)."""
+        if self.kind == "month":
+            return Period.month_of(_add_months(self.first_day, 12 * years + months))
+        if months:
+            raise PeriodError(f"cannot move {self.label} by months; move it by years")
+        return Period(self.kind, self.year + years, self.index)
+
+    def next(self) -> "Period":
+        """The period of the same kind that follows this one."""
+        if self.kind == "month":
+            return self.shift(months=1)
+        if self.index < {"quarter": 4, "half": 2, "year": 1}[self.kind]:
+            return Period(self.kind, self.year, self.index + 1)
+        return Period(self.kind, self.year + 1, 1)
+
+    def sort_key(self):
+        return (self.first_day, _RANK[self.kind])
+
+    @staticmethod
+    def month_of(day: dt.date) -> "Period":
+        return Period("month", day.year, day.month)
+
+    @staticmethod
+    def containing(month: "Period", kind: str) -> "Period":
+        if kind == "month":
+            return month
+        fy = month.financial_year
+        offset = (month.index - 4) % 12
+        index = {"year": 1, "quarter": offset // 3 + 1, "half": offset // 6 + 1}[kind]
+        return Period(kind, fy, index)
+
+    def within(self, kind: str) -> "Period":
+        """The period of ``kind`` that contains this one (the quarter of a month, the year of a quarter)."""
+        if _RANK[kind] < _RANK[self.kind]:
+            raise PeriodError(f"a {self.kind} is not inside a single {kind}")
+        return Period.containing(self.months()[0], kind)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    total = day.year * 12 + (day.month - 1) + months
+    return dt.date(total // 12, total % 12 + 1, 1)
+
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_FY = re.compile(r"^(\d{4})/(\d{2})(?:\s+([QH])(\d))?$")
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def parse_period(text: str) -> Period:
+    """Parse ``2021-04``, ``2021/22``, ``2021/22 Q1`` or ``2021/22 H1``."""
+    text = str(text).strip()
+    if m := _MONTH.match(text):
+        year, month = int(m[1]), int(m[2])
+        if not 1 <= month <= 12:
+            raise PeriodError(f"{text!r}: month {month} is not between 01 and 12")
+        return Period("month", year, month)
+    if m := _FY.match(text):
+        start, end = int(m[1]), int(m[2])
+        if (start + 1) % 100 != end:
+            raise PeriodError(f"{text!r}: a financial year runs into the next year, so write {start}/{(start + 1) % 100:02d}")
+        if not m[3]:
+            return Period("year", start)
+        kind, index = ("quarter", int(m[4])) if m[3] == "Q" else ("half", int(m[4]))
+        limit = 4 if kind == "quarter" else 2
+        if not 1 <= index <= limit:
+            raise PeriodError(f"{text!r}: a financial year has {kind}s 1 to {limit}")
+        return Period(kind, start, index)
+    raise PeriodError(
+        f"{text!r} is not a period; write a month as 2021-04, a financial year as 2021/22, "
+        "a quarter as 2021/22 Q1 or a half as 2021/22 H1"
+    )
+
+
+def parse_date(text: str) -> dt.date:
+    """Parse an ISO date ``2021-06-03``."""
+    m = _DATE.match(str(text).strip())
+    if not m:
+        raise PeriodError(f"{text!r} is not a date; write it as 2021-06-03")
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError as error:
+        raise PeriodError(f"{text!r} is not a date: {error}") from None
+
+
+def period_range(first: Period, last: Period) -> list[Period]:
+    """Every period from ``first`` to ``last`` inclusive (both of one kind).
+
+    >>> [p.label for p in period_range(parse_period("2021/22 Q3"), parse_period("2022/23 Q1"))]
+    ['2021/22 Q3', '2021/22 Q4', '2022/23 Q1']
+    """
+    out, current = [], first
+    while current.sort_key() <= last.sort_key():
+        out.append(current)
+        current = current.next()
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def bank_holidays(year: int) -> dict[dt.date, str]:
+    """England's bank holidays in a calendar year, from the ``holidays`` package."""
+    return dict(holidays.country_holidays("GB", subdiv="ENG", years=year))
+
+
+def is_working_day(day: dt.date) -> bool:
+    """A weekday that is not an England bank holiday."""
+    return day.weekday() < 5 and day not in bank_holidays(day.year)
+
+
+@functools.lru_cache(maxsize=None)
+def working_days(period: Period) -> int:
+    """Weekdays in the period less England bank holidays."""
+    return working_days_between(period.first_day, period.last_day)
+
+
+def working_days_between(first: dt.date, last: dt.date) -> int:
+    """Working days from ``first`` to ``last`` inclusive (0 when ``last`` is before ``first``)."""
+    count, day = 0, first
+    while day <= last:
+        count += is_working_day(day)
+        day += dt.timedelta(days=1)
+    return count
+
+
+def add_working_days(day: dt.date, count: int) -> dt.date:
+    """The date ``count`` working days after ``day`` (before it when negative).
+
+    >>> add_working_days(dt.date(2021, 4, 1), 2)  # Good Friday and Easter Monday are skipped
+    datetime.date(2021, 4, 7)
+    """
+    step = dt.timedelta(days=1 if count >= 0 else -1)
+    remaining = abs(count)
+    while remaining:
+        day += step
+        remaining -= is_working_day(day)
+    return day

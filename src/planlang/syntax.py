@@ -1,0 +1,336 @@
+"""The syntax tree: immutable nodes, each with the span of source it came from.
+
+The parser builds these from Lark's tree; the checker returns the same expression nodes with
+``type`` filled in (and references resolved), changed with :func:`attrs.evolve`, never mutated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+
+import attrs
+
+from .periods import Period
+from .source import Span
+
+frozen = attrs.frozen(kw_only=True)
+
+# ---- expressions -------------------------------------------------------------------------------
+
+
+@frozen
+class Expr:
+    span: Span
+    type: str | None = None  # filled in by the checker: money, percent, ratio, count, bool, ...
+
+
+@frozen
+class Literal(Expr):
+    value: Fraction | bool | dt.date | str | Period
+    text: str
+
+
+@frozen
+class Ref(Expr):
+    """A name: an input, parameter, definition, deadline or flag. ``target`` is its kind once resolved."""
+
+    name: str
+    target: str | None = None
+
+
+@frozen
+class SystemRef(Expr):
+    """``system.x``: the value of ``x`` for the organisation's system."""
+
+    name: str
+    target: str | None = None
+
+
+@frozen
+class CurrentPeriod(Expr):
+    """``period``: the period being evaluated."""
+
+
+@frozen
+class Argument:
+    span: Span
+    value: Expr
+    over: str | None = None  # members, months or quarters
+
+
+@frozen
+class Call(Expr):
+    name: str
+    name_span: Span
+    args: tuple[Argument, ...] = ()
+    member_kinds: tuple[str, ...] = ()  # for `over members`: the kinds of member counted, set by the checker
+
+
+@frozen
+class Negate(Expr):
+    operand: Expr
+
+
+@frozen
+class Not(Expr):
+    operand: Expr
+
+
+@frozen
+class Binary(Expr):
+    op: str  # + - * /
+    left: Expr
+    right: Expr
+
+
+@frozen
+class Compare(Expr):
+    op: str  # > >= < <= == !=
+    left: Expr
+    right: Expr
+
+
+@frozen
+class Logical(Expr):
+    op: str  # and, or
+    left: Expr
+    right: Expr
+
+
+@frozen
+class Within(Expr):
+    """``value within tolerance of reference``: relative when the tolerance is a percentage."""
+
+    value: Expr
+    tolerance: Expr
+    reference: Expr
+
+
+@frozen
+class If(Expr):
+    condition: Expr
+    then: Expr
+    otherwise: Expr
+    because: str | None = None
+
+
+@frozen
+class Band:
+    span: Span
+    upper: Expr
+    rate: Expr
+
+
+@frozen
+class Bands(Expr):
+    """Tiered payment: each band pays its rate on the part of ``amount`` that falls inside it."""
+
+    amount: Expr
+    bands: tuple[Band, ...]
+    top_rate: Expr
+
+
+@frozen
+class Taper(Expr):
+    """``taper base by shortfall at rate [floor f] [cap c]``: lose ``rate`` of every £1 of shortfall."""
+
+    base: Expr
+    shortfall: Expr
+    rate: Expr
+    floor: Expr | None = None
+    cap: Expr | None = None
+
+
+@frozen
+class DaySpan(Expr):
+    """``n working days`` or ``n days``: a length of time to add to a date."""
+
+    count: Expr
+    working: bool
+
+
+# ---- declarations ------------------------------------------------------------------------------
+
+
+@frozen
+class Citation:
+    span: Span
+    source: str
+    section: str
+    quote: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.section}"
+
+
+@frozen
+class ScheduleEntry:
+    span: Span
+    first: Period
+    last: Period
+    value: Expr
+
+
+@frozen
+class Decl:
+    """What every declaration has: its name, where it is, what it cites and any Interpretation comments."""
+
+    span: Span
+    name: str
+    name_span: Span
+    description: str | None = None
+    citations: tuple[Citation, ...] = ()
+    interpretations: tuple[str, ...] = ()
+
+
+@frozen
+class PolicyHeader(Decl):
+    year: Period
+
+
+@frozen
+class Source(Decl):
+    title: str | None = None
+
+
+@frozen
+class Scoped(Decl):
+    """A declaration with a value per entity and period."""
+
+    kinds: tuple[str, ...] = ()
+    granularity: str | None = None  # month, quarter, half, year; None when it has no period
+    during: tuple[Period, Period] | None = None
+
+
+@frozen
+class InputDecl(Scoped):
+    type: str
+    type_span: Span
+    default: Expr | None = None
+
+
+@frozen
+class ParameterDecl(Decl):
+    type: str
+    type_span: Span
+    granularity: str | None = None
+    value: Expr | None = None
+    schedule: tuple[ScheduleEntry, ...] = ()
+
+
+@frozen
+class AmendDecl(Decl):
+    """A later value of a parameter, effective from a date; the original declaration is untouched."""
+
+    effective: dt.date
+    value: Expr | None = None
+    schedule: tuple[ScheduleEntry, ...] = ()
+
+
+@frozen
+class DefineDecl(Scoped):
+    type: str
+    type_span: Span
+    value: Expr
+
+
+@frozen
+class FlagDecl(Scoped):
+    severity: str
+    severity_span: Span
+    when: Expr
+    message: str
+    message_span: Span
+
+
+@frozen
+class DeadlineDecl(Scoped):
+    value: Expr
+
+
+# ---- tests -------------------------------------------------------------------------------------
+
+
+@frozen
+class Target:
+    span: Span
+    name: str
+    entity: str | None = None
+    period: Period | None = None
+
+
+@frozen
+class TestEntity:
+    span: Span
+    kind: str
+    code: str
+    system: str | None = None
+
+
+@frozen
+class Given:
+    span: Span
+    target: Target
+    value: Expr
+
+
+@frozen
+class Expectation:
+    """``expect x = v``, ``expect x is missing``, ``expect [no] flag f``."""
+
+    span: Span
+    target: Target
+    kind: str  # value, missing, flag, no_flag
+    value: Expr | None = None
+
+
+@frozen
+class TestNote:
+    span: Span
+    kind: str  # note or discrepancy
+    text: str
+
+
+@frozen
+class TestDecl(Decl):
+    entities: tuple[TestEntity, ...] = ()
+    period: tuple[Period, Period] | None = None  # the periods a target without `in` means
+    givens: tuple[Given, ...] = ()
+    expectations: tuple[Expectation, ...] = ()
+    notes: tuple[TestNote, ...] = ()
+
+
+@frozen
+class PolicyFile:
+    path: str
+    declarations: tuple[Decl, ...]
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """The sub-expressions of ``expr``, in source order."""
+    match expr:
+        case Call(args=args):
+            return tuple(a.value for a in args)
+        case Negate(operand=x) | Not(operand=x):
+            return (x,)
+        case Binary(left=a, right=b) | Compare(left=a, right=b) | Logical(left=a, right=b):
+            return (a, b)
+        case Within(value=a, tolerance=b, reference=c):
+            return (a, b, c)
+        case If(condition=a, then=b, otherwise=c):
+            return (a, b, c)
+        case Bands(amount=a, bands=bands, top_rate=t):
+            return (a, *(x for band in bands for x in (band.upper, band.rate)), t)
+        case Taper(base=a, shortfall=b, rate=c, floor=f, cap=k):
+            return tuple(x for x in (a, b, c, f, k) if x is not None)
+        case DaySpan(count=x):
+            return (x,)
+    return ()
+
+
+def walk(expr: Expr):
+    """Every node of ``expr``, parents before children."""
+    yield expr
+    for child in children(expr):
+        yield from walk(child)

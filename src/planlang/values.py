@@ -1,0 +1,209 @@
+"""Runtime values: exact numbers, missing values with reasons, parsing and formatting of amounts.
+
+Every number planlang computes with is a :class:`fractions.Fraction`, so no £ figure carries
+binary-float error; rounding happens only where a policy calls ``round``.
+
+>>> parse_amount("£30,000,000")
+Fraction(30000000, 1)
+>>> parse_amount("70%")
+Fraction(7, 10)
+>>> money_text(Fraction(139_000_000, 7))
+'19857142.86'
+>>> format_money(Fraction(-1_108_696))
+'-£1,108,696.00'
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+import attrs
+
+__all__ = [
+    "Missing",
+    "Reason",
+    "parse_amount",
+    "AmountError",
+    "round_to",
+    "ROUNDING_MODES",
+    "money_text",
+    "format_money",
+    "decimal_text",
+    "format_percent",
+    "decimal_places",
+]
+
+
+@attrs.frozen
+class Reason:
+    """Why a value is missing: the input, entity and period that had no value, or another cause."""
+
+    message: str
+    name: str | None = None
+    entity: str | None = None
+    period: str | None = None
+
+
+@attrs.frozen
+class Missing:
+    """A value that could not be computed. Missing is never zero: it propagates with its reasons."""
+
+    reasons: frozenset[Reason]
+
+    @classmethod
+    def because(cls, message: str, name=None, entity=None, period=None) -> "Missing":
+        return cls(frozenset({Reason(message, name, entity, period)}))
+
+    def merge(self, other: "Missing") -> "Missing":
+        return Missing(self.reasons | other.reasons)
+
+    def describe(self) -> str:
+        return "; ".join(sorted(r.message for r in self.reasons))
+
+    def __bool__(self) -> bool:  # pragma: no cover - guards against truthiness bugs
+        raise TypeError("a missing value has no truth value")
+
+
+def first_missing(*values):
+    """The merge of every Missing among ``values``, or None when all are present."""
+    found = None
+    for value in values:
+        if isinstance(value, Missing):
+            found = value if found is None else found.merge(value)
+    return found
+
+
+class AmountError(ValueError):
+    """Text that is not a number, amount or percentage."""
+
+
+_AMOUNT = re.compile(r"^\s*(?P<sign>[-−]?)\s*(?P<pound>£?)\s*(?P<sign2>[-−]?)(?P<digits>\d[\d,]*(\.\d+)?|\.\d+)\s*(?P<pct>%?)\s*$")
+
+
+def parse_amount(text: str) -> Fraction:
+    """Parse ``£1,000.50``, ``-£500``, ``70%``, ``1.25%`` or ``0.7`` exactly.
+
+    A percentage becomes its fraction of one (``70%`` is ``7/10``).
+    """
+    match = _AMOUNT.match(text)
+    if not match or (match["pound"] and match["pct"]):
+        raise AmountError(f"{text!r} is not a number, an amount such as £1,000 or a percentage such as 70%")
+    digits = match["digits"]
+    if "," in digits and not re.fullmatch(r"\d{1,3}(,\d{3})*(\.\d+)?", digits):
+        raise AmountError(f"{text!r} has misplaced thousands separators")
+    value = Fraction(Decimal(digits.replace(",", "")))
+    if match["sign"] or match["sign2"]:
+        value = -value
+    if match["pct"]:
+        value /= 100
+    return value
+
+
+def _quantize(value: Fraction, step: Fraction, direction) -> Fraction:
+    units = value / step
+    return direction(units) * step
+
+
+def _half_up(units: Fraction) -> int:
+    # ties away from zero, the convention of money tables and of Excel's ROUND
+    whole = abs(units)
+    rounded = int(whole + Fraction(1, 2)) if whole.denominator != 1 else int(whole)
+    return rounded if units >= 0 else -rounded
+
+
+def _half_even(units: Fraction) -> int:
+    return round(units)
+
+
+def _half_down(units: Fraction) -> int:
+    whole = abs(units)
+    floor = int(whole)
+    rounded = floor + 1 if whole - floor > Fraction(1, 2) else floor
+    return rounded if units >= 0 else -rounded
+
+
+def _up(units: Fraction) -> int:
+    whole = abs(units)
+    rounded = int(whole) + (0 if whole.denominator == 1 else 1)
+    return rounded if units >= 0 else -rounded
+
+
+def _down(units: Fraction) -> int:
+    return int(units)
+
+
+def _floor(units: Fraction) -> int:
+    return units.__floor__()
+
+
+def _ceiling(units: Fraction) -> int:
+    return units.__ceil__()
+
+
+ROUNDING_MODES = {
+    "half_up": _half_up,
+    "half_even": _half_even,
+    "half_down": _half_down,
+    "up": _up,
+    "down": _down,
+    "floor": _floor,
+    "ceiling": _ceiling,
+}
+
+
+def round_to(value: Fraction, step: Fraction, mode: str) -> Fraction:
+    """Round ``value`` to a multiple of ``step`` with a named mode.
+
+    >>> round_to(Fraction(5, 2), Fraction(1), "half_up"), round_to(Fraction(5, 2), Fraction(1), "half_even")
+    (Fraction(3, 1), Fraction(2, 1))
+    >>> round_to(Fraction(-5, 2), Fraction(1), "half_up")
+    Fraction(-3, 1)
+    """
+    return _quantize(value, step, ROUNDING_MODES[mode])
+
+
+def decimal_places(text: str) -> int:
+    """How many decimal places a written amount has: ``£1,000.50`` has 2, ``70%`` has 2 as a fraction."""
+    digits = re.sub(r"[^\d.]", "", text)
+    places = len(digits.split(".", 1)[1]) if "." in digits else 0
+    return places + (2 if text.strip().endswith("%") else 0)
+
+
+def _fixed(value: Fraction, places: int) -> str:
+    step = Fraction(1, 10**places)
+    rounded = round_to(value, step, "half_up")
+    text = str(Decimal(rounded.numerator) / Decimal(rounded.denominator))
+    quantum = Decimal(1).scaleb(-places)
+    return str(Decimal(text).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def money_text(value: Fraction) -> str:
+    """Pounds to the penny as a plain string (rounded half up for display only)."""
+    return _fixed(value, 2)
+
+
+def format_money(value: Fraction) -> str:
+    """Pounds to the penny with a £ sign and thousands separators."""
+    text = money_text(value)
+    sign = "-" if text.startswith("-") else ""
+    whole, pence = text.lstrip("-").split(".")
+    return f"{sign}£{int(whole):,}.{pence}"
+
+
+def decimal_text(value: Fraction, places: int = 10) -> str:
+    """Exact decimal when it terminates within ``places``; otherwise rounded half up to ``places``.
+
+    >>> decimal_text(Fraction(7, 10)), decimal_text(Fraction(19, 21))
+    ('0.7', '0.9047619048')
+    """
+    text = _fixed(value, places)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def format_percent(value: Fraction, places: int = 2) -> str:
+    """A fraction of one as a percentage for people: ``19/21`` is ``90.48%``."""
+    return decimal_text(value * 100, places) + "%"
