@@ -124,32 +124,22 @@ def _half_down(units: Fraction) -> int:
     return rounded if units >= 0 else -rounded
 
 
-def _up(units: Fraction) -> int:
+def _away_from_zero(units: Fraction) -> int:
     whole = abs(units)
     rounded = int(whole) + (0 if whole.denominator == 1 else 1)
     return rounded if units >= 0 else -rounded
 
 
-def _down(units: Fraction) -> int:
+def _toward_zero(units: Fraction) -> int:
     return int(units)
-
-
-def _floor(units: Fraction) -> int:
-    return units.__floor__()
-
-
-def _ceiling(units: Fraction) -> int:
-    return units.__ceil__()
 
 
 ROUNDING_MODES = {
     "half_up": _half_up,
     "half_even": _half_even,
     "half_down": _half_down,
-    "up": _up,
-    "down": _down,
-    "floor": _floor,
-    "ceiling": _ceiling,
+    "toward_zero": _toward_zero,
+    "away_from_zero": _away_from_zero,
 }
 
 

@@ -1,0 +1,173 @@
+"""The command line: ``planlang check | run | explain | test``.
+
+Exit codes are a contract: 0 success; 1 the policy has errors or its tests fail; 2 bad data or
+usage (including missing inputs under ``--strict``). No input produces a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import syntax as s
+from .compiler import Program, compile_pack, compile_sources, read_pack
+from .data import load_data
+from .diagnostics import InputError, PolicyError, format_diagnostic, suggest
+from .evaluator import evaluate
+from .explain import explain
+from .periods import PeriodError, parse_period
+from .render import explanation_json, explanation_text, run_json, run_text
+from .testing import run_tests
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_POLICY, EXIT_DATA, EXIT_INTERNAL = 0, 1, 2, 70
+
+
+def _print_diagnostics(diagnostics, sources, stream) -> None:
+    for diagnostic in diagnostics:
+        print(format_diagnostic(diagnostic, sources), file=stream)
+        print(file=stream)
+
+
+def _summary(diagnostics) -> str:
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+
+
+def cmd_check(args) -> int:
+    sources = read_pack(args.policy)
+    program, diagnostics = compile_sources(sources, args.policy)
+    _print_diagnostics(diagnostics, {x.name: x for x in sources}, sys.stdout)
+    status = "ok" if program is not None else "failed"
+    print(f"{args.policy}: {status}: {_summary(diagnostics)}")
+    return EXIT_OK if program is not None else EXIT_POLICY
+
+
+def _program(args) -> Program:
+    return compile_pack(args.policy)
+
+
+def cmd_run(args) -> int:
+    program = _program(args)
+    results = evaluate(program, load_data(args.data, program))
+    if args.strict:
+        absent = results.missing_inputs()
+        if absent:
+            for reason in absent:
+                print(f"{results.dataset.source}: error: input {reason.name} has no value for {reason.entity} in {reason.period}",
+                      file=sys.stderr)
+            print(f"--strict: {len(absent)} missing input value(s)", file=sys.stderr)
+            return EXIT_DATA
+    if args.json:
+        print(json.dumps(run_json(results), indent=2, ensure_ascii=False))
+    else:
+        print(run_text(results))
+    return EXIT_OK
+
+
+def cmd_explain(args) -> int:
+    program = _program(args)
+    dataset = load_data(args.data, program)
+    decl = program.declarations.get(args.name)
+    explainable = {n for n, d in program.declarations.items() if not isinstance(d, s.TestDecl)}
+    if decl is None:
+        raise InputError(f"`{args.name}` is not declared in {args.policy}", "NAME", suggest(args.name, explainable))
+    kinds = getattr(decl, "kinds", ())
+    entity = args.entity
+    if kinds:
+        if entity not in dataset.organisations:
+            raise InputError(f"no organisation {entity!r} in {dataset.source}", "--entity", suggest(entity, dataset.organisations))
+        kind = dataset.organisations[entity].kind
+        if kind not in kinds:
+            raise InputError(f"`{args.name}` is worked out per {' or '.join(kinds)}; {entity} is a {kind}", "--entity")
+    else:
+        entity = None
+    granularity = getattr(decl, "granularity", None)
+    period = None
+    if granularity is not None or isinstance(decl, s.ParameterDecl):
+        try:
+            period = parse_period(args.period)
+        except PeriodError as error:
+            raise InputError(str(error), "--period") from None
+        if granularity is not None and period.kind != granularity:
+            raise InputError(f"`{args.name}` is {granularity}ly; {period} is a {period.kind}", "--period")
+    results = evaluate(program, dataset)
+    trace = explain(results, args.name, entity, period)
+    if args.json:
+        print(json.dumps(explanation_json(trace), indent=2, ensure_ascii=False))
+    else:
+        print(explanation_text(trace))
+    return EXIT_OK
+
+
+def cmd_test(args) -> int:
+    program = _program(args)
+    outcomes = run_tests(program)
+    passed = sum(o.passed for o in outcomes)
+    for outcome in outcomes:
+        status = "PASS" if outcome.passed else "FAIL"
+        print(f"{status}  {outcome.test.name}  ({outcome.test.span.file}:{outcome.test.span.line})")
+        for failure in outcome.failures:
+            print(f"      {failure}")
+        for note in outcome.notes:
+            print(f"      {note.kind}: {note.text}")
+    print(f"{passed} passed, {len(outcomes) - passed} failed")
+    return EXIT_OK if passed == len(outcomes) else EXIT_POLICY
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="planlang", description="Rules-as-code for NHS operational-planning finance.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="compile a policy pack and report every problem")
+    check.add_argument("policy", metavar="POLICY_DIR")
+    check.set_defaults(handler=cmd_check)
+
+    run = commands.add_parser("run", help="evaluate a policy pack on organisation data")
+    run.add_argument("policy", metavar="POLICY_DIR")
+    run.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.add_argument("--strict", action="store_true", help="treat any missing input as an error (exit 2)")
+    run.set_defaults(handler=cmd_run)
+
+    explain_ = commands.add_parser("explain", help="show how one value was worked out")
+    explain_.add_argument("policy", metavar="POLICY_DIR")
+    explain_.add_argument("--data", required=True, metavar="FILE")
+    explain_.add_argument("--entity", required=True, metavar="CODE")
+    explain_.add_argument("--period", required=True, metavar="PERIOD")
+    explain_.add_argument("--json", action="store_true", help="print the derivation as JSON")
+    explain_.add_argument("name", metavar="NAME")
+    explain_.set_defaults(handler=cmd_explain)
+
+    test = commands.add_parser("test", help="run the tests written in a policy pack")
+    test.add_argument("policy", metavar="POLICY_DIR")
+    test.set_defaults(handler=cmd_test)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except PolicyError as error:
+        _print_diagnostics(error.diagnostics, error.sources, sys.stderr)
+        print(f"{args.policy}: the policy does not compile: {_summary(error.diagnostics)}", file=sys.stderr)
+        return EXIT_POLICY
+    except InputError as error:
+        print(f"planlang: error: {error}", file=sys.stderr)
+        return EXIT_DATA
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # the last line of defence: never show a traceback
+        print(f"planlang: internal error ({type(error).__name__}: {error}); please report it with the command you ran",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""The operations on values, shared by evaluation and explanation so both mean the same thing.
+
+Bands, tapers and tolerances return a *detail* mapping (which band applied, by how much each
+threshold was cleared or missed) beside their value; evaluation keeps the value, explanation the
+detail.
+
+>>> bands(Fraction(26), [Fraction(20), Fraction(25)], [Fraction(0), Fraction(1), Fraction(6, 5)], ["lower", "upper"])["value"]
+Fraction(31, 5)
+>>> taper(Fraction(100), Fraction(30), Fraction(1), Fraction(0), None)["value"]
+Fraction(70, 1)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from fractions import Fraction
+
+import attrs
+
+from .values import Missing
+
+__all__ = ["bands", "taper", "within", "divide", "merge_missing", "binary_operation", "COMPARISONS", "AGGREGATES",
+           "kleene_and", "kleene_or", "DaySpan"]
+
+
+@attrs.frozen
+class DaySpan:
+    """A number of days, or of working days, to add to a date."""
+
+    days: int
+    working: bool
+
+
+def merge_missing(*values) -> Missing:
+    found = None
+    for value in values:
+        if type(value) is Missing:
+            found = value if found is None else found.merge(value)
+    return found
+
+
+def divide(a, b, where: str):
+    if b == 0:
+        return Missing.because(f"division by zero: {where} is zero")
+    return a / b
+
+
+def _add(a, b, where):
+    if type(b) is DaySpan:
+        return _shift(a, b.days, b.working)
+    return a + b
+
+
+def _subtract(a, b, where):
+    if type(b) is DaySpan:
+        return _shift(a, -b.days, b.working)
+    if isinstance(a, dt.date):
+        return Fraction((a - b).days)
+    return a - b
+
+
+def _shift(day: dt.date, days: int, working: bool) -> dt.date:
+    from .periods import add_working_days
+
+    return add_working_days(day, days) if working else day + dt.timedelta(days=days)
+
+
+def binary_operation(op: str, left_type: str | None, right_type: str | None):
+    return {"+": _add, "-": _subtract, "*": lambda a, b, w: a * b, "/": divide}[op]
+
+
+COMPARISONS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq,
+               "!=": operator.ne}
+
+
+def kleene_and(left, right, frame):
+    """``and`` over true, false and missing: false wins over missing."""
+    a = left(frame)
+    if a is False:
+        return False
+    b = right(frame)
+    if b is False:
+        return False
+    if type(a) is Missing or type(b) is Missing:
+        return merge_missing(a, b)
+    return True
+
+
+def kleene_or(left, right, frame):
+    """``or`` over true, false and missing: true wins over missing."""
+    a = left(frame)
+    if a is True:
+        return True
+    b = right(frame)
+    if b is True:
+        return True
+    if type(a) is Missing or type(b) is Missing:
+        return merge_missing(a, b)
+    return False
+
+
+def within(value, tolerance, reference, relative: bool) -> dict:
+    """Whether ``value`` is within ``tolerance`` of ``reference`` (a share of it when ``relative``)."""
+    difference = value - reference
+    limit = tolerance * abs(reference) if relative else tolerance
+    detail = {"difference": difference, "limit": limit, "within": abs(difference) <= limit,
+              "margin": limit - abs(difference)}
+    if relative and reference != 0:
+        detail["variance"] = difference / reference
+    return detail
+
+
+def bands(amount, limits, rates, names) -> dict:
+    """Tiered payment: each band pays its rate on the part of ``amount`` inside it.
+
+    The first band starts at zero and the last (``above``) has no top. Thresholds must not fall:
+    a threshold below the one before it makes the value missing, with both named.
+    """
+    for k in range(1, len(limits)):
+        if limits[k] < limits[k - 1]:
+            return {"value": Missing.because(f"band thresholds out of order: {names[k]} ({limits[k]}) is below {names[k - 1]} ({limits[k - 1]})")}
+    rows, total, lower = [], Fraction(0), Fraction(0)
+    applied = next((k for k, limit in enumerate(limits) if amount <= limit), len(limits))
+    for k, rate in enumerate(rates):
+        upper = limits[k] if k < len(limits) else None
+        top = amount if upper is None else min(amount, upper)
+        portion = max(Fraction(0), top - lower)
+        payment = portion * rate
+        total += payment
+        rows.append({"from": lower, "to": upper, "rate": rate, "portion": portion, "payment": payment,
+                     "threshold": names[k] if k < len(names) else None})
+        if upper is not None:
+            lower = max(lower, upper)
+    margins = [{"threshold": names[k], "limit": limits[k], "margin": amount - limits[k]} for k in range(len(limits))]
+    return {"value": total, "rows": rows, "applied": applied, "margins": margins}
+
+
+def taper(base, shortfall, rate, floor, cap) -> dict:
+    """``base`` less ``rate`` for every unit of ``shortfall`` (a negative shortfall counts as none), then floor and cap."""
+    reduction = rate * max(Fraction(0), shortfall)
+    value = base - reduction
+    floored = floor is not None and value < floor
+    if floored:
+        value = floor
+    capped = cap is not None and value > cap
+    if capped:
+        value = cap
+    return {"value": value, "reduction": reduction, "floored": floored, "capped": capped}
+
+
+def _or_missing(values, compute):
+    missing = merge_missing(*values)
+    return missing if missing is not None else compute()
+
+
+def _sum(values, empty):
+    return _or_missing(values, lambda: sum(values, Fraction(0)))
+
+
+def _count(values, empty):
+    return _or_missing(values, lambda: Fraction(sum(1 for v in values if v)))
+
+
+def _any(values, empty):
+    """True if any member's is true, even when others are missing."""
+    if any(v is True for v in values):
+        return True
+    return _or_missing(values, lambda: False)
+
+
+def _all(values, empty):
+    """False if any member's is false, even when others are missing."""
+    if any(v is False for v in values):
+        return False
+    return _or_missing(values, lambda: True)
+
+
+def _extreme(pick):
+    def reduce(values, empty):
+        if not values:
+            return Missing.because(empty)
+        return _or_missing(values, lambda: pick(values))
+
+    return reduce
+
+
+AGGREGATES = {"sum": _sum, "count": _count, "any": _any, "all": _all, "min": _extreme(min), "max": _extreme(max)}

@@ -1,0 +1,265 @@
+"""Renderers: results and explanations as text for people and JSON for programs.
+
+Money is shown to the penny; this rounding is for display only and never feeds a calculation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from fractions import Fraction
+from typing import Any
+
+from . import syntax as s
+from .evaluator import FlagResult, Results
+from .explain import TraceNode
+from .periods import Period
+from .values import Missing, decimal_text, format_money, format_percent, money_text
+
+__all__ = ["format_value", "json_value", "run_json", "run_text", "flag_message", "explanation_text", "explanation_json"]
+
+
+def format_value(value, type_: str | None) -> str:
+    """A value for people: £1,234.50, 70%, 0.9047619048, true, 2021-06-03."""
+    if isinstance(value, Missing):
+        return "missing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Fraction):
+        if type_ == "money":
+            return format_money(value)
+        if type_ == "percent":
+            return format_percent(value)
+        if type_ == "ratio":
+            return f"{decimal_text(value)} ({format_percent(value)})"
+        return decimal_text(value)
+    if isinstance(value, (dt.date, Period)):
+        return str(value)
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)
+
+
+def json_value(value, type_: str | None):
+    """A value for JSON: money a string of pounds to the penny, other numbers decimal strings, missing null."""
+    if isinstance(value, Missing) or value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Fraction):
+        return money_text(value) if type_ == "money" else decimal_text(value)
+    if isinstance(value, (dt.date, Period)):
+        return str(value)
+    return value
+
+
+def _type_of(decl: s.Decl) -> str | None:
+    if isinstance(decl, s.FlagDecl):
+        return "bool"
+    if isinstance(decl, s.DeadlineDecl):
+        return "date"
+    return getattr(decl, "type", None)
+
+
+def flag_message(results: Results, flag: FlagResult) -> str:
+    """The flag's ``says`` text with ``{name}``, ``{entity}`` and ``{period}`` filled in."""
+    decl = results.program.declarations[flag.name]
+
+    def fill(match: re.Match) -> str:
+        name = match[1].strip()
+        if name == "entity":
+            return flag.entity
+        if name == "period":
+            return str(flag.period)
+        target = results.program.declarations[name]
+        period = flag.period
+        granularity = getattr(target, "granularity", None)
+        if granularity and period is not None and period.kind != granularity:
+            period = period.within(granularity)
+        entity = flag.entity if getattr(target, "kinds", ()) else None
+        return format_value(results.get(name, entity, period if granularity or isinstance(target, s.ParameterDecl) else None),
+                            _type_of(target))
+
+    return re.sub(r"\{([^{}]*)\}", fill, decl.message)
+
+
+def _label(period) -> str:
+    return str(period) if period is not None else "-"
+
+
+def run_json(results: Results) -> dict:
+    program = results.program
+    outputs: dict[str, dict] = {}
+    for name, entity, period, value in results.outputs():
+        decl = program.declarations[name]
+        outputs.setdefault(name, {}).setdefault(entity or "*", {})[_label(period)] = json_value(value, _type_of(decl))
+    flags = [{"flag": f.name, "severity": f.severity, "entity": f.entity, "period": _label(f.period),
+              "message": flag_message(results, f)} for f in results.flags if f.fired is True]
+    missing = [{"output": name, "entity": entity, "period": _label(period), "because": value.describe()}
+               for name, entity, period, value in results.missing]
+    return {"policy": program.title, "year": str(program.year), "data": results.dataset.source,
+            "results": outputs, "flags": flags, "missing": missing}
+
+
+def run_text(results: Results) -> str:
+    program = results.program
+    lines = [f"{program.title} ({program.year}) on {results.dataset.source}", ""]
+    table: dict[str, dict[str, dict[str, str]]] = {}
+    for name, entity, period, value in results.outputs():
+        table.setdefault(name, {}).setdefault(entity or "*", {})[_label(period)] = \
+            format_value(value, _type_of(program.declarations[name]))
+    for name, rows in table.items():
+        periods = sorted({p for row in rows.values() for p in row})
+        width = max([len(name)] + [len(code) + 2 for code in rows])
+        cells = max([len(p) for p in periods] + [len(v) for row in rows.values() for v in row.values()])
+        lines.append(name.ljust(width) + "".join(f"  {p:>{cells}}" for p in periods))
+        for code, row in rows.items():
+            lines.append(("  " + code).ljust(width) + "".join(f"  {row.get(p, ''):>{cells}}" for p in periods))
+        lines.append("")
+    fired = [f for f in results.flags if f.fired is True]
+    lines.append(f"Flags ({len(fired)}):" if fired else "Flags: none raised")
+    for flag in fired:
+        lines.append(f"  {flag.severity:<7} {flag.name} [{flag.entity}, {_label(flag.period)}]: {flag_message(results, flag)}")
+    missing = results.missing
+    if missing:
+        lines.append("")
+        lines.append(f"Missing ({len(missing)}):")
+        for name, entity, period, value in missing:
+            lines.append(f"  {name} [{entity}, {_label(period)}]: {value.describe()}")
+    return "\n".join(lines)
+
+
+# ---- explanations ----
+
+def _citation_text(citation: s.Citation) -> str:
+    quote = f' "{citation.quote}"' if citation.quote else ""
+    return f"cites {citation.source} {citation.section}{quote}"
+
+
+def _margin_words(margin, type_) -> str:
+    if margin > 0:
+        return f"{format_value(margin, type_)} above"
+    if margin < 0:
+        return f"{format_value(-margin, type_)} below"
+    return "exactly at"
+
+
+def _detail_lines(node: TraceNode) -> list[str]:
+    d = node.detail
+    t = node.type
+    if node.kind == "input":
+        if "origin" in d:
+            return [f"input from {d['origin']}"]
+        if d.get("assumed"):
+            return ["input not in the data: the declared default is assumed"]
+        return [f"input missing: {node.value.describe()}"] if isinstance(node.value, Missing) else ["input"]
+    if node.kind == "parameter":
+        where = []
+        if d.get("schedule"):
+            first, last = d["schedule"]
+            where.append(f"schedule entry {first}" + (f" to {last}" if last != first else ""))
+        if d.get("effective"):
+            where.append(f"amended from {d['effective']} ({d['amendment']})")
+        else:
+            where.append("as first declared")
+        return ["parameter: " + ", ".join(where)]
+    if node.kind == "condition":
+        holds = d.get("holds")
+        if isinstance(holds, Missing):
+            return [f"condition {d['condition']} is missing, so the value is missing"]
+        lines = [f"condition {d['condition']} is {format_value(holds, 'bool')}: the {d['branch']} branch applies"]
+        if d.get("because"):
+            lines.append(f"because {d['because']}")
+        return lines
+    if node.kind == "comparison" and "margin" in d:
+        return [f"{format_value(d['left'], d['operand_type'])} vs {format_value(d['right'], d['operand_type'])}: "
+                f"{_margin_words(d['margin'], d['operand_type'])} by that much" if d["margin"] else
+                f"{format_value(d['left'], d['operand_type'])} is exactly {format_value(d['right'], d['operand_type'])}"]
+    if node.kind == "bands" and "rows" in d:
+        lines = [f"{d['amount_label']} = {format_value(d['amount'], t)}"]
+        for k, row in enumerate(d["rows"]):
+            top = f"{format_value(row['to'], t)} ({row['threshold']})" if row["to"] is not None else "and above"
+            mark = "  <- the amount ends in this band" if k == d["applied"] else ""
+            lines.append(f"band {k + 1}: from {format_value(row['from'], t)} up to {top} at {format_percent(row['rate'])}: "
+                         f"{format_value(row['portion'], t)} pays {format_value(row['payment'], t)}{mark}")
+        for margin in d["margins"]:
+            lines.append(f"{_margin_words(margin['margin'], t)} {margin['threshold']} ({format_value(margin['limit'], t)})"
+                         .replace("above ", "above ", 1))
+        return lines
+    if node.kind == "taper" and "reduction" in d:
+        lines = [f"{format_value(d['base'], t)} less {format_percent(d['rate'])} of a shortfall of "
+                 f"{format_value(d['shortfall'], t)} = less {format_value(d['reduction'], t)}"]
+        if d["floored"]:
+            lines.append(f"held at the floor of {format_value(d['floor'], t)}")
+        if d["capped"]:
+            lines.append(f"held at the cap of {format_value(d['cap'], t)}")
+        return lines
+    if node.kind == "tolerance" and "difference" in d:
+        ot = d["operand_type"]
+        limit = f"{format_percent(d['tolerance'])} of the reference, {format_value(d['limit'], ot)}" if d["relative"] \
+            else format_value(d["limit"], ot)
+        variance = f" ({format_percent(d['variance'])})" if "variance" in d else ""
+        state = "within" if d["within"] else "beyond"
+        return [f"differs by {format_value(d['difference'], ot)}{variance}; tolerance {limit}: {state} it by "
+                f"{format_value(abs(d['margin']), ot)}"]
+    if node.kind == "flag":
+        return [f"{d['severity']} flag: {'raised' if node.value is True else 'not raised'}"]
+    return []
+
+
+def explanation_text(node: TraceNode, *, _prefix: str = "", _last: bool = True, _root: bool = True) -> str:
+    """The derivation as an indented tree."""
+    lines: list[str] = []
+    where = ""
+    if node.kind in ("definition", "input", "parameter", "flag", "deadline") and (node.entity or node.period):
+        parts = [x for x in (f"for {node.entity}" if node.entity else "", f"in {node.period}" if node.period else "") if x]
+        where = " " + " ".join(parts)
+    head = f"{node.label}{where} = {format_value(node.value, node.type)}"
+    if _root:
+        lines.append(head)
+        body_prefix = ""
+    else:
+        lines.append(_prefix + ("└─ " if _last else "├─ ") + head)
+        body_prefix = _prefix + ("   " if _last else "│  ")
+    info = []
+    if node.description:
+        info.append(node.description)
+    if node.formula and node.formula != node.label:
+        info.append("= " + node.formula)
+    info += _detail_lines(node)
+    if isinstance(node.value, Missing) and node.kind != "input":
+        info.append("missing because " + node.value.describe())
+    info += [_citation_text(c) for c in node.citations]
+    info += list(node.interpretations)
+    if node.span is not None and node.kind in ("definition", "flag", "deadline", "parameter", "input"):
+        info.append(f"declared at {node.span}")
+    bar = "│ " if node.children else "  "
+    lines += [body_prefix + bar + line for line in info]
+    for k, child in enumerate(node.children):
+        lines.append(explanation_text(child, _prefix=body_prefix, _last=k == len(node.children) - 1, _root=False))
+    return "\n".join(lines)
+
+
+def _json_detail(value: Any, type_: str | None):
+    if isinstance(value, dict):
+        return {k: _json_detail(v, type_ if k not in ("rate", "tolerance", "variance") else "percent") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_detail(v, type_) for v in value]
+    if isinstance(value, s.Citation):
+        return {"source": value.source, "section": value.section, "quote": value.quote}
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    return json_value(value, type_)
+
+
+def explanation_json(node: TraceNode) -> dict:
+    return {
+        "kind": node.kind, "label": node.label, "value": json_value(node.value, node.type), "type": node.type,
+        "entity": node.entity, "period": _label(node.period) if node.period else None,
+        "missing_because": node.value.describe() if isinstance(node.value, Missing) else None,
+        "formula": node.formula, "description": node.description,
+        "citations": [_json_detail(c, None) for c in node.citations], "interpretations": list(node.interpretations),
+        "span": node.span.as_dict() if node.span else None,
+        "detail": _json_detail(dict(node.detail), node.type if node.kind != "tolerance" else node.detail.get("operand_type")),
+        "children": [explanation_json(child) for child in node.children],
+    }

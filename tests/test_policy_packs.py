@@ -1,0 +1,31 @@
+"""Every policy pack compiles cleanly, cites its sources, and passes the tests written in it."""
+
+from __future__ import annotations
+
+import pytest
+
+from planlang.compiler import compile_pack
+from planlang.testing import run_tests
+
+from conftest import POLICIES
+
+PACKS = sorted(p for p in POLICIES.iterdir() if p.is_dir())
+
+
+def _cases():
+    for pack in PACKS:
+        program = compile_pack(pack)
+        for outcome in run_tests(program):
+            yield pytest.param(outcome, id=f"{pack.name}: {outcome.test.name}")
+
+
+@pytest.mark.parametrize("pack", PACKS, ids=lambda p: p.name)
+def test_pack_compiles_without_warnings(pack):
+    program = compile_pack(pack)
+    assert [str(d.message) for d in program.diagnostics] == []
+
+
+@pytest.mark.parametrize("outcome", list(_cases()))
+def test_policy_test(outcome):
+    assert outcome.checked > 0
+    assert outcome.passed, "\n".join(outcome.failures)
