@@ -65,6 +65,9 @@ class Engine:
         self.closures: dict[int, Callable[[Frame], object]] = {}
         self.parameter_uses: dict[tuple[str, Period | None], tuple] = {}
         self._compiled: dict[str, Callable[[Frame], object]] = {}
+        self._kinds = {name: type(decl) for name, decl in program.declarations.items()}
+        self._during = {name: (decl.during[0].first_day, decl.during[1].last_day)
+                        for name, decl in program.declarations.items() if getattr(decl, "during", None)}
         for name, decl in program.declarations.items():
             expr = _value_expr(decl)
             if expr is not None:
@@ -80,23 +83,23 @@ class Engine:
     # ---- looking values up ----
     def value(self, name: str, entity: str | None, period: Period | None):
         key = (name, entity, period)
-        memo = self.memo
-        if key in memo:
-            return memo[key]
-        decl = self.program.declarations[name]
-        if isinstance(decl, s.InputDecl):
+        try:
+            return self.memo[key]
+        except KeyError:
+            pass
+        kind = self._kinds[name]
+        if kind is s.InputDecl:
             result = self.input(name, entity, period)
-        elif isinstance(decl, s.ParameterDecl):
+        elif kind is s.ParameterDecl:
             result = self.parameter(name, period)
         else:
-            during = getattr(decl, "during", None)
-            if during is not None and period is not None and not (
-                    during[0].first_day <= period.first_day and period.last_day <= during[1].last_day):
-                result = Missing.because(f"{name} applies only from {during[0]} to {during[1]}, not in {period}",
-                                         name, entity, str(period))
+            during = self._during.get(name)
+            if during is not None and period is not None and not (during[0] <= period.first_day and period.last_day <= during[1]):
+                first, last = self.program.declarations[name].during
+                result = Missing.because(f"{name} applies only from {first} to {last}, not in {period}", name, entity, str(period))
             else:
                 result = self._compiled[name](Frame(entity, period))
-        memo[key] = result
+        self.memo[key] = result
         return result
 
     def input(self, name: str, entity: str, period: Period):

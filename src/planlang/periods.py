@@ -14,7 +14,6 @@ year (``2021/22``), a quarter of one (``2021/22 Q1`` is April to June) or a half
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import functools
 import re
@@ -72,18 +71,21 @@ class Period:
     def __repr__(self) -> str:
         return f"Period({self.label!r})"
 
-    @property
-    def first_day(self) -> dt.date:
-        if self.kind == "month":
-            return dt.date(self.year, self.index, 1)
-        months_in = {"year": 0, "quarter": 3 * (self.index - 1), "half": 6 * (self.index - 1)}[self.kind]
-        month = 4 + months_in
-        return dt.date(self.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+    # the first and last days are worked out once, when the period is made: evaluation asks often
+    first_day: dt.date = attrs.field(init=False, eq=False, repr=False)
+    last_day: dt.date = attrs.field(init=False, eq=False, repr=False)
 
-    @property
-    def last_day(self) -> dt.date:
-        last_month = self.months()[-1]
-        return dt.date(last_month.year, last_month.index, calendar.monthrange(last_month.year, last_month.index)[1])
+    def __attrs_post_init__(self):
+        if self.kind == "month":
+            first = dt.date(self.year, self.index, 1)
+            length = 1
+        else:
+            months_in = {"year": 0, "quarter": 3 * (self.index - 1), "half": 6 * (self.index - 1)}[self.kind]
+            first = _add_months(dt.date(self.year, 4, 1), months_in)
+            length = {"year": 12, "half": 6, "quarter": 3}[self.kind]
+        end = _add_months(first, length) - dt.timedelta(days=1)
+        object.__setattr__(self, "first_day", first)
+        object.__setattr__(self, "last_day", end)
 
     def months(self) -> list["Period"]:
         if self.kind == "month":
@@ -142,9 +144,14 @@ class Period:
 
     def within(self, kind: str) -> "Period":
         """The period of ``kind`` that contains this one (the quarter of a month, the year of a quarter)."""
-        if _RANK[kind] < _RANK[self.kind]:
-            raise PeriodError(f"a {self.kind} is not inside a single {kind}")
-        return Period.containing(self.months()[0], kind)
+        return _within(self, kind)
+
+
+@functools.lru_cache(maxsize=4096)
+def _within(period: Period, kind: str) -> Period:
+    if _RANK[kind] < _RANK[period.kind]:
+        raise PeriodError(f"a {period.kind} is not inside a single {kind}")
+    return Period.containing(Period.month_of(period.first_day), kind)
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
