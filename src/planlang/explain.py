@@ -126,8 +126,20 @@ class _Explainer:
         system = self.results.dataset.organisations[frame.entity].system
         return [self.named(node.name, system, period)]
 
+    def _label(self, node: s.Expr) -> str:
+        """A short name for a step: the start of its formula, not all of it (the definition shows that)."""
+        text = self.program.text_of
+        match node:
+            case s.If():
+                return f"if {text(node.condition.span)}"
+            case s.Bands():
+                return f"bands on {text(node.amount.span)}"
+            case s.Taper():
+                return f"taper {text(node.base.span)} by {text(node.shortfall.span)}"
+        return text(node.span)
+
     def _step(self, kind, node, frame, detail, children) -> TraceNode:
-        return TraceNode(kind, label=self.program.text_of(node.span), value=self.value_of(node, frame), type=node.type,
+        return TraceNode(kind, label=self._label(node), value=self.value_of(node, frame), type=node.type,
                          entity=frame.entity, period=frame.period, span=node.span, detail=detail, children=tuple(children))
 
     def _Compare(self, node: s.Compare, frame):

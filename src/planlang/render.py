@@ -178,13 +178,13 @@ def _detail_lines(node: TraceNode) -> list[str]:
     if node.kind == "bands" and "rows" in d:
         lines = [f"{d['amount_label']} = {format_value(d['amount'], t)}"]
         for k, row in enumerate(d["rows"]):
-            top = f"{format_value(row['to'], t)} ({row['threshold']})" if row["to"] is not None else "and above"
             mark = "  <- the amount ends in this band" if k == d["applied"] else ""
-            lines.append(f"band {k + 1}: from {format_value(row['from'], t)} up to {top} at {format_percent(row['rate'])}: "
+            reach = (f"from {format_value(row['from'], t)} up to {format_value(row['to'], t)} ({row['threshold']})"
+                     if row["to"] is not None else f"above {format_value(row['from'], t)}")
+            lines.append(f"band {k + 1}: {reach} at {format_percent(row['rate'])}: "
                          f"{format_value(row['portion'], t)} pays {format_value(row['payment'], t)}{mark}")
         for margin in d["margins"]:
-            lines.append(f"{_margin_words(margin['margin'], t)} {margin['threshold']} ({format_value(margin['limit'], t)})"
-                         .replace("above ", "above ", 1))
+            lines.append(f"{_margin_words(margin['margin'], t)} {margin['threshold']} ({format_value(margin['limit'], t)})")
         return lines
     if node.kind == "taper" and "reduction" in d:
         lines = [f"{format_value(d['base'], t)} less {format_percent(d['rate'])} of a shortfall of "
@@ -207,11 +207,18 @@ def _detail_lines(node: TraceNode) -> list[str]:
     return []
 
 
-def explanation_text(node: TraceNode, *, _prefix: str = "", _last: bool = True, _root: bool = True) -> str:
-    """The derivation as an indented tree."""
+_NAMED = ("definition", "input", "parameter", "flag", "deadline")
+
+
+def explanation_text(node: TraceNode) -> str:
+    """The derivation as an indented tree; a named value already shown is not repeated."""
+    return _tree(node, "", True, True, set())
+
+
+def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set) -> str:
     lines: list[str] = []
     where = ""
-    if node.kind in ("definition", "input", "parameter", "flag", "deadline") and (node.entity or node.period):
+    if node.kind in _NAMED and (node.entity or node.period):
         parts = [x for x in (f"for {node.entity}" if node.entity else "", f"in {node.period}" if node.period else "") if x]
         where = " " + " ".join(parts)
     head = f"{node.label}{where} = {format_value(node.value, node.type)}"
@@ -221,6 +228,11 @@ def explanation_text(node: TraceNode, *, _prefix: str = "", _last: bool = True, 
     else:
         lines.append(_prefix + ("└─ " if _last else "├─ ") + head)
         body_prefix = _prefix + ("   " if _last else "│  ")
+    key = (node.kind, node.label, node.entity, node.period)
+    if node.kind in _NAMED and key in shown:
+        lines[-1] += "  (derivation shown above)"
+        return "\n".join(lines)
+    shown.add(key)
     info = []
     if node.description:
         info.append(node.description)
@@ -231,12 +243,12 @@ def explanation_text(node: TraceNode, *, _prefix: str = "", _last: bool = True, 
         info.append("missing because " + node.value.describe())
     info += [_citation_text(c) for c in node.citations]
     info += list(node.interpretations)
-    if node.span is not None and node.kind in ("definition", "flag", "deadline", "parameter", "input"):
+    if node.span is not None and node.kind in _NAMED:
         info.append(f"declared at {node.span}")
     bar = "│ " if node.children else "  "
     lines += [body_prefix + bar + line for line in info]
     for k, child in enumerate(node.children):
-        lines.append(explanation_text(child, _prefix=body_prefix, _last=k == len(node.children) - 1, _root=False))
+        lines.append(_tree(child, body_prefix, k == len(node.children) - 1, False, shown))
     return "\n".join(lines)
 
 
