@@ -312,7 +312,7 @@ _ALLOWED = {
     "amend": {"description", "citation", "value", "schedule"},
     "define": {"description", "citation", "entity", "granularity", "during", "value"},
     "flag": {"description", "citation", "entity", "granularity", "during", "severity", "when", "message"},
-    "deadline": {"description", "citation", "entity", "value"},
+    "deadline": {"description", "citation", "entity", "granularity", "value"},
     "test": {"description", "citation", "test_entity", "test_period", "given", "expect", "note"},
 }
 _REPEATABLE = {"citation", "schedule", "test_entity", "given", "expect", "note"}

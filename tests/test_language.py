@@ -1,0 +1,299 @@
+"""Each construct of the language, evaluated end to end on small policies written in the language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+
+import pytest
+
+from planlang.data import Organisation, make_dataset
+from planlang.evaluator import evaluate
+from planlang.explain import explain
+from planlang.periods import parse_period
+from planlang.render import explanation_text
+from planlang.values import Missing
+
+from conftest import compile_text, render
+
+P = parse_period
+ORGS = [Organisation("S1", "System 1", "system", None),
+        Organisation("T1", "Trust 1", "trust", "S1"),
+        Organisation("T2", "Trust 2", "trust", "S1"),
+        Organisation("C1", "CCG 1", "ccg", "S1")]
+
+
+def run(text: str, values: dict, organisations=ORGS):
+    program, diagnostics = compile_text(text)
+    assert program is not None, render(diagnostics, text)
+    data = {(name, code, P(period)): value for (name, code, period), value in values.items()}
+    return evaluate(program, make_dataset(organisations, data, {}, "test"))
+
+
+FRF = '''
+input allocation : money
+  per trust or ccg quarterly
+  cites "s.txt" §1
+input plan : money
+  per trust or ccg quarterly
+  cites "s.txt" §1
+input position : money
+  per trust or ccg quarterly
+  cites "s.txt" §1
+define shortfall : money
+  per trust or ccg quarterly
+  = max(£0, plan - position)
+  cites "s.txt" §1
+define earned : money
+  per trust or ccg quarterly
+  = taper allocation by shortfall at 100% floor £0
+  cites "s.txt" §1
+define system_shortfall : money
+  per system quarterly
+  = max(£0, sum(plan over members) - sum(position over members))
+  cites "s.txt" §1
+define system_is_short : bool
+  per trust or ccg quarterly
+  = system.system_shortfall > £0
+  cites "s.txt" §1
+define earned_in_year : money
+  per trust or ccg annual
+  = sum(earned over quarters)
+  cites "s.txt" §1
+define members_short : count
+  per system quarterly
+  = count(shortfall > £0 over members)
+  cites "s.txt" §1
+'''
+
+
+def frf_values(quarters=("2021/22 Q1",)):
+    values = {}
+    for q in quarters:
+        for code, plan, position in (("T1", -1_000_000, -1_300_000), ("T2", 0, 100_000), ("C1", 0, 0)):
+            values[("allocation", code, q)] = Fraction(500_000)
+            values[("plan", code, q)] = Fraction(plan)
+            values[("position", code, q)] = Fraction(position)
+    return values
+
+
+def test_taper_loses_a_pound_for_each_pound_of_shortfall_with_a_floor():
+    results = run(FRF, frf_values())
+    q1 = P("2021/22 Q1")
+    assert results.get("shortfall", "T1", q1) == 300_000
+    assert results.get("earned", "T1", q1) == 200_000
+    assert results.get("earned", "T2", q1) == 500_000
+    results = run(FRF, {**frf_values(), ("position", "T1", "2021/22 Q1"): Fraction(-2_000_000)})
+    assert results.get("earned", "T1", q1) == 0  # the floor: never below £0
+
+
+def test_aggregation_over_members_and_system_values():
+    results = run(FRF, frf_values())
+    q1 = P("2021/22 Q1")
+    assert results.get("system_shortfall", "S1", q1) == 200_000  # (-1m + 0 + 0) - (-1.3m + 0.1m + 0)
+    assert results.get("system_is_short", "T2", q1) is True
+    assert results.get("members_short", "S1", q1) == 1
+
+
+def test_sum_over_quarters_and_missing_quarter_makes_the_year_missing():
+    quarters = ("2021/22 Q1", "2021/22 Q2", "2021/22 Q3", "2021/22 Q4")
+    results = run(FRF, frf_values(quarters))
+    assert results.get("earned_in_year", "T1", P("2021/22")) == 4 * 200_000
+    values = frf_values(quarters)
+    del values[("position", "T1", "2021/22 Q3")]
+    results = run(FRF, values)
+    year = results.get("earned_in_year", "T1", P("2021/22"))
+    assert isinstance(year, Missing)
+    assert any(r.name == "position" and r.entity == "T1" and r.period == "2021/22 Q3" for r in year.reasons)
+    assert results.get("earned_in_year", "T2", P("2021/22")) == 4 * 500_000  # others still compute
+
+
+AMENDED = '''
+parameter rate : percent
+  = 2.5%
+  cites "s.txt" §1
+amend rate from 2021-07-01
+  = 1.25%
+  cites "s.txt" §2
+amend rate from 2021-10-01
+  = 1%
+  cites "s.txt" §3
+input value : money
+  per trust monthly
+  cites "s.txt" §1
+define due : money
+  per trust monthly
+  = round(value * rate, £0.01, half_up)
+  cites "s.txt" §1
+'''
+
+
+@pytest.mark.parametrize("month, expected", [("2021-06", "250.01"), ("2021-07", "125.01"), ("2021-12", "100.00")])
+def test_effective_dated_amendments_choose_the_latest_in_force(month, expected):
+    results = run(AMENDED, {("value", "T1", month): Fraction("10000.45")})
+    assert results.get("due", "T1", P(month)) == Fraction(expected)
+
+
+def test_amendment_shows_in_the_explanation():
+    results = run(AMENDED, {("value", "T1", "2021-08"): Fraction(100)})
+    text = explanation_text(explain(results, "due", "T1", P("2021-08")))
+    assert "amended from 2021-07-01" in text
+    assert 'cites s.txt §1' in text
+
+
+TOLERANCE = '''
+input operational : count
+  per trust annual
+  cites "s.txt" §1
+input strategic : count
+  per trust annual
+  cites "s.txt" §1
+input explanation : text
+  per trust annual
+  cites "s.txt" §1
+parameter tolerance : percent
+  = 5%
+  cites "s.txt" §1
+flag variance_beyond_tolerance
+  per trust annual
+  severity warning
+  when not (operational within tolerance of strategic)
+  says "{operational} against {strategic}"
+  cites "s.txt" §1
+flag variance_unexplained
+  per trust annual
+  severity error
+  when operational != strategic and not present(explanation)
+  says "explain the variance before submitting"
+  cites "s.txt" §1
+'''
+
+
+@pytest.mark.parametrize("operational, explained, beyond, unexplained", [
+    (1050, False, False, True),   # exactly 5%: within the tolerance, but any variance needs an explanation
+    (1051, False, True, True),
+    (1051, True, True, False),
+    (1000, False, False, False),
+    (949, True, True, False),
+])
+def test_tolerance_and_hard_validation(operational, explained, beyond, unexplained):
+    values = {("operational", "T1", "2021/22"): Fraction(operational), ("strategic", "T1", "2021/22"): Fraction(1000)}
+    if explained:
+        values[("explanation", "T1", "2021/22")] = "a new ward opened"
+    results = run(TOLERANCE, values)
+    assert results.get("variance_beyond_tolerance", "T1", P("2021/22")) is beyond
+    assert results.get("variance_unexplained", "T1", P("2021/22")) is unexplained
+
+
+DEADLINES = '''
+deadline final_plans
+  "Final plan submission"
+  = 2021-06-03
+  cites "s.txt" §1
+input panel_date : date
+  per trust annual
+  cites "s.txt" §1
+input submitted : date
+  per trust annual
+  cites "s.txt" §1
+deadline findings
+  "Written findings are issued within two working days after the panel"
+  per trust annual
+  = panel_date + 2 working days
+  cites "s.txt" §1
+flag late_submission
+  per trust annual
+  severity warning
+  when submitted > final_plans
+  says "submitted {submitted}, after {final_plans}"
+  cites "s.txt" §1
+define days_late : count
+  per trust annual
+  = max(0, submitted - final_plans)
+  cites "s.txt" §1
+'''
+
+
+def test_deadlines_and_working_days():
+    values = {("panel_date", "T1", "2021/22"): dt.date(2021, 4, 1), ("submitted", "T1", "2021/22"): dt.date(2021, 6, 4)}
+    results = run(DEADLINES, values)
+    assert results.get("findings", "T1", P("2021/22")) == dt.date(2021, 4, 7)  # Good Friday and Easter Monday skipped
+    assert results.get("late_submission", "T1", P("2021/22")) is True
+    assert results.get("days_late", "T1", P("2021/22")) == 1
+
+
+KLEENE = '''
+input a : bool
+  per trust monthly
+  cites "s.txt" §1
+input b : bool
+  per trust monthly
+  cites "s.txt" §1
+input x : money
+  per trust monthly
+  cites "s.txt" §1
+define both : bool
+  per trust monthly
+  = a and b
+  cites "s.txt" §1
+define either : bool
+  per trust monthly
+  = a or b
+  cites "s.txt" §1
+define share : ratio
+  per trust monthly
+  = x / x
+  cites "s.txt" §1
+'''
+
+
+def test_missing_is_not_zero_and_logic_is_three_valued():
+    results = run(KLEENE, {("a", "T1", "2021-04"): False, ("x", "T1", "2021-04"): Fraction(0)})
+    april = P("2021-04")
+    assert results.get("both", "T1", april) is False  # false and missing is false
+    either = results.get("either", "T1", april)  # false or missing is missing
+    assert isinstance(either, Missing) and "b has no value for T1 in 2021-04" in either.describe()
+    share = results.get("share", "T1", april)
+    assert isinstance(share, Missing) and "division by zero" in share.describe()
+
+
+BANDS = '''
+input amount : money
+  per system monthly
+  cites "s.txt" §1
+input low : money
+  per system monthly
+  cites "s.txt" §1
+input high : money
+  per system monthly
+  cites "s.txt" §1
+define paid : money
+  per system monthly
+  = bands on amount
+      up to low: 0%
+      up to high: 100%
+      above: 120%
+  cites "s.txt" §1
+'''
+
+
+def test_bands_with_thresholds_out_of_order_are_missing_not_wrong():
+    values = {("amount", "S1", "2021-04"): Fraction(10), ("low", "S1", "2021-04"): Fraction(8),
+              ("high", "S1", "2021-04"): Fraction(5)}
+    paid = run(BANDS, values).get("paid", "S1", P("2021-04"))
+    assert isinstance(paid, Missing) and "out of order" in paid.describe()
+
+
+def test_bands_pay_each_rate_on_its_slice():
+    values = {("amount", "S1", "2021-04"): Fraction(10), ("low", "S1", "2021-04"): Fraction(5),
+              ("high", "S1", "2021-04"): Fraction(8)}
+    assert run(BANDS, values).get("paid", "S1", P("2021-04")) == 3 + Fraction(12, 10) * 2
+
+
+def test_during_limits_a_definition_to_its_periods():
+    text = BANDS.replace("  per system monthly\n  = bands", "  per system monthly during 2021-04 to 2021-05\n  = bands")
+    values = {(n, "S1", m): Fraction(v) for m in ("2021-04", "2021-06") for n, v in (("amount", 10), ("low", 5), ("high", 8))}
+    results = run(text, values)
+    assert results.get("paid", "S1", P("2021-04")) == Fraction(27, 5)
+    assert [p for _, e, p, _ in results.outputs() if e == "S1"] == [P("2021-04")]
+    assert "applies only from 2021-04 to 2021-05" in results.get("paid", "S1", P("2021-06")).describe()
