@@ -1,27 +1,35 @@
 """Organisation data: JSON or Excel in, a checked :class:`Dataset` out, every value exact and traceable.
 
-JSON::
+JSON (numbers are read as exact decimals, never as binary floats)::
 
-    {"organisations": [{"code": "SYS1", "name": "...", "kind": "system", "system": null}, ...],
-     "inputs": {"erf_actual": {"SYS1": {"2021-05": "£26,000,000"}}}}
+    {"organisations": [{"code": "SYS1", "name": "North", "kind": "system", "system": null},
+                       {"code": "T1", "name": "North Trust", "kind": "trust", "system": "SYS1"}],
+     "inputs": {"erf_actual": {"SYS1": {"2021-05": "£26,000,000", "2021-06": 26500000.50}}}}
 
-Excel: a sheet ``organisations`` (columns code, name, kind, system) and one sheet per period
-granularity, ``monthly``, ``quarterly``, ``half-yearly``, ``annual``, with columns code, period,
-then one column per input. Percent cells hold fractions of one (0.7 shown as 70%).
+Excel (.xlsx): a sheet ``organisations`` with the columns code, name, kind, system, and a sheet for
+each granularity of input that has data -- ``monthly``, ``quarterly``, ``half-yearly``, ``annual`` --
+with the columns code, period, then one column per input. Headings are matched ignoring case and
+surrounding spaces; blank rows are skipped. A period is text (``2021-04``, ``2021/22 Q1``,
+``2021/22``) or, on the monthly sheet, a date cell meaning its month. Percent cells hold fractions
+of one (0.7, shown as 70%).
 
-Every value remembers where it came from (a JSON path, or sheet!cell), and every problem is an
-:class:`~planlang.diagnostics.InputError` naming that place. An empty cell or ``null`` is no
-value: the evaluator reports what it makes missing; it is never read as zero.
+Every value remembers where it came from (a JSON path such as ``erf.json: inputs.erf_actual.SYS1.2021-05``,
+or a cell such as ``book.xlsx: monthly!D3``), and every problem is an
+:class:`~planlang.diagnostics.InputError` naming that place. ``null``, an empty string or an empty
+cell is no value: the key is left out and the evaluator reports what that makes missing. Missing is
+never read as zero.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
+import stat
 import tempfile
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -31,14 +39,22 @@ import attrs
 from . import syntax as s
 from .diagnostics import InputError, suggest
 from .periods import GRANULARITIES, Period, PeriodError, parse_date, parse_period
-from .values import AmountError, parse_amount
+from .values import AmountError, format_money, parse_amount
 
-__all__ = ["Organisation", "Dataset", "make_dataset", "load_data", "convert_value", "write_workbook", "SHEETS"]
+__all__ = ["Organisation", "Dataset", "make_dataset", "load_data", "convert_value", "write_workbook", "KINDS", "SHEETS"]
 
 KINDS = ("system", "trust", "ccg")
-SHEETS = {word: kind for word, kind in GRANULARITIES.items()}  # sheet name -> period kind
+SHEETS = dict(GRANULARITIES)  # data sheet name -> the kind of period its rows give: "monthly" -> "month"
+_SHEET_OF = {kind: word for word, kind in SHEETS.items()}  # "month" -> "monthly"
+_ORGANISATION_FIELDS = ("code", "name", "kind", "system")
+
+# Zip-bomb limits for workbooks: real planning workbooks are a few MB and compress perhaps 10-fold.
 _MAX_UNCOMPRESSED = 256 * 1024 * 1024
 _MAX_RATIO = 200
+# A JSON number such as 1e999999999 would become an integer with a billion digits; no amount needs this.
+_MAX_EXPONENT = 1000
+
+Locate = Callable[[int, str], str]  # (index of an organisation, field) -> where it was written
 
 
 @attrs.frozen
@@ -51,121 +67,204 @@ class Organisation:
 
 @attrs.frozen(eq=False)
 class Dataset:
-    """Organisations and input values, keyed ``(input, organisation code, period)``."""
+    """Organisations and input values, keyed ``(input, organisation code, period)``.
+
+    ``origins`` has the same keys and says where each value was read. Make one with
+    :func:`make_dataset` or :func:`load_data`, which validate it.
+    """
 
     source: str
     organisations: dict[str, Organisation]
     values: dict[tuple[str, str, Period], object]
     origins: dict[tuple[str, str, Period], str]
-    _members: dict[str, tuple[str, ...]]
-    _periods: dict[str, tuple[Period, ...]]
+    # precomputed because the evaluator asks for them in its inner loops
+    _members: dict[str, tuple[str, ...]] = attrs.field(factory=dict, repr=False)
+    _periods: dict[str, tuple[Period, ...]] = attrs.field(factory=dict, repr=False)
 
     def members(self, system: str) -> tuple[str, ...]:
-        """The trusts and CCGs of a system, in file order."""
+        """The codes of the trusts and CCGs of a system, in file order."""
         return self._members.get(system, ())
 
     def periods(self, kind: str) -> tuple[Period, ...]:
-        """The periods of a kind that the data gives values for, in order."""
+        """The distinct periods of a kind that the data gives values for, in order."""
         return self._periods.get(kind, ())
 
     def of_kinds(self, kinds: Iterable[str]) -> list[Organisation]:
+        """The organisations whose kind is one of ``kinds``, in file order."""
         kinds = set(kinds)
-        return [o for o in self.organisations.values() if o.kind in kinds]
+        return [org for org in self.organisations.values() if org.kind in kinds]
 
+
+# ---- organisations ---------------------------------------------------------------------------
 
 def make_dataset(organisations: Iterable[Organisation], values: Mapping, origins: Mapping, source: str,
-                 where: Mapping[str, str] | None = None) -> Dataset:
-    """A dataset from checked parts; organisations are validated here (``where`` locates each by code)."""
-    where = where or {}
-    by_code: dict[str, Organisation] = {}
-    for org in organisations:
-        place = where.get(org.code, source)
-        if org.code in by_code:
-            raise InputError(f"the organisation code {org.code!r} appears twice", place)
-        if org.kind not in KINDS:
-            raise InputError(f"{org.code}: kind {org.kind!r} is not system, trust or ccg", place, suggest(org.kind, KINDS))
-        by_code[org.code] = org
+                 *, locate: Locate | None = None) -> Dataset:
+    """A dataset from its parts, after checking the organisations.
+
+    Codes must be unique, kinds one of system/trust/ccg, every trust and CCG must name a system in
+    the data and a system must not name one. ``locate(index, field)`` says where an organisation's
+    field was written, for messages; by default ``source: organisations[index].field``.
+    """
+    organisations = list(organisations)
+    locate = locate or (lambda index, field: f"{source}: organisations[{index}].{field}")
+    by_code = _check_organisations(organisations, locate)
     members: dict[str, list[str]] = {}
     for org in by_code.values():
-        place = where.get(org.code, source)
-        if org.kind == "system":
-            if org.system:
-                raise InputError(f"{org.code} is a system, so it does not belong to a system (got {org.system!r})", place)
-            continue
-        parent = by_code.get(org.system or "")
-        if parent is None or parent.kind != "system":
-            systems = [o.code for o in by_code.values() if o.kind == "system"]
-            raise InputError(f"{org.kind} {org.code} must name its system; {org.system!r} is not a system in the data",
-                             place, suggest(org.system or "", systems))
-        members.setdefault(parent.code, []).append(org.code)
+        if org.system is not None:
+            members.setdefault(org.system, []).append(org.code)
     periods: dict[str, set[Period]] = {}
     for _, _, period in values:
-        if period is not None:
+        if period is not None:  # tests may give values that have no period
             periods.setdefault(period.kind, set()).add(period)
-    return Dataset(source, by_code, dict(values), dict(origins), {k: tuple(v) for k, v in members.items()},
-                   {k: tuple(sorted(v, key=Period.sort_key)) for k, v in periods.items()})
+    return Dataset(source, by_code, dict(values), dict(origins),
+                   {system: tuple(codes) for system, codes in members.items()},
+                   {kind: tuple(sorted(found, key=Period.sort_key)) for kind, found in periods.items()})
+
+
+def _check_organisations(organisations: list[Organisation], locate: Locate) -> dict[str, Organisation]:
+    by_code: dict[str, Organisation] = {}
+    first_index: dict[str, int] = {}
+    for index, org in enumerate(organisations):
+        if not isinstance(org.code, str) or not org.code.strip():
+            raise InputError(f"expected an organisation code, found {_describe(org.code)}", locate(index, "code"))
+        if org.code in by_code:
+            raise InputError(f"the organisation code {org.code!r} appears twice (first at {locate(first_index[org.code], 'code')})",
+                             locate(index, "code"))
+        if org.kind not in KINDS:
+            raise InputError(f"expected the kind system, trust or ccg, found {_describe(org.kind)}", locate(index, "kind"),
+                             suggest(str(org.kind), KINDS))
+        by_code[org.code] = org
+        first_index[org.code] = index
+    # a second pass, so that a trust may be listed before its system
+    systems = [code for code, org in by_code.items() if org.kind == "system"]
+    for code, org in by_code.items():
+        where = locate(first_index[code], "system")
+        if org.kind == "system":
+            if org.system is not None:
+                raise InputError(f"{code} is a system, so it belongs to no system, but it names {_describe(org.system)}", where)
+            continue
+        if org.system is None:
+            raise InputError(f"{org.kind} {code} must name its system", where,
+                             f"the systems are {', '.join(systems)}" if systems else "list its system as an organisation too")
+        parent = by_code.get(org.system)
+        if parent is None:
+            raise InputError(f"{org.kind} {code} names the system {_describe(org.system)}, which is not in the data", where,
+                             suggest(str(org.system), systems))
+        if parent.kind != "system":
+            raise InputError(f"{org.kind} {code} names {org.system} as its system, but {org.system} is a {parent.kind}", where)
+    return by_code
 
 
 # ---- values ----------------------------------------------------------------------------------
 
-_TRUE, _FALSE = {"true", "yes", "y"}, {"false", "no", "n"}
+_TRUE, _FALSE = {"true", "yes"}, {"false", "no"}
+_EXPECTED = {
+    "money": "an amount of money such as £1,000",
+    "percent": "a percentage such as 70% (or 0.7)",
+    "ratio": "a number",
+    "count": "a whole number",
+}
 
 
 def convert_value(raw, type_: str, where: str):
-    """A raw JSON or cell value as a value of the input's type; None when there is no value."""
+    """A raw JSON or cell value as a value of the input type ``type_``; None when it holds no value.
+
+    Numbers become exact :class:`~fractions.Fraction` (a percentage as a fraction of one), ``bool``
+    stays ``bool``, dates become :class:`datetime.date`, text stays ``str``.
+    """
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
-    if type_ in ("money", "percent", "ratio", "count"):
+    if type_ in _EXPECTED:
         return _number(raw, type_, where)
     if type_ == "bool":
-        if isinstance(raw, bool):
-            return raw
-        if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
-            return raw.strip().lower() in _TRUE
-        raise InputError(f"expected true or false, got {raw!r}", where)
+        return _bool(raw, where)
     if type_ == "date":
-        if isinstance(raw, dt.datetime):
-            return raw.date()
-        if isinstance(raw, dt.date):
+        return _date(raw, where)
+    if type_ == "text":
+        if isinstance(raw, str):
             return raw
-        try:
-            return parse_date(str(raw))
-        except PeriodError as error:
-            raise InputError(str(error), where) from None
-    if isinstance(raw, str):
-        return raw
-    raise InputError(f"expected text, got {raw!r}", where)
+        raise InputError(f"expected text, found {_describe(raw)}", where, f"write it as text: \"{raw}\"")
+    raise InputError(f"cannot read values of the type {type_!r}", where)
 
 
 def _number(raw, type_: str, where: str) -> Fraction:
-    if isinstance(raw, bool):
-        raise InputError(f"expected {'an amount' if type_ == 'money' else 'a number'}, got {str(raw).lower()}", where)
-    if isinstance(raw, float):
-        value = Fraction(Decimal(repr(raw)))  # the shortest decimal that is this float: what the cell shows
-    elif isinstance(raw, (int, Decimal)):
+    expected = _EXPECTED[type_]
+    if isinstance(raw, bool):  # bool is an int in Python, but true is not an amount
+        raise InputError(f"expected {expected}, found {_describe(raw)}", where)
+    if isinstance(raw, int):
         value = Fraction(raw)
+    elif isinstance(raw, Decimal):  # a JSON number, parsed exactly
+        if not raw.is_finite() or abs(raw.as_tuple().exponent) > _MAX_EXPONENT:
+            raise InputError(f"expected {expected}, found the out-of-range number {raw}", where)
+        value = Fraction(raw)
+    elif isinstance(raw, float):  # an Excel cell: take the shortest decimal that is this float, as Excel shows it
+        if not math.isfinite(raw):
+            raise InputError(f"expected {expected}, found {raw}", where)
+        value = Fraction(Decimal(repr(raw)))
     elif isinstance(raw, str):
-        text = raw.strip()
-        if type_ == "money" and text.endswith("%"):
-            raise InputError(f"expected an amount of money, got the percentage {raw!r}", where)
-        if type_ != "money" and "£" in text:
-            raise InputError(f"expected {'a percentage' if type_ == 'percent' else 'a number'}, got the amount {raw!r}", where)
-        try:
-            value = parse_amount(text)
-        except AmountError as error:
-            raise InputError(str(error), where) from None
+        value = _number_text(raw, type_, where)
     else:
-        raise InputError(f"expected a number, got {raw!r}", where)
+        raise InputError(f"expected {expected}, found {_describe(raw)}", where)
     if type_ == "count" and value.denominator != 1:
-        raise InputError(f"expected a whole number, got {raw!r}", where)
+        raise InputError(f"expected a whole number, found {_describe(raw)}", where)
     return value
 
 
-class _Inputs:
+def _number_text(raw: str, type_: str, where: str) -> Fraction:
+    text = raw.strip()
+    # a £ or % sign says what the writer meant; if it is not what the input is, the data is wrong
+    if "%" in text and type_ in ("money", "count"):
+        raise InputError(f"expected {_EXPECTED[type_]}, found the percentage {raw!r}", where)
+    if "£" in text and type_ != "money":
+        raise InputError(f"expected {_EXPECTED[type_]}, found the amount of money {raw!r}", where)
+    try:
+        return parse_amount(text)
+    except AmountError as error:
+        raise InputError(f"expected {_EXPECTED[type_]}: {error}", where) from None
+
+
+def _bool(raw, where: str) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+        return raw.strip().lower() in _TRUE
+    raise InputError(f"expected true or false (or yes or no), found {_describe(raw)}", where)
+
+
+def _date(raw, where: str) -> dt.date:
+    if isinstance(raw, dt.datetime):  # an Excel date cell
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if not isinstance(raw, str):
+        raise InputError(f"expected a date written as 2021-06-03, found {_describe(raw)}", where)
+    try:
+        return parse_date(raw)
+    except PeriodError as error:
+        raise InputError(str(error), where) from None
+
+
+def _describe(raw) -> str:
+    """A found value as the data's author would recognise it."""
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if raw is None:
+        return "nothing"
+    if isinstance(raw, str):
+        return repr(raw)
+    if isinstance(raw, (int, float, Decimal)):
+        return f"the number {raw}"
+    if isinstance(raw, (dt.date, dt.time)):
+        return f"the {'date' if isinstance(raw, dt.date) else 'time'} {raw.isoformat()}"
+    return {list: "a list", dict: "an object"}.get(type(raw), repr(raw))
+
+
+class _Checker:
     """Checks each value against the policy's declared inputs and collects it with its origin."""
 
     def __init__(self, program, organisations: dict[str, Organisation]):
         self.declared: dict[str, s.InputDecl] = program.of_kind(s.InputDecl)
+        self.folded = {name.lower(): name for name in self.declared}  # for headings, which ignore case
         self.year: Period = program.year
         self.organisations = organisations
         self.values: dict = {}
@@ -178,18 +277,43 @@ class _Inputs:
                              suggest(name, self.declared) or f"the inputs are {', '.join(sorted(self.declared)) or 'none'}")
         return decl
 
-    def add(self, name: str, code: str, period_text, raw, where: str, granularity_where: str | None = None):
-        decl = self.declaration(name, where)
+    def heading(self, text: str, where: str) -> str:
+        """The input a column heading names, ignoring case."""
+        name = text if text in self.declared else self.folded.get(text.lower(), text)
+        self.declaration(name, where)
+        return name
+
+    def organisation(self, name: str, code: str, where: str) -> None:
         org = self.organisations.get(code)
         if org is None:
-            raise InputError(f"no organisation {code!r} in the data's organisations", where, suggest(code, self.organisations))
-        if org.kind not in decl.kinds:
-            raise InputError(f"{name} is given per {' or '.join(decl.kinds)}, but {code} is a {org.kind}", where)
-        period = self.period(period_text, where)
-        if period.kind != decl.granularity:
-            word = {v: k for k, v in GRANULARITIES.items()}[decl.granularity]
-            raise InputError(f"{name} is {word}; {period} is a {period.kind}", granularity_where or where)
-        value = convert_value(raw, decl.type, where)
+            raise InputError(f"no organisation {code!r} is listed in the data's organisations", where,
+                             suggest(code, self.organisations))
+        kinds = self.declared[name].kinds
+        if org.kind not in kinds:
+            raise InputError(f"{name} is given per {' or '.join(kinds)}, but {code} is a {org.kind}", where)
+
+    def period(self, name: str, text: str, where: str) -> Period:
+        period = self.parse_period(text, where)
+        granularity = self.declared[name].granularity
+        if period.kind != granularity:
+            raise InputError(f"{name} is {_SHEET_OF[granularity]}; {period} is a {period.kind}", where)
+        return period
+
+    def parse_period(self, text: str, where: str) -> Period:
+        try:
+            period = parse_period(text)
+        except PeriodError as error:
+            raise InputError(str(error), where) from None
+        return self.in_year(period, where)
+
+    def in_year(self, period: Period, where: str) -> Period:
+        if not self.year.contains(period):
+            raise InputError(f"{period} is outside the policy year {self.year} "
+                             f"({self.year.first_day:%B %Y} to {self.year.last_day:%B %Y})", where)
+        return period
+
+    def add(self, name: str, code: str, period: Period, raw, where: str) -> None:
+        value = convert_value(raw, self.declared[name].type, where)
         if value is None:
             return
         key = (name, code, period)
@@ -198,240 +322,445 @@ class _Inputs:
         self.values[key] = value
         self.origins[key] = where
 
-    def period(self, text, where: str) -> Period:
-        if isinstance(text, (dt.date, dt.datetime)):
-            period = Period.month_of(text)
-        else:
-            try:
-                period = parse_period(str(text))
-            except PeriodError as error:
-                raise InputError(str(error), where) from None
-        if not self.year.contains(period):
-            raise InputError(f"{period} is outside the policy year {self.year}", where)
-        return period
+
+# ---- reading a file --------------------------------------------------------------------------
+
+def load_data(path: str | os.PathLike, program) -> Dataset:
+    """Read a ``.json`` or ``.xlsx`` data file for a compiled policy, checking every value."""
+    display = os.fspath(path)
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".xlsx"):
+        raise InputError(f"cannot read {'a ' + suffix if suffix else 'a file without a suffix'} file", display,
+                         "give a .json or .xlsx data file" + (" (save the workbook as .xlsx)" if suffix in (".xls", ".xlsm", ".csv") else ""))
+    if path.is_dir():
+        raise InputError("is a folder, not a data file", display)
+    if not path.exists():
+        raise InputError("no such file", display)
+    if suffix == ".json":
+        return _load_json(path, display, program)
+    return _load_xlsx(path, display, program)
 
 
 # ---- JSON ------------------------------------------------------------------------------------
 
-def _load_json(path: Path, display: str, program) -> Dataset:
+class _BadJson(Exception):
+    """Raised inside the JSON parser's hooks, which do not know the position."""
+
+
+def _unique_keys(pairs):
+    # the json module keeps the last of two equal keys silently; a value given twice is a data error
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _BadJson(f"the key {key!r} appears twice in one object")
+        seen[key] = value
+    return seen
+
+
+def _no_constant(name):
+    raise _BadJson(f"{name} is not a number planlang accepts")
+
+
+def _parse_json(path: Path, display: str):
     try:
-        document = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+        text = path.read_text(encoding="utf-8-sig")  # -sig: tolerate the byte-order mark some editors write
+    except UnicodeDecodeError as error:
+        raise InputError(f"is not UTF-8 text ({error.reason} at byte {error.start})", display) from None
+    except OSError as error:
+        raise InputError(f"cannot be read: {error.strerror or error}", display) from None
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
         raise InputError(f"is not valid JSON: {error.msg}", f"{display}:{error.lineno}:{error.colno}") from None
-    except UnicodeDecodeError:
-        raise InputError("is not UTF-8 text", display) from None
+    except _BadJson as error:
+        raise InputError(str(error), display) from None
+    except RecursionError:
+        raise InputError("is not valid data: its objects nest too deeply", display) from None
+    except ValueError as error:  # e.g. an integer with more digits than Python will convert
+        raise InputError(f"is not valid JSON: {error}", display) from None
+
+
+def _json_kind(value) -> str:
+    return {dict: "an object", list: "a list", str: "text", bool: "true or false", type(None): "null"}.get(
+        type(value), "a number")
+
+
+def _load_json(path: Path, display: str, program) -> Dataset:
+    document = _parse_json(path, display)
     if not isinstance(document, dict):
-        raise InputError("expected an object with \"organisations\" and \"inputs\"", display)
-    unknown = set(document) - {"organisations", "inputs"}
-    if unknown:
-        raise InputError(f"unknown key {sorted(unknown)[0]!r}; the keys are \"organisations\" and \"inputs\"", display)
-    organisations, where = [], {}
-    listed = document.get("organisations")
+        raise InputError(f'expected an object with the keys "organisations" and "inputs", found {_json_kind(document)}',
+                         display)
+    allowed = ("organisations", "inputs")
+    for key in document:
+        if key not in allowed:
+            raise InputError(f'unknown key {key!r}; the data has only the keys "organisations" and "inputs"',
+                             f"{display}: {key}", suggest(key, allowed))
+    for key in allowed:
+        if key not in document:
+            raise InputError(f'expected the key "{key}" at the top level', display)
+    organisations = _json_organisations(document["organisations"], f"{display}: organisations")
+    locate = lambda index, field: f"{display}: organisations[{index}].{field}"  # noqa: E731
+    checker = _Checker(program, _check_organisations(organisations, locate))
+    _json_inputs(document["inputs"], f"{display}: inputs", checker)
+    return make_dataset(organisations, checker.values, checker.origins, display, locate=locate)
+
+
+def _json_organisations(listed, place: str) -> list[Organisation]:
     if not isinstance(listed, list):
-        raise InputError("expected a list of organisations", f"{display}: organisations")
-    for k, item in enumerate(listed):
-        place = f"{display}: organisations[{k}]"
+        raise InputError(f"expected a list of organisations, found {_json_kind(listed)}", place)
+    organisations = []
+    for index, item in enumerate(listed):
+        here = f"{place}[{index}]"
         if not isinstance(item, dict):
-            raise InputError("expected an object with code, name, kind and system", place)
-        for key in ("code", "kind"):
-            if not isinstance(item.get(key), str) or not item[key].strip():
-                raise InputError(f"expected a text {key}", f"{place}.{key}")
-        extra = set(item) - {"code", "name", "kind", "system"}
-        if extra:
-            raise InputError(f"unknown field {sorted(extra)[0]!r}; the fields are code, name, kind, system", place)
-        code = item["code"].strip()
-        organisations.append(Organisation(code, str(item.get("name") or code), item["kind"].strip().lower(),
-                                          (item.get("system") or None)))
-        where[code] = place
-    shell = make_dataset(organisations, {}, {}, display, where)
-    inputs = _Inputs(program, shell.organisations)
-    given = document.get("inputs", {})
+            raise InputError(f"expected an object with code, name, kind and system, found {_json_kind(item)}", here)
+        for key in item:
+            if key not in _ORGANISATION_FIELDS:
+                raise InputError(f"unknown field {key!r}; an organisation has code, name, kind and system", f"{here}.{key}",
+                                 suggest(key, _ORGANISATION_FIELDS))
+        code, kind = (_json_text(item.get(key), f"{here}.{key}", required=True) for key in ("code", "kind"))
+        name = _json_text(item.get("name"), f"{here}.name", required=False)
+        system = _json_text(item.get("system"), f"{here}.system", required=False)
+        organisations.append(Organisation(code, name or code, kind.lower(), system))
+    return organisations
+
+
+def _json_text(value, where: str, required: bool) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"expected text, found {'nothing' if value in (None, '') else _json_kind(value)}", where)
+    return value.strip()
+
+
+def _json_inputs(given, place: str, checker: _Checker) -> None:
     if not isinstance(given, dict):
-        raise InputError("expected an object of inputs", f"{display}: inputs")
+        raise InputError(f"expected an object of inputs by name, found {_json_kind(given)}", place)
     for name, by_org in given.items():
-        place = f"{display}: inputs.{name}"
-        inputs.declaration(name, place)
+        here = f"{place}.{name}"
+        checker.declaration(name, here)
         if not isinstance(by_org, dict):
-            raise InputError("expected an object of organisation codes", place)
+            raise InputError(f"expected an object of organisation codes, found {_json_kind(by_org)}", here)
         for code, by_period in by_org.items():
+            at_org = f"{here}.{code}"
+            checker.organisation(name, code, at_org)
             if not isinstance(by_period, dict):
-                raise InputError("expected an object of periods", f"{place}.{code}")
-            for period, raw in by_period.items():
-                inputs.add(name, code, period, raw, f"{place}.{code}.{period}")
-    return make_dataset(organisations, inputs.values, inputs.origins, display, where)
+                raise InputError(f"expected an object of periods, found {_json_kind(by_period)}", at_org)
+            for text, raw in by_period.items():
+                at = f"{at_org}.{text}"
+                checker.add(name, code, checker.period(name, text, at), raw, at)
 
 
 # ---- Excel -----------------------------------------------------------------------------------
 
-def _check_zip(path: Path, display: str) -> None:
-    """Refuse what is not an .xlsx, and zip bombs, before openpyxl sees the file."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            total = 0
-            for member in archive.infolist():
-                total += member.file_size
-                if member.compress_size and member.file_size / member.compress_size > _MAX_RATIO:
-                    raise InputError(f"refused: {member.filename} expands {member.file_size // member.compress_size}-fold "
-                                     "(a zip bomb?)", display)
-            if total > _MAX_UNCOMPRESSED:
-                raise InputError(f"refused: it expands to {total // (1024 * 1024)} MB", display)
-            if "[Content_Types].xml" not in archive.namelist():
-                raise InputError("is not an Excel .xlsx workbook", display)
-    except (zipfile.BadZipFile, OSError):
-        raise InputError("is not an Excel .xlsx workbook", display) from None
-
-
-def _header(cells, sheet: str, display: str, required: tuple[str, ...]) -> dict[str, int]:
-    columns = {}
-    for k, cell in enumerate(cells):
-        if cell is None or not str(cell).strip():
-            continue
-        name = str(cell).strip()
-        key = name.lower() if name.lower() in required else name
-        if key in columns:
-            raise InputError(f"the column {name!r} appears twice", f"{display}: {sheet}!{_column(k)}1")
-        columns[key] = k
-    for column in required:
-        if column not in columns:
-            raise InputError(f"the sheet needs a column {column!r} in its first row", f"{display}: {sheet}!A1")
-    return columns
-
-
-def _column(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index + 1)
-
-
-def _rows(sheet):
-    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-        if number > 1 and all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row):
-            continue
-        yield number, row
-
-
 def _load_xlsx(path: Path, display: str, program) -> Dataset:
-    import openpyxl
-    from openpyxl.xml import DEFUSEDXML
-
-    if not DEFUSEDXML:  # openpyxl parses with defusedxml when it is installed; without it, refuse
-        raise InputError("cannot open workbooks safely: the defusedxml package is not installed", display)
+    openpyxl = _safe_openpyxl(display)
     _check_zip(path, display)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except Exception as error:  # openpyxl raises many kinds of error on a damaged workbook
-        raise InputError(f"cannot be read as a workbook ({type(error).__name__}: {error})", display) from None
+        raise InputError(f"cannot be read as an Excel workbook ({type(error).__name__}: {error})", display) from None
     try:
         return _read_book(book, display, program)
+    except InputError:
+        raise
+    except Exception as error:  # read-only mode parses sheets lazily, so damaged or refused XML surfaces here
+        raise InputError(f"cannot be read as an Excel workbook ({type(error).__name__}: {error})", display) from None
     finally:
-        book.close()
+        book.close()  # read-only mode keeps the file open until closed
+
+
+def _safe_openpyxl(display: str):
+    """openpyxl, when it parses with defusedxml (no entity expansion, no external entities); else refuse."""
+    import openpyxl
+    import openpyxl.xml
+    import openpyxl.xml.functions
+
+    if not openpyxl.xml.DEFUSEDXML or not openpyxl.xml.functions.iterparse.__module__.startswith("defusedxml"):
+        raise InputError("refused: openpyxl is not parsing XML with defusedxml, so workbooks cannot be opened safely",
+                         display, "install defusedxml and do not set OPENPYXL_DEFUSEDXML to False")
+    return openpyxl
+
+
+def _check_zip(path: Path, display: str) -> None:
+    """Refuse what is not an .xlsx, and zip bombs, before openpyxl sees the file.
+
+    The sizes are those the archive declares; :mod:`zipfile` never inflates a member beyond its
+    declared size, so a lying archive cannot get past these limits either.
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        raise InputError("is not an Excel .xlsx workbook (it is not a zip archive)", display,
+                         "save the workbook from Excel as .xlsx") from None
+    except OSError as error:
+        raise InputError(f"cannot be read: {error.strerror or error}", display) from None
+    with archive:
+        members = archive.infolist()
+        total = sum(member.file_size for member in members)
+        if total > _MAX_UNCOMPRESSED:
+            raise InputError(f"refused: it would expand to {total // (1024 * 1024)} MB, more than the "
+                             f"{_MAX_UNCOMPRESSED // (1024 * 1024)} MB allowed", display)
+        for member in members:
+            if member.file_size and (not member.compress_size or member.file_size / member.compress_size > _MAX_RATIO):
+                raise InputError(f"refused: {member.filename} would expand more than {_MAX_RATIO}-fold (a zip bomb?)", display)
+        if "[Content_Types].xml" not in archive.namelist():
+            raise InputError("is not an Excel .xlsx workbook (a zip archive without [Content_Types].xml)", display)
 
 
 def _read_book(book, display: str, program) -> Dataset:
-    names = {name.strip().lower(): name for name in book.sheetnames}
-    for lowered, name in names.items():
-        if lowered != "organisations" and lowered not in SHEETS:
-            raise InputError(f"unknown sheet {name!r}; the sheets are organisations, {', '.join(SHEETS)}", display,
-                             suggest(lowered, ["organisations", *SHEETS]))
-    if "organisations" not in names:
-        raise InputError("the workbook needs a sheet named 'organisations'", display)
-    sheet_name = names["organisations"]
-    organisations, where = [], {}
-    rows = _rows(book[sheet_name])
-    _, header = next(rows, (1, ()))
-    columns = _header(header, sheet_name, display, ("code", "name", "kind", "system"))
-    for number, row in rows:
-        cell = lambda key: row[columns[key]] if columns[key] < len(row) else None  # noqa: E731
-        place = f"{display}: {sheet_name}!A{number}"
-        code = str(cell("code") or "").strip()
-        if not code:
-            raise InputError("the organisation has no code", place)
-        system = str(cell("system")).strip() if cell("system") not in (None, "") else None
-        organisations.append(Organisation(code, str(cell("name") or code).strip(), str(cell("kind") or "").strip().lower(),
-                                          system))
-        where[code] = place
-    shell = make_dataset(organisations, {}, {}, display, where)
-    inputs = _Inputs(program, shell.organisations)
-    for word, kind in SHEETS.items():
-        if word not in names:
+    sheets = _sheet_names(book.sheetnames, display)
+    if "organisations" not in sheets:
+        raise InputError("the workbook has no sheet named 'organisations'", display,
+                         "add a sheet 'organisations' with the columns code, name, kind, system")
+    organisations, locate = _xlsx_organisations(book[sheets["organisations"]], display)
+    checker = _Checker(program, _check_organisations(organisations, locate))
+    for word in SHEETS:
+        if word in sheets:
+            _xlsx_values(book[sheets[word]], word, display, checker)
+    return make_dataset(organisations, checker.values, checker.origins, display, locate=locate)
+
+
+def _sheet_names(names: list[str], display: str) -> dict[str, str]:
+    """Sheet names as matched (lower case, trimmed) -> as written; unknown sheets are errors."""
+    allowed = ["organisations", *SHEETS]
+    found: dict[str, str] = {}
+    for name in names:
+        key = name.strip().lower()
+        if key not in allowed:
+            raise InputError(f"unknown sheet {name!r}; a data workbook has only the sheets {', '.join(allowed)}",
+                             f"{display}: {name}", suggest(key, allowed))
+        if key in found:
+            raise InputError(f"the sheets {found[key]!r} and {name!r} have the same name", f"{display}: {name}")
+        found[key] = name
+    return found
+
+
+def _rows(sheet):
+    """(row number, cells) for every row that is not blank, the heading row always first."""
+    sheet.reset_dimensions()  # another program may have written wrong dimensions; read every row there is
+    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if number == 1 or not all(_blank(cell) for cell in row):
+            yield number, row
+
+
+def _blank(cell) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _cell(title: str, index: int, number: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return f"{title}!{get_column_letter(index + 1)}{number}"
+
+
+def _get(row, index: int):
+    return row[index] if index < len(row) else None  # rows stop at their last filled cell
+
+
+def _text(cell) -> str:
+    """A cell as text; a whole number typed into a code column reads as 123, not 123.0."""
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell).strip()
+
+
+def _headings(row, title: str, display: str, known: Callable[[str, str], str], required: tuple[str, ...]) -> dict[str, int]:
+    """Column name -> index from the first row; ``known(text, where)`` names a heading or raises."""
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(row or ()):
+        if _blank(cell):
             continue
-        sheet_name = names[word]
-        rows = _rows(book[sheet_name])
-        _, header = next(rows, (1, ()))
-        columns = _header(header, sheet_name, display, ("code", "period"))
-        for name, index in columns.items():
-            if name in ("code", "period"):
-                continue
-            decl = inputs.declaration(name, f"{display}: {sheet_name}!{_column(index)}1")
-            if decl.granularity != kind:
-                right = {v: k for k, v in SHEETS.items()}[decl.granularity]
-                raise InputError(f"{name} is {right}, so its column belongs on the sheet {right!r}",
-                                 f"{display}: {sheet_name}!{_column(index)}1")
-        for number, row in rows:
-            code = row[columns["code"]] if columns["code"] < len(row) else None
-            period = row[columns["period"]] if columns["period"] < len(row) else None
-            if code is None or period is None:
-                raise InputError("each row needs a code and a period",
-                                 f"{display}: {sheet_name}!{_column(columns['code' if code is None else 'period'])}{number}")
-            for name, index in columns.items():
-                if name in ("code", "period") or index >= len(row):
-                    continue
-                inputs.add(name, str(code).strip(), period, row[index], f"{display}: {sheet_name}!{_column(index)}{number}",
-                           f"{display}: {sheet_name}!{_column(columns['period'])}{number}")
-    return make_dataset(organisations, inputs.values, inputs.origins, display, where)
+        where = f"{display}: {_cell(title, index, 1)}"
+        name = known(str(cell).strip(), where)
+        if name in columns:
+            raise InputError(f"the column {name!r} appears twice (first at {_cell(title, columns[name], 1)})", where)
+        columns[name] = index
+    for name in required:
+        if name not in columns:
+            raise InputError(f"the sheet needs a column headed {name!r} in its first row", f"{display}: {title}!A1")
+    return columns
 
 
-def load_data(path: str | os.PathLike, program) -> Dataset:
-    """Read a ``.json`` or ``.xlsx`` data file for a compiled policy, checking every value."""
-    path = Path(path)
-    display = os.path.relpath(path) if not os.path.isabs(str(path)) else str(path)
-    if not path.is_file():
-        raise InputError("no such file", display)
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        return _load_json(path, display, program)
-    if suffix == ".xlsx":
-        return _load_xlsx(path, display, program)
-    raise InputError(f"cannot read {suffix or 'a file without a suffix'}: give a .json or .xlsx data file", display)
+def _unheaded(row, columns: dict[str, int], title: str, number: int, display: str) -> None:
+    # a value in a column without a heading would otherwise be ignored without a word
+    used = set(columns.values())
+    for index, cell in enumerate(row):
+        if index not in used and not _blank(cell):
+            raise InputError(f"this cell holds {_describe(cell)}, but its column has no heading",
+                             f"{display}: {_cell(title, index, number)}")
 
+
+def _xlsx_organisations(sheet, display: str) -> tuple[list[Organisation], Locate]:
+    title = sheet.title
+
+    def known(text: str, where: str) -> str:
+        if text.lower() not in _ORGANISATION_FIELDS:
+            raise InputError(f"unknown column {text!r}; the organisations sheet has code, name, kind and system", where,
+                             suggest(text.lower(), _ORGANISATION_FIELDS))
+        return text.lower()
+
+    rows = _rows(sheet)
+    _, heading = next(rows, (1, ()))
+    columns = _headings(heading, title, display, known, ("code", "kind"))
+    organisations, numbers = [], []
+    for number, row in rows:
+        _unheaded(row, columns, title, number, display)
+        field = {name: _text(_get(row, index)) for name, index in columns.items()}
+        code = field["code"]
+        if not code:
+            raise InputError("the organisation has no code", f"{display}: {_cell(title, columns['code'], number)}")
+        organisations.append(Organisation(code, field.get("name") or code, field["kind"].lower(), field.get("system") or None))
+        numbers.append(number)
+
+    def locate(index: int, name: str) -> str:
+        return f"{display}: {_cell(title, columns.get(name, columns['code']), numbers[index])}"
+
+    return organisations, locate
+
+
+def _xlsx_values(sheet, word: str, display: str, checker: _Checker) -> None:
+    title, kind = sheet.title, SHEETS[word]
+
+    def known(text: str, where: str) -> str:
+        if text.lower() in ("code", "period"):
+            return text.lower()
+        name = checker.heading(text, where)
+        granularity = checker.declared[name].granularity
+        if granularity != kind:
+            raise InputError(f"{name} is {_SHEET_OF[granularity]}, so its column belongs on the sheet "
+                             f"{_SHEET_OF[granularity]!r}, not {title!r}", where)
+        return name
+
+    rows = _rows(sheet)
+    _, heading = next(rows, (1, ()))
+    columns = _headings(heading, title, display, known, ("code", "period"))
+    inputs = {name: index for name, index in columns.items() if name not in ("code", "period")}
+    for number, row in rows:
+        _unheaded(row, columns, title, number, display)
+        code_at = f"{display}: {_cell(title, columns['code'], number)}"
+        period_at = f"{display}: {_cell(title, columns['period'], number)}"
+        code = _text(_get(row, columns["code"]))
+        if not code:
+            raise InputError("the row has no organisation code", code_at)
+        if code not in checker.organisations:
+            raise InputError(f"no organisation {code!r} is listed on the organisations sheet", code_at,
+                             suggest(code, checker.organisations))
+        period = _row_period(_get(row, columns["period"]), word, period_at, checker)
+        for name, index in inputs.items():
+            raw = _get(row, index)
+            if _blank(raw):
+                continue  # rows are shared by inputs of different kinds of organisation, so blanks are normal
+            where = f"{display}: {_cell(title, index, number)}"
+            checker.organisation(name, code, where)
+            checker.add(name, code, period, raw, where)
+
+
+def _row_period(cell, word: str, where: str, checker: _Checker) -> Period:
+    kind = SHEETS[word]
+    if _blank(cell):
+        raise InputError("the row has no period", where)
+    if isinstance(cell, (dt.date, dt.datetime)):
+        # Excel turns a typed 2021-04 into a date; on the monthly sheet a date means its month
+        if kind != "month":
+            raise InputError(f"expected a period such as {_EXAMPLE_PERIOD[kind]}, found {_describe(cell)}", where,
+                             "a date names a month, and months belong on the sheet 'monthly'")
+        return checker.in_year(Period.month_of(cell), where)
+    period = checker.parse_period(_text(cell), where)
+    if period.kind != kind:
+        raise InputError(f"the sheet {word!r} lists {kind}s; {period} is a {period.kind}", where,
+                         f"put it on the sheet {_SHEET_OF[period.kind]!r}")
+    return period
+
+
+_EXAMPLE_PERIOD = {"month": "2021-04", "quarter": "2021/22 Q1", "half": "2021/22 H1", "year": "2021/22"}
+
+
+# ---- writing a workbook ----------------------------------------------------------------------
 
 def write_workbook(path: str | os.PathLike, organisations: Iterable[Organisation], rows: Mapping[str, list[dict]],
                    percent_columns: Iterable[str] = ()) -> None:
-    """Write a data workbook (sheet -> rows of dicts with code, period and inputs), atomically."""
+    """Write a data workbook that :func:`load_data` reads back, atomically.
+
+    ``rows`` maps a sheet name (``monthly`` ...) to rows, each a dict with ``code``, ``period`` and
+    values by input name. Columns follow the order inputs first appear. Fractions that a float holds
+    exactly are written as numbers; other terminating decimals as exact text; the rest (such as
+    139000000/7) cannot be written exactly and are written as money to the penny. Cells of
+    ``percent_columns`` are shown as percentages.
+    """
     import openpyxl
 
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "organisations"
-    sheet.append(["code", "name", "kind", "system"])
+    sheet.append(list(_ORGANISATION_FIELDS))
     for org in organisations:
         sheet.append([org.code, org.name, org.kind, org.system])
     percent = set(percent_columns)
-    for name, entries in rows.items():
-        sheet = book.create_sheet(name)
-        columns = ["code", "period"] + sorted({k for e in entries for k in e} - {"code", "period"})
+    for title, entries in rows.items():
+        sheet = book.create_sheet(title)
+        columns = ["code", "period"]
+        for entry in entries:
+            columns += [name for name in entry if name not in columns]
         sheet.append(columns)
         for entry in entries:
-            sheet.append([_cell(entry.get(c)) for c in columns])
-            for k, column in enumerate(columns):
-                if column in percent:
-                    sheet.cell(row=sheet.max_row, column=k + 1).number_format = "0.00%"
-    target = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".xlsx.tmp")
+            sheet.append([_cell_value(entry.get(name)) for name in columns])
+            for index, name in enumerate(columns):
+                if name in percent:
+                    sheet.cell(row=sheet.max_row, column=index + 1).number_format = "0.00%"
+    _save_atomically(book, Path(path))
+
+
+def _save_atomically(book, target: Path) -> None:
+    # a reader (or a crash) never sees half a workbook: write beside the target, then rename over it
+    try:
+        handle, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as error:
+        raise InputError(f"cannot be written: {error.strerror or error}", str(target)) from None
     os.close(handle)
     try:
         book.save(temporary)
+        # mkstemp makes the file private: keep the mode of the file replaced, or make it readable by all
+        os.chmod(temporary, stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644)
         os.replace(temporary, target)
+    except OSError as error:
+        raise InputError(f"cannot be written: {error.strerror or error}", str(target)) from None
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
 
 
-def _cell(value):
-    """Numbers a float holds exactly go in as numbers; others as decimal text, which is read back exactly."""
+def _cell_value(value):
+    if isinstance(value, Decimal):
+        value = Fraction(value)
     if isinstance(value, Fraction):
+        if value.denominator == 1:
+            return value.numerator
         as_float = float(value)
-        return as_float if Fraction(Decimal(repr(as_float))) == value else f"{Decimal(value.numerator) / Decimal(value.denominator)}"
+        if Fraction(Decimal(repr(as_float))) == value:  # the float reads back as exactly this value
+            return as_float
+        if _terminates(value):
+            return _decimal_string(value)  # text that parse_amount reads back exactly
+        return format_money(value)
     if isinstance(value, Period):
-        return str(value)
+        return value.label
     return value
+
+
+def _terminates(value: Fraction) -> bool:
+    denominator = value.denominator
+    for factor in (2, 5):
+        while denominator % factor == 0:
+            denominator //= factor
+    return denominator == 1
+
+
+def _decimal_string(value: Fraction) -> str:
+    digits = 0
+    while (value * 10**digits).denominator != 1:
+        digits += 1
+    scaled = abs(value.numerator * 10**digits // value.denominator)
+    whole, fraction = divmod(scaled, 10**digits)
+    return f"{'-' if value < 0 else ''}{whole}.{fraction:0{digits}d}"

@@ -114,13 +114,14 @@ def within(value, tolerance, reference, relative: bool) -> dict:
 def bands(amount, limits, rates, names) -> dict:
     """Tiered payment: each band pays its rate on the part of ``amount`` inside it.
 
-    The first band starts at zero and the last (``above``) has no top. Thresholds must not fall:
-    a threshold below the one before it makes the value missing, with both named.
+    The first band starts at zero (or at its own threshold, if that is below zero) and the last
+    (``above``) has no top, so a part above a threshold is always the amount less the threshold.
+    Thresholds must not fall: one below the one before it makes the value missing, with both named.
     """
     for k in range(1, len(limits)):
         if limits[k] < limits[k - 1]:
             return {"value": Missing.because(f"band thresholds out of order: {names[k]} ({limits[k]}) is below {names[k - 1]} ({limits[k - 1]})")}
-    rows, total, lower = [], Fraction(0), Fraction(0)
+    rows, total, lower = [], Fraction(0), min(Fraction(0), limits[0]) if limits else Fraction(0)
     applied = next((k for k, limit in enumerate(limits) if amount <= limit), len(limits))
     for k, rate in enumerate(rates):
         upper = limits[k] if k < len(limits) else None

@@ -60,7 +60,7 @@ class Period:
     def label(self) -> str:
         if self.kind == "month":
             return f"{self.year:04d}-{self.index:02d}"
-        fy = f"{self.year}/{(self.year + 1) % 100:02d}"
+        fy = f"{self.year:04d}/{(self.year + 1) % 100:02d}"
         if self.kind == "year":
             return fy
         return f"{fy} {'Q' if self.kind == 'quarter' else 'H'}{self.index}"
@@ -167,6 +167,9 @@ _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 def parse_period(text: str) -> Period:
     """Parse ``2021-04``, ``2021/22``, ``2021/22 Q1`` or ``2021/22 H1``."""
     text = str(text).strip()
+    year = re.match(r"^(\d{4})", text)
+    if year and not 1 <= int(year[1]) <= 9998:
+        raise PeriodError(f"{text!r}: the year {year[1]} is out of range")
     if m := _MONTH.match(text):
         year, month = int(m[1]), int(m[2])
         if not 1 <= month <= 12:
@@ -179,9 +182,9 @@ def parse_period(text: str) -> Period:
         if not m[3]:
             return Period("year", start)
         kind, index = ("quarter", int(m[4])) if m[3] == "Q" else ("half", int(m[4]))
-        limit = 4 if kind == "quarter" else 2
+        limit, plural = (4, "quarters") if kind == "quarter" else (2, "halves")
         if not 1 <= index <= limit:
-            raise PeriodError(f"{text!r}: a financial year has {kind}s 1 to {limit}")
+            raise PeriodError(f"{text!r}: a financial year has {plural} 1 to {limit}")
         return Period(kind, start, index)
     raise PeriodError(
         f"{text!r} is not a period; write a month as 2021-04, a financial year as 2021/22, "

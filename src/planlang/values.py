@@ -16,7 +16,7 @@ Fraction(7, 10)
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 import attrs
@@ -94,6 +94,8 @@ def parse_amount(text: str) -> Fraction:
     if "," in digits and not re.fullmatch(r"\d{1,3}(,\d{3})*(\.\d+)?", digits):
         raise AmountError(f"{text!r} has misplaced thousands separators")
     value = Fraction(Decimal(digits.replace(",", "")))
+    if match["sign"] and match["sign2"]:
+        raise AmountError(f"{text!r} has two minus signs")
     if match["sign"] or match["sign2"]:
         value = -value
     if match["pct"]:
@@ -162,11 +164,12 @@ def decimal_places(text: str) -> int:
 
 
 def _fixed(value: Fraction, places: int) -> str:
-    step = Fraction(1, 10**places)
-    rounded = round_to(value, step, "half_up")
-    text = str(Decimal(rounded.numerator) / Decimal(rounded.denominator))
-    quantum = Decimal(1).scaleb(-places)
-    return str(Decimal(text).quantize(quantum, rounding=ROUND_HALF_UP))
+    """``value`` rounded half up to ``places`` decimals, in plain digits (no exponent, any size)."""
+    units = int(round_to(value, Fraction(1, 10**places), "half_up") * 10**places)
+    sign = "-" if units < 0 else ""
+    digits = str(abs(units)).rjust(places + 1, "0")
+    whole, fraction = digits[: len(digits) - places], digits[len(digits) - places:]
+    return f"{sign}{whole}.{fraction}" if places else f"{sign}{whole}"
 
 
 def money_text(value: Fraction) -> str:
