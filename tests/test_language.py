@@ -297,3 +297,21 @@ def test_during_limits_a_definition_to_its_periods():
     assert results.get("paid", "S1", P("2021-04")) == Fraction(27, 5)
     assert [p for _, e, p, _ in results.outputs() if e == "S1"] == [P("2021-04")]
     assert "applies only from 2021-04 to 2021-05" in results.get("paid", "S1", P("2021-06")).describe()
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from planlang import ops  # noqa: E402
+
+money = st.integers(min_value=-10**9, max_value=10**9).map(lambda pence: Fraction(pence, 100))
+
+
+@settings(max_examples=300, deadline=None)
+@given(amount=money, limits=st.lists(money, min_size=1, max_size=4),
+       rates=st.lists(st.integers(min_value=0, max_value=300).map(lambda r: Fraction(r, 100)), min_size=5, max_size=5))
+def test_fast_band_total_agrees_with_the_detailed_bands(amount, limits, rates):
+    limits = sorted(limits)
+    rates = rates[: len(limits) + 1]
+    detailed = ops.bands(amount, limits, rates, [f"t{k}" for k in range(len(limits))])
+    assert ops.band_total(amount, limits, rates) == detailed["value"]
+    assert detailed["value"] == sum(row["payment"] for row in detailed["rows"])

@@ -459,15 +459,22 @@ def _load_xlsx(path: Path, display: str, program) -> Dataset:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except Exception as error:  # openpyxl raises many kinds of error on a damaged workbook
-        raise InputError(f"cannot be read as an Excel workbook ({type(error).__name__}: {error})", display) from None
+        raise InputError(f"cannot be read as an Excel workbook ({_reason(error)})", display) from None
     try:
         return _read_book(book, display, program)
     except InputError:
         raise
     except Exception as error:  # read-only mode parses sheets lazily, so damaged or refused XML surfaces here
-        raise InputError(f"cannot be read as an Excel workbook ({type(error).__name__}: {error})", display) from None
+        raise InputError(f"cannot be read as an Excel workbook ({_reason(error)})", display) from None
     finally:
         book.close()  # read-only mode keeps the file open until closed
+
+
+def _reason(error: BaseException) -> str:
+    """The first cause of an error, which says more than openpyxl's wrapper (EntitiesForbidden, ParseError)."""
+    while (error.__cause__ or error.__context__) is not None:
+        error = error.__cause__ or error.__context__
+    return f"{type(error).__name__}: {error}"
 
 
 def _safe_openpyxl(display: str):

@@ -51,6 +51,9 @@ class FlagResult:
     fired: bool | Missing
 
 
+_UNSET = object()
+
+
 def _missing(x) -> bool:
     return type(x) is Missing
 
@@ -82,23 +85,22 @@ class Engine:
 
     # ---- looking values up ----
     def value(self, name: str, entity: str | None, period: Period | None):
-        key = (name, entity, period)
-        try:
-            return self.memo[key]
-        except KeyError:
-            pass
         kind = self._kinds[name]
+        # inputs and parameters are already held in dicts: only worked-out values are remembered
         if kind is s.InputDecl:
-            result = self.input(name, entity, period)
-        elif kind is s.ParameterDecl:
-            result = self.parameter(name, period)
+            return self.input(name, entity, period)
+        if kind is s.ParameterDecl:
+            return self.parameter(name, period)
+        key = (name, entity, period)
+        result = self.memo.get(key, _UNSET)
+        if result is not _UNSET:
+            return result
+        during = self._during.get(name)
+        if during is not None and period is not None and not (during[0] <= period.first_day and period.last_day <= during[1]):
+            first, last = self.program.declarations[name].during
+            result = Missing.because(f"{name} applies only from {first} to {last}, not in {period}", name, entity, str(period))
         else:
-            during = self._during.get(name)
-            if during is not None and period is not None and not (during[0] <= period.first_day and period.last_day <= during[1]):
-                first, last = self.program.declarations[name].during
-                result = Missing.because(f"{name} applies only from {first} to {last}, not in {period}", name, entity, str(period))
-            else:
-                result = self._compiled[name](Frame(entity, period))
+            result = self._compiled[name](Frame(entity, period))
         self.memo[key] = result
         return result
 
@@ -139,7 +141,8 @@ class Engine:
         return found
 
     def parameter(self, name: str, period: Period | None):
-        return self.parameter_version(name, period)[0]
+        found = self.parameter_uses.get((name, period))
+        return found[0] if found is not None else self.parameter_version(name, period)[0]
 
     # ---- compiling expressions to closures ----
     def compile(self, node: s.Expr) -> Callable[[Frame], object]:
@@ -275,7 +278,10 @@ class Engine:
             rs = [r(f) for r in rates] + [top(f)]
             if _missing(a) or any(map(_missing, limits)) or any(map(_missing, rs)):
                 return ops.merge_missing(a, *limits, *rs)
-            return ops.bands(a, limits, rs, names)["value"]
+            for k in range(1, len(limits)):
+                if limits[k] < limits[k - 1]:
+                    return ops.bands(a, limits, rs, names)["value"]  # missing, with the thresholds named
+            return ops.band_total(a, limits, rs)
 
         return bands
 

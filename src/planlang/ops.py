@@ -20,7 +20,7 @@ import attrs
 
 from .values import Missing
 
-__all__ = ["bands", "taper", "within", "divide", "merge_missing", "binary_operation", "COMPARISONS", "AGGREGATES",
+__all__ = ["bands", "band_total", "taper", "within", "divide", "merge_missing", "binary_operation", "COMPARISONS", "AGGREGATES",
            "kleene_and", "kleene_or", "DaySpan"]
 
 
@@ -135,6 +135,24 @@ def bands(amount, limits, rates, names) -> dict:
             lower = max(lower, upper)
     margins = [{"threshold": names[k], "limit": limits[k], "margin": amount - limits[k]} for k in range(len(limits))]
     return {"value": total, "rows": rows, "applied": applied, "margins": margins}
+
+
+def band_total(amount, limits, rates):
+    """The value of :func:`bands` alone, without the detail (evaluation's fast path)."""
+    for k in range(1, len(limits)):
+        if limits[k] < limits[k - 1]:
+            return bands(amount, limits, rates, [str(x) for x in limits])["value"]
+    total = 0
+    lower = limits[0] if limits and limits[0] < 0 else 0
+    for upper, rate in zip(limits, rates):
+        top = amount if amount < upper else upper
+        if top > lower:
+            total += (top - lower) * rate
+        if upper > lower:
+            lower = upper
+    if amount > lower:
+        total += (amount - lower) * rates[-1]
+    return Fraction(total)
 
 
 def taper(base, shortfall, rate, floor, cap) -> dict:
