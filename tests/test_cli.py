@@ -1,0 +1,392 @@
+"""The command line is a contract: its exit codes, its JSON, and one clear line for every bad input.
+
+Exit codes: 0 success; 1 the policy has errors or its tests fail; 2 bad data or usage (including a
+missing input under ``--strict``). No input, however bad, shows a Python traceback.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from planlang.cli import main
+from planlang.compiler import compile_pack
+
+from conftest import POLICIES, ROOT
+
+PACK = "policies/2021_22"
+EXAMPLE = "examples/erf_worked_example.json"
+EXPLAIN = ["explain", PACK, "--data", EXAMPLE, "--entity", "EXAMPLE2", "--period", "2021-05"]
+
+
+@pytest.fixture(autouse=True)
+def at_repository_root(monkeypatch):
+    """Paths in messages are shown as given; run from the repository root so they are stable."""
+    monkeypatch.chdir(ROOT)
+
+
+def cli(capsys, *argv) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main([str(arg) for arg in argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert "internal error" not in err
+    return code, out, err
+
+
+def assert_one_line_error(err: str, *needles: str) -> str:
+    """One `planlang: error: ...` line, optionally followed by `  help: ...`; returns the error line."""
+    lines = err.rstrip("\n").splitlines()
+    assert lines, "nothing on stderr"
+    assert lines[0].startswith("planlang: error: "), err
+    assert all(line.startswith("  help: ") for line in lines[1:]), f"more than one line of error:\n{err}"
+    for needle in needles:
+        assert needle in err, f"{needle!r} not in:\n{err}"
+    return lines[0]
+
+
+# ---- data files written for a test ---------------------------------------------------------------
+
+def two_systems() -> dict:
+    """SYS1 and SYS2 for May and June 2021; SYS1 has no erf_actual for June."""
+    return {
+        "organisations": [
+            {"code": "SYS1", "name": "System 1", "kind": "system", "system": None},
+            {"code": "SYS2", "name": "System 2", "kind": "system", "system": None},
+        ],
+        "inputs": {
+            "erf_baseline": {code: {"2021-05": "£30,000,000", "2021-06": "£30,000,000"} for code in ("SYS1", "SYS2")},
+            "erf_actual": {
+                "SYS1": {"2021-05": "£26,000,000"},
+                "SYS2": {"2021-05": "£26,000,000", "2021-06": "£28,000,000"},
+            },
+        },
+    }
+
+
+def write_json(tmp_path: Path, document, name: str = "data.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def changed(change) -> dict:
+    document = copy.deepcopy(two_systems())
+    change(document)
+    return document
+
+
+# ---- the happy paths -----------------------------------------------------------------------------
+
+def test_check_the_2021_22_pack(capsys):
+    code, out, err = cli(capsys, "check", PACK)
+    assert code == 0
+    assert out.strip().splitlines()[-1] == f"{PACK}: ok: 0 errors, 0 warnings"
+    assert err == ""
+
+
+def test_the_2021_22_pack_passes_its_own_tests(capsys):
+    code, out, _ = cli(capsys, "test", PACK)
+    assert code == 0
+    assert re.fullmatch(r"\d+ passed, 0 failed", out.strip().splitlines()[-1])
+    assert "FAIL" not in out
+
+
+def test_a_failing_policy_test_exits_1(tmp_path, capsys):
+    pack = tmp_path / "pack"
+    shutil.copytree(POLICIES / "2021_22", pack)
+    with (pack / "erf_worked_example.plan").open("a", encoding="utf-8") as file:
+        file.write('\ntest "a deliberately wrong expectation"\n  system WRONG\n  period 2021-05\n'
+                   '  given erf_baseline = £30,000,000\n  expect erf_lower_threshold = £1\n')
+    code, out, _ = cli(capsys, "test", pack)
+    assert code == 1
+    assert re.fullmatch(r"\d+ passed, 1 failed", out.strip().splitlines()[-1])
+    assert "FAIL  a deliberately wrong expectation" in out
+
+
+def run_json(capsys, *argv) -> dict:
+    code, out, err = cli(capsys, "run", PACK, "--json", *argv)
+    assert code == 0, err
+    return json.loads(out)  # one JSON object and nothing else on stdout
+
+
+def test_run_json_is_one_object_with_the_documented_keys(capsys):
+    document = run_json(capsys, "--data", EXAMPLE)
+    assert isinstance(document, dict)
+    assert {"policy", "results", "flags", "missing"} <= set(document)
+    assert document["policy"] == "2021/22 priorities and operational planning guidance"
+    assert document["flags"] == []
+    assert document["missing"] == []
+
+
+def test_run_json_money_is_a_string_to_the_penny(capsys):
+    results = run_json(capsys, "--data", EXAMPLE)["results"]
+    assert results["erf_lower_threshold"]["EXAMPLE2"]["2021-05"] == "19857142.86"
+    assert results["erf_upper_threshold"]["EXAMPLE2"]["2021-05"] == "22571428.57"
+    assert results["erf_additional_funding"]["EXAMPLE2"]["2021-05"] == "6828571.43"
+    assert results["erf_additional_funding"]["EXAMPLE1"]["2021-04"] == "0.00"
+    declarations = compile_pack(POLICIES / "2021_22").declarations
+    money = [name for name, decl in declarations.items() if getattr(decl, "type", None) == "money" and name in results]
+    assert len(money) >= 5
+    for name in money:
+        for by_period in results[name].values():
+            for value in by_period.values():
+                assert isinstance(value, str) and re.fullmatch(r"-?\d+\.\d\d", value), (name, value)
+
+
+def test_run_json_percentages_and_ratios_are_decimal_strings(capsys):
+    results = run_json(capsys, "--data", EXAMPLE)["results"]
+    assert results["erf_threshold_pct"]["EXAMPLE2"]["2021-05"] == "0.75"
+    ratio = results["erf_working_day_adjustment"]["EXAMPLE2"]["2021-05"]  # 19 / 21 working days
+    assert isinstance(ratio, str) and re.fullmatch(r"\d+\.\d+", ratio)
+    assert abs(Fraction(ratio) - Fraction(19, 21)) < Fraction(1, 10**9)
+    for by_entity in results.values():  # no binary floating point anywhere in the results
+        for by_period in by_entity.values():
+            assert all(isinstance(v, (str, bool)) or v is None for v in by_period.values())
+
+
+def test_run_text(capsys):
+    code, out, _ = cli(capsys, "run", PACK, "--data", EXAMPLE)
+    assert code == 0
+    assert "erf_additional_funding" in out
+    assert "£6,828,571.43" in out
+
+
+def test_explain_prints_the_tree_with_bands_citation_and_origin(capsys):
+    code, out, _ = cli(capsys, *EXPLAIN, "erf_additional_funding")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "erf_additional_funding for EXAMPLE2 in 2021-05 = £6,828,571.43"
+    assert "band 1: from £0.00 up to £19,857,142.86 (erf_lower_threshold) at 0%" in out
+    assert "band 2: from £19,857,142.86 up to £22,571,428.57 (erf_upper_threshold) at 100%: £2,714,285.71 pays £2,714,285.71" in out
+    assert re.search(r"band 3: .* at 120%: £3,428,571.43 pays £4,114,285.71  <- the amount ends in this band", out)
+    assert 'cites 002_0a239ee164b5232a.txt §3 "There are no downside adjustments;' in out
+    assert f"input from {EXAMPLE}: inputs.erf_actual.EXAMPLE2.2021-05" in out
+    assert "input not in the data: the declared default is assumed" in out  # erf_gateway_met
+    assert any(line.startswith(("├─ ", "└─ ")) for line in lines)
+
+
+def test_explain_json_is_a_tree(capsys):
+    code, out, _ = cli(capsys, *EXPLAIN, "--json", "erf_additional_funding")
+    assert code == 0
+    root = json.loads(out)
+    assert root["label"] == "erf_additional_funding"
+    assert root["value"] == "6828571.43"
+    assert root["children"]
+
+    def walk(node):
+        yield node
+        for child in node["children"]:
+            yield from walk(child)
+
+    nodes = list(walk(root))
+    actual = next(n for n in nodes if n["label"] == "erf_actual")
+    assert actual["detail"]["origin"] == f"{EXAMPLE}: inputs.erf_actual.EXAMPLE2.2021-05"
+    bands = next(n for n in nodes if n["kind"] == "bands")
+    assert [row["payment"] for row in bands["detail"]["rows"]] == ["0.00", "2714285.71", "4114285.71"]
+    assert any(c["source"] == "002_0a239ee164b5232a.txt" and c["section"] == "§3.2" for c in root["citations"])
+
+
+# ---- missing inputs --------------------------------------------------------------------------------
+
+def test_strict_exits_2_naming_the_missing_input_entity_and_period(tmp_path, capsys):
+    data = write_json(tmp_path, two_systems())
+    code, out, err = cli(capsys, "run", PACK, "--data", data, "--strict", "--json")
+    assert code == 2
+    assert out == ""
+    problem = next(line for line in err.splitlines() if "erf_actual" in line)
+    assert "SYS1" in problem and "2021-06" in problem
+    assert "SYS2" not in err
+
+
+def test_without_strict_a_missing_input_is_reported_not_zero(tmp_path, capsys):
+    data = write_json(tmp_path, two_systems())
+    document = run_json(capsys, "--data", data)
+    missing = document["missing"]
+    funding = [m for m in missing if m["output"] == "erf_additional_funding"]
+    assert funding == [{"output": "erf_additional_funding", "entity": "SYS1", "period": "2021-06",
+                        "because": funding[0]["because"]}]
+    assert "erf_actual" in funding[0]["because"] and "SYS1" in funding[0]["because"]
+    assert {m["entity"] for m in missing} == {"SYS1"}
+    results = document["results"]["erf_additional_funding"]
+    assert results["SYS1"]["2021-06"] is None  # missing, never zero
+    assert results["SYS1"]["2021-05"] == "6228571.43"  # the month with data still computes
+    assert results["SYS2"] == {"2021-05": "6228571.43", "2021-06": "1600000.00"}  # other systems unaffected
+    # the thresholds do not need erf_actual, so they are there for SYS1 in June
+    assert document["results"]["erf_lower_threshold"]["SYS1"]["2021-06"] == "26400000.00"  # 80% x 22/20 x £30m
+
+
+# ---- bad input: exit 2 with one clear line, never a traceback -------------------------------------
+
+def test_nonexistent_policy_folder(capsys):
+    code, out, err = cli(capsys, "check", "policies/no_such_year")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "policies/no_such_year", "not a folder")
+
+
+def test_policy_folder_without_plan_files(tmp_path, capsys):
+    code, _, err = cli(capsys, "run", tmp_path, "--data", EXAMPLE)
+    assert code == 2
+    assert_one_line_error(err, str(tmp_path), "no .plan files")
+
+
+def test_nonexistent_data_file(tmp_path, capsys):
+    missing = tmp_path / "nope.json"
+    code, out, err = cli(capsys, "run", PACK, "--data", missing)
+    assert code == 2 and out == ""
+    assert_one_line_error(err, str(missing), "no such file")
+
+
+def test_data_file_with_a_csv_suffix(tmp_path, capsys):
+    data = tmp_path / "data.csv"
+    data.write_text("code,period,erf_actual\nSYS1,2021-05,26000000\n", encoding="utf-8")
+    code, _, err = cli(capsys, "run", PACK, "--data", data)
+    assert code == 2
+    assert_one_line_error(err, str(data), ".csv", ".json or .xlsx")
+
+
+@pytest.mark.xfail(reason="a folder given as --data is reported as 'cannot read a file without a suffix file' "
+                          "(the suffix is checked before whether it is a folder)", strict=True)
+def test_data_path_that_is_a_folder(tmp_path, capsys):
+    code, _, err = cli(capsys, "run", PACK, "--data", tmp_path)
+    assert code == 2
+    line = assert_one_line_error(err, str(tmp_path))
+    assert "folder" in line
+    assert "suffix file" not in line
+
+
+def test_malformed_json_gives_line_and_column(tmp_path, capsys):
+    data = tmp_path / "data.json"
+    data.write_text('{"organisations": [\n  {"code": "SYS1",}\n], "inputs": {}}\n', encoding="utf-8")
+    code, _, err = cli(capsys, "run", PACK, "--data", data)
+    assert code == 2
+    assert_one_line_error(err, f"{data}:2:", "not valid JSON")
+    assert re.search(re.escape(str(data)) + r":2:\d+", err)
+
+
+def test_unknown_entity_code_in_the_data(tmp_path, capsys):
+    data = write_json(tmp_path, changed(lambda d: d["inputs"]["erf_actual"].update(SYS9={"2021-05": 1})))
+    code, _, err = cli(capsys, "run", PACK, "--data", data)
+    assert code == 2
+    assert_one_line_error(err, f"{data}: inputs.erf_actual.SYS9", "'SYS9'")
+
+
+def test_unknown_input_name_with_did_you_mean(tmp_path, capsys):
+    data = write_json(tmp_path, changed(lambda d: d["inputs"].update(erf_actaul=d["inputs"].pop("erf_actual"))))
+    code, _, err = cli(capsys, "run", PACK, "--data", data)
+    assert code == 2
+    assert_one_line_error(err, f"{data}: inputs.erf_actaul", "not an input", "did you mean `erf_actual`?")
+
+
+def test_bad_period_in_the_data(tmp_path, capsys):
+    data = write_json(tmp_path, changed(lambda d: d["inputs"]["erf_actual"]["SYS1"].update({"2021-13": 1})))
+    code, _, err = cli(capsys, "run", PACK, "--data", data)
+    assert code == 2
+    assert_one_line_error(err, f"{data}: inputs.erf_actual.SYS1.2021-13", "month 13")
+
+
+def test_non_numeric_amount_in_the_data(tmp_path, capsys):
+    data = write_json(tmp_path, changed(lambda d: d["inputs"]["erf_actual"]["SYS1"].update({"2021-05": "lots"})))
+    code, _, err = cli(capsys, "run", PACK, "--data", data)
+    assert code == 2
+    assert_one_line_error(err, f"{data}: inputs.erf_actual.SYS1.2021-05", "'lots'")
+
+
+def test_strict_with_bad_data_is_still_a_data_error(tmp_path, capsys):
+    data = write_json(tmp_path, changed(lambda d: d["inputs"]["erf_actual"]["SYS1"].update({"2021-05": "lots"})))
+    code, _, err = cli(capsys, "run", PACK, "--data", data, "--strict")
+    assert code == 2
+    assert_one_line_error(err, "'lots'")
+
+
+def test_explain_unknown_name_with_did_you_mean(capsys):
+    code, out, err = cli(capsys, *EXPLAIN, "erf_additonal_funding")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "`erf_additonal_funding` is not declared", "did you mean `erf_additional_funding`?")
+
+
+def test_explain_unknown_entity(capsys):
+    argv = ["explain", PACK, "--data", EXAMPLE, "--entity", "EXAMPEL2", "--period", "2021-05", "erf_additional_funding"]
+    code, _, err = cli(capsys, *argv)
+    assert code == 2
+    assert_one_line_error(err, "--entity", "'EXAMPEL2'", "did you mean `EXAMPLE2`?")
+
+
+def test_explain_bad_period(capsys):
+    argv = ["explain", PACK, "--data", EXAMPLE, "--entity", "EXAMPLE2", "--period", "2021-13", "erf_additional_funding"]
+    code, _, err = cli(capsys, *argv)
+    assert code == 2
+    assert_one_line_error(err, "--period", "2021-13")
+
+
+def test_explain_period_of_the_wrong_granularity(capsys):
+    argv = ["explain", PACK, "--data", EXAMPLE, "--entity", "EXAMPLE2", "--period", "2021/22 Q1", "erf_additional_funding"]
+    code, _, err = cli(capsys, *argv)
+    assert code == 2
+    assert_one_line_error(err, "--period", "monthly", "2021/22 Q1", "quarter")
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["run", PACK], "--data"),
+    (["explain", PACK, "--data", EXAMPLE, "--period", "2021-05", "erf_actual"], "--entity"),
+    (["explain", PACK, "--data", EXAMPLE, "--entity", "EXAMPLE2", "--period", "2021-05"], "NAME"),
+    (["frobnicate", PACK], "frobnicate"),
+], ids=["run without --data", "explain without --entity", "explain without NAME", "unknown command"])
+def test_usage_errors_exit_2(argv, option, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 2
+    assert "usage: planlang" in err
+    assert option in err.splitlines()[-1]
+    assert "Traceback" not in out + err
+
+
+def test_a_pack_with_a_syntax_error_makes_run_exit_1(tmp_path, capsys):
+    pack = tmp_path / "pack"
+    shutil.copytree(POLICIES / "2021_22", pack)
+    with (pack / "erf.plan").open("a", encoding="utf-8") as file:
+        file.write('\ndefine broken : money\n  per system monthly\n  = erf_actual * * 2\n'
+                   '  cites "002_0a239ee164b5232a.txt" §3\n')
+    lines = (pack / "erf.plan").read_text(encoding="utf-8").splitlines()
+    line = lines.index("  = erf_actual * * 2") + 1
+    code, out, err = cli(capsys, "run", pack, "--data", EXAMPLE)
+    assert code == 1
+    assert out == ""
+    assert re.search(rf"erf\.plan:{line}:18: error: unexpected `\*`", err)
+    assert "  = erf_actual * * 2" in err
+    assert err.rstrip().endswith("the policy does not compile: 1 error, 0 warnings")
+
+
+# ---- through a real process ------------------------------------------------------------------------
+
+def run_process(*argv) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-m", "planlang.cli", *map(str, argv)], cwd=ROOT,
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+    assert "Traceback" not in done.stdout + done.stderr
+    return done
+
+
+def test_process_check_and_run_json():
+    done = run_process("check", PACK)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("ok: 0 errors, 0 warnings")
+    done = run_process("run", PACK, "--data", EXAMPLE, "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["results"]["erf_lower_threshold"]["EXAMPLE2"]["2021-05"] == "19857142.86"
+
+
+def test_process_bad_data_exits_2_with_one_line(tmp_path):
+    done = run_process("run", PACK, "--data", tmp_path / "nope.json")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert_one_line_error(done.stderr, "no such file")
+
