@@ -36,7 +36,7 @@ input beds : count
 input signed : date
   per system annual
   cites "s.txt" §1
-input note : text
+input remark : text
   per system annual
   cites "s.txt" §1
 '''
@@ -120,14 +120,14 @@ def test_json_other_types(program):
         "ok": {"SYS1": {"2021-04": True, "2021-05": "No", "2021-06": "yes"}},
         "beds": {"T1": {"2021/22 Q1": 120}, "C1": {"2021/22 Q2": "1,200"}},
         "signed": {"SYS2": {"2021/22": "2021-06-03"}},
-        "note": {"SYS2": {"2021/22": "agreed late"}},
+        "remark": {"SYS2": {"2021/22": "agreed late"}},
     })
     data = load_data(path, program)
     assert [data.values[("ok", "SYS1", M(p))] for p in ("2021-04", "2021-05", "2021-06")] == [True, False, True]
     assert data.values[("beds", "T1", M("2021/22 Q1"))] == 120
     assert data.values[("beds", "C1", M("2021/22 Q2"))] == 1200
     assert data.values[("signed", "SYS2", M("2021/22"))] == dt.date(2021, 6, 3)
-    assert data.values[("note", "SYS2", M("2021/22"))] == "agreed late"
+    assert data.values[("remark", "SYS2", M("2021/22"))] == "agreed late"
 
 
 def test_null_means_no_value_not_zero(program):
@@ -192,7 +192,7 @@ def test_the_worked_example_still_loads():
     ({"ok": {"SYS1": {"2021-04": "maybe"}}}, "d.json: inputs.ok.SYS1.2021-04", "expected true or false"),
     ({"ok": {"SYS1": {"2021-04": 1}}}, "d.json: inputs.ok.SYS1.2021-04", "expected true or false"),
     ({"signed": {"SYS1": {"2021/22": "03/06/2021"}}}, "d.json: inputs.signed.SYS1.2021/22", "is not a date"),
-    ({"note": {"SYS1": {"2021/22": 5}}}, "d.json: inputs.note.SYS1.2021/22", "expected text, found the number 5"),
+    ({"remark": {"SYS1": {"2021/22": 5}}}, "d.json: inputs.remark.SYS1.2021/22", "expected text, found the number 5"),
     ({"amount": [1, 2]}, "d.json: inputs.amount", "expected an object of organisation codes, found a list"),
     ({"amount": {"SYS1": 5}}, "d.json: inputs.amount.SYS1", "expected an object of periods, found a number"),
 ])
@@ -208,7 +208,7 @@ def test_unknown_names_get_a_did_you_mean(program):
     error = error_of(load_data, write_json({"amount": {"SYS11": {"2021-04": 1}}}), program)
     assert error.suggestion == "did you mean `SYS1`?"
     error = error_of(load_data, write_json({"zzz": {}}), program)
-    assert "the inputs are amount, beds, note, ok, share, signed" in error.suggestion
+    assert "the inputs are amount, beds, ok, remark, share, signed" in error.suggestion
 
 
 def test_json_syntax_error_gives_line_and_column(program):
@@ -359,7 +359,7 @@ def test_excel_round_trip(program):
         ],
         "annual": [
             {"code": "T1", "period": "2021/22", "share": Fraction(7, 10)},
-            {"code": "SYS1", "period": "2021/22", "signed": dt.date(2021, 6, 3), "note": "late"},
+            {"code": "SYS1", "period": "2021/22", "signed": dt.date(2021, 6, 3), "remark": "late"},
         ],
         "quarterly": [{"code": "C1", "period": "2021/22 Q4", "beds": 40}],
     }
@@ -375,7 +375,7 @@ def test_excel_round_trip(program):
         ("amount", "SYS2", M("2021-07")): Fraction(1985714286, 100),  # no exact decimal: written to the penny
         ("share", "T1", M("2021/22")): Fraction(7, 10),
         ("signed", "SYS1", M("2021/22")): dt.date(2021, 6, 3),
-        ("note", "SYS1", M("2021/22")): "late",
+        ("remark", "SYS1", M("2021/22")): "late",
         ("beds", "C1", M("2021/22 Q4")): 40,
     }
     assert all(type(v) is Fraction for (name, *_), v in data.values.items() if name in ("amount", "share"))
@@ -420,7 +420,7 @@ MONTH_ROW = {"code": "SYS1", "period": "2021-04", "amount": 5}
     ({"monthly": [{**MONTH_ROW, "period": None}]}, "b.xlsx: monthly!B2", "no period"),
     ({"monthly": [{**MONTH_ROW, "code": None}]}, "b.xlsx: monthly!A2", "no organisation code"),
     ({"monthly": [MONTH_ROW, {**MONTH_ROW, "amount": 6}]}, "b.xlsx: monthly!C3", "given twice (first at b.xlsx: monthly!C2)"),
-    ({"annual": [{"code": "SYS1", "period": dt.datetime(2021, 4, 1), "note": "x"}]}, "b.xlsx: annual!B2",
+    ({"annual": [{"code": "SYS1", "period": dt.datetime(2021, 4, 1), "remark": "x"}]}, "b.xlsx: annual!B2",
      "expected a period such as 2021/22"),
     ({"monthly": [{**MONTH_ROW, "share": Fraction(1, 2)}]}, "b.xlsx: monthly!D1", "belongs on the sheet 'annual'"),
     ({"monthly": [{**MONTH_ROW, "amout": 1}]}, "b.xlsx: monthly!D1", "'amout' is not an input"),

@@ -128,10 +128,7 @@ class _Checker:
             if kind in _KIND_ALIASES:
                 kinds.extend(_KIND_ALIASES[kind])
             elif kind in ENTITY_KINDS:
-                kinds.append(kind)
-            else:
-                self.error(f"unknown kind of organisation `{kind}`; expected system, trust, ccg or organisation", decl.span,
-                           suggest(kind, (*ENTITY_KINDS, "organisation")))
+                kinds.append(kind)  # an unknown kind was reported by the parser, at the word
         if required and not decl.kinds:
             self.error(f"say which organisations `{decl.name}` applies to, for example `per system` or `per trust or ccg`",
                        decl.name_span)
@@ -514,7 +511,10 @@ class _Checker:
 
     def _matches(self, expr: s.Expr, declared: str, what: str):
         if expr.type and t.unify(expr.type, declared) != declared:
-            hint = f"write it as {'£' if declared == 'money' else ''}…" if declared == "money" and expr.type == "number" else None
+            hint = None
+            if declared == "money" and expr.type == "number":
+                text = expr.text if isinstance(expr, s.Literal) else "…"
+                hint = f"write amounts of money with a £ sign: £{text}"
             self.error(f"{what} is {t.describe(expr.type)}, but {t.describe(declared)} is declared", expr.span, hint)
 
     def check_input(self, decl: s.InputDecl):

@@ -330,11 +330,12 @@ def load_data(path: str | os.PathLike, program) -> Dataset:
     display = os.fspath(path)
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in (".json", ".xlsx"):
-        raise InputError(f"cannot read {'a ' + suffix if suffix else 'a file without a suffix'} file", display,
-                         "give a .json or .xlsx data file" + (" (save the workbook as .xlsx)" if suffix in (".xls", ".xlsm", ".csv") else ""))
     if path.is_dir():
-        raise InputError("is a folder, not a data file", display)
+        raise InputError("is a folder, not a data file", display, "give a .json or .xlsx data file")
+    if suffix not in (".json", ".xlsx"):
+        kind = f"{suffix} files" if suffix else "files without a .json or .xlsx suffix"
+        raise InputError(f"cannot read {kind}", display,
+                         "give a .json or .xlsx data file" + (" (save the workbook as .xlsx)" if suffix in (".xls", ".xlsm", ".csv") else ""))
     if not path.exists():
         raise InputError("no such file", display)
     if suffix == ".json":

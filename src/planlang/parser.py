@@ -17,7 +17,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import syntax as s
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, suggest
 from .periods import GRANULARITIES, PeriodError, parse_date, parse_period
 from .source import SourceFile, Span
 from .values import AmountError, parse_amount
@@ -38,7 +38,7 @@ def grammar_text() -> str:
 
 @functools.lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    return Lark(grammar_text(), parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False)
 
 
 class _NodeError(Exception):
@@ -315,6 +315,9 @@ _ALLOWED = {
     "deadline": {"description", "citation", "entity", "granularity", "value"},
     "test": {"description", "citation", "test_entity", "test_period", "given", "expect", "note"},
 }
+_KINDS = ("system", "trust", "ccg", "organisation")
+_CLAUSE_KEYWORDS = {"cites", "per", "default", "when", "says", "severity", "during", "monthly", "quarterly", "annual", "given",
+                    "expect"}
 _REPEATABLE = {"citation", "schedule", "test_entity", "given", "expect", "note"}
 _REQUIRED = {
     "define": ("value",),
@@ -322,11 +325,16 @@ _REQUIRED = {
     "deadline": ("value",),
 }
 _CLAUSE_WORDS = {
-    "description": "a description", "citation": "`cites`", "entity": "`per`", "granularity": "a granularity (monthly, quarterly, annual)",
+    "description": "a description", "citation": "`cites`", "entity": "`per`",
+    "granularity": "a granularity (monthly, quarterly, half-yearly, annual)",
     "during": "`during`", "default": "`default`", "value": "`= value`", "schedule": "a schedule line (`2021-04: 70%`)",
     "severity": "`severity`", "when": "`when`", "message": "`says`", "test_entity": "an organisation line",
     "test_period": "`period`", "given": "`given`", "expect": "`expect`", "note": "`note`",
 }
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
 
 
 def _assemble(keyword: str, span: Span, head: list, interpretations: tuple[str, ...], filename: str, errors: list[Diagnostic]):
@@ -334,13 +342,20 @@ def _assemble(keyword: str, span: Span, head: list, interpretations: tuple[str, 
     head = [item for item in head if not isinstance(item, _Clause)]
     seen: dict[str, list[_Clause]] = {}
     for clause in clauses:
+        compare_hint = "to compare two values write `==`" if clause.kind == "value" else None
+        if compare_hint and "when" in seen and clause.kind not in _ALLOWED[keyword]:
+            # `when a = b`: one error, with the fix; the half-read `when a` would only add noise
+            errors.append(Diagnostic("error", f"`=` gives {_article(keyword)} `{keyword}` a value; it does not compare",
+                                     clause.span, compare_hint))
+            return None
         if clause.kind not in _ALLOWED[keyword]:
             takes = ", ".join(_CLAUSE_WORDS[k] for k in sorted(_ALLOWED[keyword]))
-            errors.append(Diagnostic("error", f"a `{keyword}` declaration does not take {_CLAUSE_WORDS[clause.kind]}", clause.span,
-                                     f"a `{keyword}` takes {takes}"))
+            errors.append(Diagnostic("error", f"{_article(keyword)} `{keyword}` declaration does not take {_CLAUSE_WORDS[clause.kind]}",
+                                     clause.span, compare_hint or f"{_article(keyword)} `{keyword}` takes {takes}"))
             continue
         if clause.kind in seen and clause.kind not in _REPEATABLE:
-            errors.append(Diagnostic("error", f"a `{keyword}` has one {_CLAUSE_WORDS[clause.kind]}; this is the second", clause.span))
+            errors.append(Diagnostic("error", f"{_article(keyword)} `{keyword}` has one {_CLAUSE_WORDS[clause.kind]}; this is the second",
+                                     clause.span, compare_hint))
             continue
         seen.setdefault(clause.kind, []).append(clause)
     one = {kind: found[0].value for kind, found in seen.items()}
@@ -364,6 +379,10 @@ def _assemble(keyword: str, span: Span, head: list, interpretations: tuple[str, 
 
     scoped = {}
     if "entity" in one:
+        for kind, kind_span in one["entity"]:
+            if kind not in _KINDS:
+                errors.append(Diagnostic("error", f"unknown kind of organisation `{kind}`; expected system, trust, ccg or organisation",
+                                         kind_span, suggest(kind, _KINDS)))
         scoped["kinds"] = tuple(kind for kind, _ in one["entity"])
     if "granularity" in one:
         scoped["granularity"] = one["granularity"]
@@ -406,8 +425,23 @@ _TERMINAL_WORDS = {
     "NAME": "a name", "STRING": 'a quoted text ("...")', "MONEY": "an amount such as £1,000", "PERCENT": "a percentage such as 70%",
     "NUMBER": "a number", "DATE": "a date such as 2021-06-03", "MONTH": "a month such as 2021-04",
     "FY_PERIOD": "a financial year such as 2021/22 (or 2021/22 Q1, 2021/22 H1)", "SECTION": "a section such as §3.1",
-    "COMPARE": "a comparison (>, >=, <, <=, ==, !=)", "ADD_OP": "`+` or `-`", "MUL_OP": "`*` or `/`", "$END": "the end of the declaration",
+    "COMPARE": "a comparison (>, >=, <, <=, ==, !=)", "PLUS": "`+`", "MINUS": "`-`", "MUL_OP": "`*` or `/`", "$END": "the end of the declaration",
 }
+
+
+def _previous_token(source: SourceFile, line: int, column: int):
+    """((line, column, end line, end column), text) of the word or symbol before a position, skipping comments."""
+    lines = source.text.splitlines()
+    row, limit = line - 1, column - 1
+    while row >= 0:
+        text = re.sub(r"#.*$", "", lines[row][:limit] if row == line - 1 else lines[row])
+        stripped = text.rstrip()
+        if stripped:
+            word = re.search(r"(\w+|\S)$", stripped)[0]
+            start = len(stripped) - len(word) + 1
+            return (row + 1, start, row + 1, start + len(word)), word
+        row -= 1
+    return None
 
 
 def _describe_terminal(name: str) -> str:
@@ -444,11 +478,22 @@ def _syntax_diagnostic(error: UnexpectedInput, filename: str, source: SourceFile
         span = Span(filename, token.line, token.column, token.end_line or token.line, token.end_column or token.column + 1)
         message = f"unexpected {_describe_token(token)}; expected {_expected_list(error.expected)}"
         suggestion = None
-        if str(token) == "=" and "COMPARE" not in error.expected:
+        if str(token) in _CLAUSE_KEYWORDS and "NAME" in error.expected:
+            before = _previous_token(source, token.line, token.column)
+            if before is not None:
+                span, word = before
+                return Diagnostic("error", f"`{word}` has no value after it; the next line starts `{token}`",
+                                  Span(filename, *span), "write the value straight after it, on the same line")
+        elif str(token) in DECLARATION_KEYWORDS and token.column > 1:
+            suggestion = f"declarations start in column 1; this `{token}` is indented, so it reads as part of the declaration above"
+        elif token.type == "STRING" and "=" in {str(_lark().get_terminal(n).pattern.value) for n in error.expected
+                                                if n in {t.name for t in _lark().terminals}}:
+            suggestion = "a value is missing after `=`"
+        elif str(token) == "=" and "COMPARE" not in error.expected:
             suggestion = "to compare two values write `==`; `=` gives a value (`= expr`) or sets a test input"
         elif token.type == "NAME" and str(token).lower() in {"ccg", "trust", "organisation", "system"} and "NAME" not in error.expected:
             suggestion = "kinds of entity follow `per`, as in `per trust or ccg`"
-        elif re.fullmatch(r"[A-Za-z_]+", str(token)) and "NAME" in error.expected:
+        elif re.fullmatch(r"[A-Za-z_]+", str(token)) and "NAME" in error.expected and token.type != "NAME":
             suggestion = f"`{token}` is a reserved word of the language; choose another name"
         return Diagnostic("error", message, span, suggestion)
     if isinstance(error, UnexpectedCharacters):
@@ -456,8 +501,12 @@ def _syntax_diagnostic(error: UnexpectedInput, filename: str, source: SourceFile
         suggestion = None
         if char == "'":
             suggestion = 'texts are written in double quotes: "..."'
+        elif char == '"':
+            suggestion = 'this text is not closed: end it with " on the same line'
         elif char == "£":
             suggestion = "write an amount as £1,000 or £1000.50 (digits straight after £)"
+        elif char in "$€":
+            suggestion = "amounts of money are in pounds, written with £, as in £500"
         return Diagnostic("error", f"unexpected character `{char}`", Span(filename, line, column, line, column + 1), suggestion)
     if isinstance(error, UnexpectedEOF):
         return Diagnostic("error", f"the declaration ends too early; expected {_expected_list(error.expected)}",
