@@ -220,7 +220,7 @@ def test_json_syntax_error_gives_line_and_column(program):
 
 @pytest.mark.parametrize("document, where, words", [
     ([], "d.json", "expected an object"),
-    ({"organisations": [], "inputs": {}, "extra": 1}, "d.json: extra", 'only the keys "organisations" and "inputs"'),
+    ({"organisations": [], "inputs": {}, "extra": 1}, "d.json: extra", 'the keys "organisations", "inputs" and "submissions"'),
     ({"organisations": []}, "d.json", 'expected the key "inputs"'),
     ({"organisations": {}, "inputs": {}}, "d.json: organisations", "expected a list of organisations, found an object"),
     ({"organisations": [], "inputs": []}, "d.json: inputs", "expected an object of inputs"),

@@ -1,4 +1,4 @@
-"""The command line: ``planlang check | run | explain | test``.
+"""The command line: ``planlang check | run | explain | test | deadlines``.
 
 Exit codes are a contract: 0 success; 1 the policy has errors or its tests fail; 2 bad data or
 usage (including missing inputs under ``--strict``). No input produces a Python traceback.
@@ -7,16 +7,17 @@ usage (including missing inputs under ``--strict``). No input produces a Python 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 
 from . import syntax as s
 from .compiler import Program, compile_pack, compile_sources, read_pack
-from .data import load_data
+from .data import load_data, make_dataset
 from .diagnostics import InputError, PolicyError, format_diagnostic, suggest
 from .evaluator import evaluate
 from .explain import explain
-from .periods import PeriodError, parse_period
+from .periods import PeriodError, add_working_days, parse_date, parse_period, working_days_between
 from .render import explanation_json, explanation_text, run_json, run_text
 from .testing import run_tests
 
@@ -118,6 +119,42 @@ def cmd_test(args) -> int:
     return EXIT_OK if passed == len(outcomes) else EXIT_POLICY
 
 
+def cmd_deadlines(args) -> int:
+    program = _program(args)
+    try:
+        as_of = parse_date(args.as_of) if args.as_of else dt.date.today()
+    except PeriodError as error:
+        raise InputError(str(error), "--as-of") from None
+    dataset = load_data(args.data, program) if args.data else make_dataset([], {}, {}, "no data")
+    results = evaluate(program, dataset)
+    rows = []
+    for name, decl in program.of_kind(s.DeadlineDecl).items():
+        entities = [o.code for o in dataset.of_kinds(decl.kinds)] if decl.kinds else [None]
+        if decl.kinds and not entities:
+            rows.append((None, name, None, f"= {program.text_of(decl.value.span)} (for each {' or '.join(decl.kinds)}; "
+                                               "give --data to work it out)", decl))
+        for entity in entities:
+            rows.append((results.deadline_for(name, entity), name, entity, None, decl))
+    rows.sort(key=lambda r: (r[0] if isinstance(r[0], dt.date) else dt.date.max, r[1], r[2] or ""))
+    print(f"{program.title}: deadlines as of {as_of}")
+    for date, name, entity, note, decl in rows:
+        who = f" [{entity}]" if entity else ""
+        what = f": {decl.description}" if decl.description else ""
+        cite = f"  ({decl.citations[0]})" if decl.citations else ""
+        if not isinstance(date, dt.date):
+            reason = note or f"missing: {date.describe()}"
+            print(f"  {'?':<10}  {'':<22}  {name}{who}{what}  {reason}{cite}")
+            continue
+        if date < as_of:
+            status = f"past ({working_days_between(add_working_days(date, 1), as_of)} wd ago)"
+        elif date == as_of:
+            status = "due today"
+        else:
+            status = f"upcoming ({working_days_between(add_working_days(as_of, 1), date)} wd left)"
+        print(f"  {date}  {status:<22}  {name}{who}{what}{cite}")
+    return EXIT_OK
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="planlang", description="Rules-as-code for NHS operational-planning finance.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -141,6 +178,12 @@ def _parser() -> argparse.ArgumentParser:
     explain_.add_argument("--json", action="store_true", help="print the derivation as JSON")
     explain_.add_argument("name", metavar="NAME")
     explain_.set_defaults(handler=cmd_explain)
+
+    deadlines = commands.add_parser("deadlines", help="list a pack's dated milestones: past, due and upcoming")
+    deadlines.add_argument("policy", metavar="POLICY_DIR")
+    deadlines.add_argument("--as-of", metavar="DATE", help="the date to count from (default: today)")
+    deadlines.add_argument("--data", metavar="FILE", help="data for deadlines that differ by organisation")
+    deadlines.set_defaults(handler=cmd_deadlines)
 
     test = commands.add_parser("test", help="run the tests written in a policy pack")
     test.add_argument("policy", metavar="POLICY_DIR")

@@ -77,6 +77,9 @@ class Dataset:
     organisations: dict[str, Organisation]
     values: dict[tuple[str, str, Period], object]
     origins: dict[tuple[str, str, Period], str]
+    # (organisation code, deadline name) -> the date it submitted that milestone, and where that was read
+    submissions: dict[tuple[str, str], dt.date] = attrs.field(factory=dict)
+    submission_origins: dict[tuple[str, str], str] = attrs.field(factory=dict)
     # precomputed because the evaluator asks for them in its inner loops
     _members: dict[str, tuple[str, ...]] = attrs.field(factory=dict, repr=False)
     _periods: dict[str, tuple[Period, ...]] = attrs.field(factory=dict, repr=False)
@@ -98,7 +101,8 @@ class Dataset:
 # ---- organisations ---------------------------------------------------------------------------
 
 def make_dataset(organisations: Iterable[Organisation], values: Mapping, origins: Mapping, source: str,
-                 *, locate: Locate | None = None) -> Dataset:
+                 *, locate: Locate | None = None, submissions: Mapping | None = None,
+                 submission_origins: Mapping | None = None) -> Dataset:
     """A dataset from its parts, after checking the organisations.
 
     Codes must be unique, kinds one of system/trust/ccg, every trust and CCG must name a system in
@@ -116,7 +120,7 @@ def make_dataset(organisations: Iterable[Organisation], values: Mapping, origins
     for _, _, period in values:
         if period is not None:  # tests may give values that have no period
             periods.setdefault(period.kind, set()).add(period)
-    return Dataset(source, by_code, dict(values), dict(origins),
+    return Dataset(source, by_code, dict(values), dict(origins), dict(submissions or {}), dict(submission_origins or {}),
                    {system: tuple(codes) for system, codes in members.items()},
                    {kind: tuple(sorted(found, key=Period.sort_key)) for kind, found in periods.items()})
 
@@ -269,6 +273,9 @@ class _Checker:
         self.organisations = organisations
         self.values: dict = {}
         self.origins: dict = {}
+        self.deadlines: dict[str, s.DeadlineDecl] = program.of_kind(s.DeadlineDecl)
+        self.submissions: dict = {}
+        self.submission_origins: dict = {}
 
     def declaration(self, name: str, where: str) -> s.InputDecl:
         decl = self.declared.get(name)
@@ -311,6 +318,24 @@ class _Checker:
             raise InputError(f"{period} is outside the policy year {self.year} "
                              f"({self.year.first_day:%B %Y} to {self.year.last_day:%B %Y})", where)
         return period
+
+    def submission(self, code: str, milestone: str, raw, where: str) -> None:
+        """An organisation's submission date for a milestone: a deadline the policy declares."""
+        deadlines = {n: d for n, d in self.deadlines.items() if d.granularity in (None, "year")}
+        if milestone not in deadlines:
+            raise InputError(f"{milestone!r} is not a deadline of the policy", where,
+                             suggest(milestone, deadlines) or f"the deadlines are {', '.join(sorted(deadlines)) or 'none'}")
+        org = self.organisations.get(code)
+        if org is None:
+            raise InputError(f"no organisation {code!r} is listed in the data's organisations", where,
+                             suggest(code, self.organisations))
+        kinds = deadlines[milestone].kinds
+        if kinds and org.kind not in kinds:
+            raise InputError(f"{milestone} is a deadline for each {' or '.join(kinds)}; {code} is a {org.kind}", where)
+        date = convert_value(raw, "date", where)
+        if date is not None:
+            self.submissions[(code, milestone)] = date
+            self.submission_origins[(code, milestone)] = where
 
     def add(self, name: str, code: str, period: Period, raw, where: str) -> None:
         value = convert_value(raw, self.declared[name].type, where)
@@ -392,19 +417,37 @@ def _load_json(path: Path, display: str, program) -> Dataset:
     if not isinstance(document, dict):
         raise InputError(f'expected an object with the keys "organisations" and "inputs", found {_json_kind(document)}',
                          display)
-    allowed = ("organisations", "inputs")
+    allowed = ("organisations", "inputs", "submissions")
     for key in document:
         if key not in allowed:
-            raise InputError(f'unknown key {key!r}; the data has only the keys "organisations" and "inputs"',
+            raise InputError(f'unknown key {key!r}; the data has only the keys "organisations", "inputs" and "submissions"',
                              f"{display}: {key}", suggest(key, allowed))
-    for key in allowed:
+    for key in allowed[:2]:
         if key not in document:
             raise InputError(f'expected the key "{key}" at the top level', display)
     organisations = _json_organisations(document["organisations"], f"{display}: organisations")
     locate = lambda index, field: f"{display}: organisations[{index}].{field}"  # noqa: E731
     checker = _Checker(program, _check_organisations(organisations, locate))
     _json_inputs(document["inputs"], f"{display}: inputs", checker)
-    return make_dataset(organisations, checker.values, checker.origins, display, locate=locate)
+    _json_submissions(document.get("submissions", {}), f"{display}: submissions", checker)
+    return _finish(organisations, checker, display, locate)
+
+
+def _finish(organisations, checker: "_Checker", display: str, locate) -> Dataset:
+    return make_dataset(organisations, checker.values, checker.origins, display, locate=locate,
+                        submissions=checker.submissions, submission_origins=checker.submission_origins)
+
+
+def _json_submissions(given, place: str, checker: "_Checker") -> None:
+    """``{"ORG": {"deadline_name": "2021-06-03"}}``: when each organisation submitted each milestone."""
+    if not isinstance(given, dict):
+        raise InputError(f"expected an object of organisation codes, found {_json_kind(given)}", place)
+    for code, milestones in given.items():
+        if not isinstance(milestones, dict):
+            raise InputError(f"expected an object of deadline names and dates, found {_json_kind(milestones)}",
+                             f"{place}.{code}")
+        for milestone, raw in milestones.items():
+            checker.submission(code, milestone, raw, f"{place}.{code}.{milestone}")
 
 
 def _json_organisations(listed, place: str) -> list[Organisation]:
@@ -526,12 +569,28 @@ def _read_book(book, display: str, program) -> Dataset:
     for word in SHEETS:
         if word in sheets:
             _xlsx_values(book[sheets[word]], word, display, checker)
-    return make_dataset(organisations, checker.values, checker.origins, display, locate=locate)
+    if "submissions" in sheets:
+        _xlsx_submissions(book[sheets["submissions"]], display, checker)
+    return _finish(organisations, checker, display, locate)
+
+
+def _xlsx_submissions(sheet, display: str, checker: "_Checker") -> None:
+    """A sheet ``submissions`` with the columns code, milestone, date."""
+    rows = _rows(sheet)
+    _, heading = next(rows, (1, ()))
+    columns = {str(cell).strip().lower(): k for k, cell in enumerate(heading) if not _blank(cell)}
+    for needed in ("code", "milestone", "date"):
+        if needed not in columns:
+            raise InputError(f"the sheet needs a column {needed!r} in its first row", f"{display}: {sheet.title}!A1")
+    for number, row in rows:
+        cell = lambda key: row[columns[key]] if columns[key] < len(row) else None  # noqa: E731
+        where = f"{display}: {_cell(sheet.title, columns['date'], number)}"
+        checker.submission(str(cell("code") or "").strip(), str(cell("milestone") or "").strip(), cell("date"), where)
 
 
 def _sheet_names(names: list[str], display: str) -> dict[str, str]:
     """Sheet names as matched (lower case, trimmed) -> as written; unknown sheets are errors."""
-    allowed = ["organisations", *SHEETS]
+    allowed = ["organisations", *SHEETS, "submissions"]
     found: dict[str, str] = {}
     for name in names:
         key = name.strip().lower()
@@ -709,7 +768,7 @@ def write_workbook(path: str | os.PathLike, organisations: Iterable[Organisation
     percent = set(percent_columns)
     for title, entries in rows.items():
         sheet = book.create_sheet(title)
-        columns = ["code", "period"]
+        columns = ["code", "milestone", "date"] if title == "submissions" else ["code", "period"]
         for entry in entries:
             columns += [name for name in entry if name not in columns]
         sheet.append(columns)

@@ -14,6 +14,7 @@ with the explanations.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from fractions import Fraction
 
@@ -23,10 +24,10 @@ from . import ops
 from . import syntax as s
 from .compiler import Program
 from .data import Dataset
-from .periods import Period, working_days, working_days_between
+from .periods import Period, add_working_days, working_days, working_days_between
 from .values import Missing, round_to
 
-__all__ = ["evaluate", "Engine", "Results", "FlagResult", "Frame", "periods_for"]
+__all__ = ["evaluate", "Engine", "Results", "FlagResult", "LateSubmission", "Frame", "periods_for"]
 
 _MODES = {"half_up": "half_up", "half_even": "half_even", "half_down": "half_down",
           "toward_zero": "toward_zero", "away_from_zero": "away_from_zero"}
@@ -52,6 +53,21 @@ class FlagResult:
 
 
 _UNSET = object()
+
+
+@attrs.frozen
+class LateSubmission:
+    """A milestone an organisation submitted after its deadline: the built-in ``late_submission`` warning."""
+
+    entity: str
+    milestone: str
+    submitted: dt.date
+    deadline: dt.date
+    working_days_late: int
+    origin: str
+
+    name = "late_submission"
+    severity = "warning"
 
 
 def _missing(x) -> bool:
@@ -425,6 +441,23 @@ class Results:
                 if _missing(value):
                     out.append((name, entity, period, value))
         return out
+
+    def deadline_for(self, milestone: str, entity: str | None):
+        """The date of a deadline, for an organisation when it differs by organisation."""
+        decl = self.program.declarations[milestone]
+        period = self.program.year if decl.granularity == "year" else None
+        return self.get(milestone, entity if decl.kinds else None, period)
+
+    def late_submissions(self) -> list[LateSubmission]:
+        """Every submission the data records after its milestone's deadline."""
+        late = []
+        for (entity, milestone), submitted in self.dataset.submissions.items():
+            deadline = self.deadline_for(milestone, entity)
+            if isinstance(deadline, dt.date) and submitted > deadline:
+                days = working_days_between(add_working_days(deadline, 1), submitted)
+                late.append(LateSubmission(entity, milestone, submitted, deadline, days,
+                                           self.dataset.submission_origins.get((entity, milestone), self.dataset.source)))
+        return sorted(late, key=lambda x: (x.deadline, x.entity))
 
     def missing_inputs(self) -> list:
         """Every input, entity and period whose absence made something missing."""

@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import Any
 
 from . import syntax as s
-from .evaluator import FlagResult, Results
+from .evaluator import FlagResult, LateSubmission, Results
 from .explain import TraceNode
 from .periods import Period
 from .values import Missing, decimal_text, format_money, format_percent, money_text
@@ -83,6 +83,14 @@ def flag_message(results: Results, flag: FlagResult) -> str:
     return re.sub(r"\{([^{}]*)\}", fill, decl.message)
 
 
+def late_message(results: Results, late: LateSubmission) -> str:
+    decl = results.program.declarations[late.milestone]
+    what = f" ({decl.description})" if decl.description else ""
+    days = f"{late.working_days_late} working day{'s' * (late.working_days_late != 1)}"
+    return (f"{late.entity} submitted {late.milestone}{what} on {late.submitted}, {days} after the deadline of "
+            f"{late.deadline}")
+
+
 def _label(period) -> str:
     return str(period) if period is not None else "-"
 
@@ -95,6 +103,8 @@ def run_json(results: Results) -> dict:
         outputs.setdefault(name, {}).setdefault(entity or "*", {})[_label(period)] = json_value(value, _type_of(decl))
     flags = [{"flag": f.name, "severity": f.severity, "entity": f.entity, "period": _label(f.period),
               "message": flag_message(results, f)} for f in results.flags if f.fired is True]
+    flags += [{"flag": late.name, "severity": late.severity, "entity": late.entity, "period": str(program.year),
+               "message": late_message(results, late)} for late in results.late_submissions()]
     missing = [{"output": name, "entity": entity, "period": _label(period), "because": value.describe()}
                for name, entity, period, value in results.missing]
     return {"policy": program.title, "year": str(program.year), "data": results.dataset.source,
@@ -117,9 +127,12 @@ def run_text(results: Results) -> str:
             lines.append(("  " + code).ljust(width) + "".join(f"  {row.get(p, ''):>{cells}}" for p in periods))
         lines.append("")
     fired = [f for f in results.flags if f.fired is True]
-    lines.append(f"Flags ({len(fired)}):" if fired else "Flags: none raised")
+    late = results.late_submissions()
+    lines.append(f"Flags ({len(fired) + len(late)}):" if fired or late else "Flags: none raised")
     for flag in fired:
         lines.append(f"  {flag.severity:<7} {flag.name} [{flag.entity}, {_label(flag.period)}]: {flag_message(results, flag)}")
+    for item in late:
+        lines.append(f"  {item.severity:<7} {item.name} [{item.entity}, {item.milestone}]: {late_message(results, item)}")
     missing = results.missing
     if missing:
         lines.append("")
