@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv clean bench
+.PHONY: demo test venv clean bench examples
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +16,22 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 venv: $(STAMP)
 
+YEARS := $(notdir $(wildcard policies/*))
+
 demo: $(STAMP)
-	$(BIN)/planlang check policies/2021_22
+	@for year in $(YEARS); do \
+		echo "=== $$year ==="; \
+		$(BIN)/planlang check policies/$$year || exit 1; \
+		if [ -f examples/$$year.xlsx ]; then $(BIN)/planlang run policies/$$year --data examples/$$year.xlsx || exit 1; fi; \
+		echo; \
+	done
+	@echo "=== 2021/22 ERF worked example (002_0a239ee164b5232a.txt §3.1) ==="
 	$(BIN)/planlang run policies/2021_22 --data examples/erf_worked_example.json
 	$(BIN)/planlang explain policies/2021_22 --data examples/erf_worked_example.json \
 		--entity EXAMPLE2 --period 2021-05 erf_additional_funding
+
+examples: $(STAMP)
+	$(BIN)/python examples/make_examples.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

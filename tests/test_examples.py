@@ -1,0 +1,47 @@
+"""The example workbooks are what examples/make_examples.py makes, and each year's runs on its pack."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from planlang.compiler import compile_pack
+from planlang.data import load_data
+from planlang.evaluator import evaluate
+
+from conftest import EXAMPLES, POLICIES, ROOT
+
+YEARS = sorted(p.name for p in (EXAMPLES / "src").iterdir() if (p / "organisations.json").exists()
+               and len(list(p.glob("*.json"))) > 1)
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory):
+    out = tmp_path_factory.mktemp("examples")
+    made = subprocess.run([sys.executable, str(ROOT / "examples" / "make_examples.py"), str(out)],
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    return out
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_committed_workbook_is_what_the_script_makes(year, regenerated):
+    program = compile_pack(POLICIES / year)
+    committed = load_data(EXAMPLES / f"{year}.xlsx", program)
+    fresh = load_data(regenerated / f"{year}.xlsx", program)
+    assert committed.values == fresh.values
+    assert committed.submissions == fresh.submissions
+    assert committed.organisations == fresh.organisations
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_example_exercises_flags_that_fire_and_flags_that_do_not(year):
+    program = compile_pack(POLICIES / year)
+    results = evaluate(program, load_data(EXAMPLES / f"{year}.xlsx", program))
+    fired = {f.name for f in results.flags if f.fired is True} | {x.name for x in results.late_submissions()}
+    quiet = {f.name for f in results.flags if f.fired is False}
+    assert fired, "some flag should fire on the example data"
+    assert quiet, "some flag should stay quiet on the example data"
+    assert "late_submission" in fired
