@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv clean bench examples
+.PHONY: demo test venv clean bench examples docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ demo: $(STAMP)
 	$(BIN)/planlang run policies/2021_22 --data examples/erf_worked_example.json
 	$(BIN)/planlang explain policies/2021_22 --data examples/erf_worked_example.json \
 		--entity EXAMPLE2 --period 2021-05 erf_additional_funding
+
+docs: $(STAMP)
+	$(BIN)/python docs/make_policies.py
 
 examples: $(STAMP)
 	$(BIN)/python examples/make_examples.py

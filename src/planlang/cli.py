@@ -1,4 +1,4 @@
-"""The command line: ``planlang check | run | explain | test | deadlines``.
+"""The command line: ``planlang check | run | explain | test | deadlines | rules``.
 
 Exit codes are a contract: 0 success; 1 the policy has errors or its tests fail; 2 bad data or
 usage (including missing inputs under ``--strict``). No input produces a Python traceback.
@@ -18,7 +18,7 @@ from .diagnostics import InputError, PolicyError, format_diagnostic, suggest
 from .evaluator import evaluate
 from .explain import explain
 from .periods import PeriodError, add_working_days, parse_date, parse_period, working_days_between
-from .render import explanation_json, explanation_text, run_json, run_text
+from .render import explanation_json, explanation_text, rulebook_markdown, run_json, run_text
 from .testing import run_tests
 
 __all__ = ["main"]
@@ -155,6 +155,11 @@ def cmd_deadlines(args) -> int:
     return EXIT_OK
 
 
+def cmd_rules(args) -> int:
+    print(rulebook_markdown(_program(args)), end="")
+    return EXIT_OK
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="planlang", description="Rules-as-code for NHS operational-planning finance.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -184,6 +189,10 @@ def _parser() -> argparse.ArgumentParser:
     deadlines.add_argument("--as-of", metavar="DATE", help="the date to count from (default: today)")
     deadlines.add_argument("--data", metavar="FILE", help="data for deadlines that differ by organisation")
     deadlines.set_defaults(handler=cmd_deadlines)
+
+    rules = commands.add_parser("rules", help="list every rule of a pack with its source and interpretations (Markdown)")
+    rules.add_argument("policy", metavar="POLICY_DIR")
+    rules.set_defaults(handler=cmd_rules)
 
     test = commands.add_parser("test", help="run the tests written in a policy pack")
     test.add_argument("policy", metavar="POLICY_DIR")

@@ -288,3 +288,42 @@ def explanation_json(node: TraceNode) -> dict:
         "detail": _json_detail(dict(node.detail), node.type if node.kind != "tolerance" else node.detail.get("operand_type")),
         "children": [explanation_json(child) for child in node.children],
     }
+
+
+# ---- the rulebook ----
+
+_DECL_KIND = {s.InputDecl: "input", s.ParameterDecl: "parameter", s.DefineDecl: "definition", s.FlagDecl: "flag",
+              s.DeadlineDecl: "deadline"}
+
+
+_GRANULARITY_WORD = {"month": "monthly", "quarter": "quarterly", "half": "half-yearly", "year": "annual"}
+
+
+def _cell_text(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def rulebook_markdown(program) -> str:
+    """Every rule of a pack with its source, and every interpretation taken, as Markdown."""
+    lines = [f"## {program.year}: {program.title}", ""]
+    lines += [f"- `{src.name}`: {src.title or ''}" for src in program.sources.values()]
+    lines += ["", "| name | kind | what it is | source |", "|---|---|---|---|"]
+    interpretations = []
+    for name, decl in sorted(program.declarations.items(), key=lambda item: (item[1].span.file, item[1].span.line)):
+        kind = _DECL_KIND.get(type(decl))
+        if kind is None:
+            continue
+        shape = [x for x in (getattr(decl, "type", None) if kind != "flag" else getattr(decl, "severity", None),
+                             " or ".join(getattr(decl, "kinds", ()) or ()) and "per " + " or ".join(decl.kinds),
+                             _GRANULARITY_WORD.get(getattr(decl, "granularity", None))) if x]
+        what = decl.description or (decl.message if isinstance(decl, s.FlagDecl) else "")
+        sources = "; ".join(f"{c.source} {c.section}" for c in decl.citations)
+        lines.append(f"| `{name}` | {kind} ({', '.join(shape)}) | {_cell_text(what)} | {_cell_text(sources)} |"
+                     if shape else f"| `{name}` | {kind} | {_cell_text(what)} | {_cell_text(sources)} |")
+        interpretations += [(name, decl.span, text) for text in decl.interpretations]
+    for amendments in program.amendments.values():
+        for amend in amendments:
+            interpretations += [(f"{amend.name} (amended from {amend.effective})", amend.span, t) for t in amend.interpretations]
+    lines += ["", f"### Interpretations taken in {program.year}", ""]
+    lines += [f"- `{name}` ({span.file}:{span.line}): {text}" for name, span, text in interpretations] or ["- none"]
+    return "\n".join(lines) + "\n"
