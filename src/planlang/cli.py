@@ -95,6 +95,8 @@ def cmd_explain(args) -> int:
             raise InputError(str(error), "--period") from None
         if granularity is not None and period.kind != granularity:
             raise InputError(f"`{args.name}` is {granularity}ly; {period} is a {period.kind}", "--period")
+        if not program.year.contains(period):
+            raise InputError(f"{period} is outside the policy year {program.year}", "--period")
     results = evaluate(program, dataset)
     trace = explain(results, args.name, entity, period)
     if args.json:

@@ -223,8 +223,8 @@ def _number_text(raw: str, type_: str, where: str) -> Fraction:
         raise InputError(f"expected {_EXPECTED[type_]}, found the amount of money {raw!r}", where)
     try:
         return parse_amount(text)
-    except AmountError as error:
-        raise InputError(f"expected {_EXPECTED[type_]}: {error}", where) from None
+    except AmountError:
+        raise InputError(f"expected {_EXPECTED[type_]}, found {raw!r}", where) from None
 
 
 def _bool(raw, where: str) -> bool:
