@@ -184,12 +184,16 @@ class Engine:
         per_entity = bool(getattr(decl, "kinds", ()))
         if granularity is None:
             return (lambda f: value(name, f.entity, None)) if per_entity else (lambda f: value(name, None, None))
+        # the common cases looked up inline: this closure runs for every use of a name
+        table = self.dataset.values if isinstance(decl, s.InputDecl) else self.memo
+        missing = None if isinstance(decl, s.InputDecl) else _UNSET
 
         def ref(f: Frame):
             period = f.period
             if period.kind != granularity:
                 period = period.within(granularity)
-            return value(name, f.entity, period)
+            found = table.get((name, f.entity, period), missing)
+            return found if found is not missing else value(name, f.entity, period)
 
         return ref
 
