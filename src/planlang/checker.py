@@ -659,7 +659,12 @@ class _Checker:
                 givens.append(attrs.evolve(given, value=value))
             expectations = []
             for expectation in test.expectations:
-                allowed = ("FlagDecl",) if expectation.kind in ("flag", "no_flag") else ("DefineDecl", "InputDecl", "DeadlineDecl")
+                if expectation.kind in ("flag", "no_flag"):
+                    allowed = ("FlagDecl",)
+                elif expectation.kind == "missing":
+                    allowed = ("DefineDecl", "InputDecl", "DeadlineDecl", "FlagDecl")
+                else:
+                    allowed = ("DefineDecl", "InputDecl", "DeadlineDecl")
                 decl = self._test_target(expectation.target, test, codes, declarations, allowed, "expect")
                 value = expectation.value
                 if value is not None:
