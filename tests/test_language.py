@@ -315,3 +315,18 @@ def test_fast_band_total_agrees_with_the_detailed_bands(amount, limits, rates):
     detailed = ops.bands(amount, limits, rates, [f"t{k}" for k in range(len(limits))])
     assert ops.band_total(amount, limits, rates) == detailed["value"]
     assert detailed["value"] == sum(row["payment"] for row in detailed["rows"])
+
+
+def test_because_on_either_branch_of_if_shows_in_the_explanation():
+    text = '''
+input met : bool
+  per system monthly
+  cites "s.txt" §1
+define paid : money
+  per system monthly
+  = if met then £10 because "the system met its trajectory" else £0 because "it did not"
+  cites "s.txt" §1
+'''
+    for met, reason in ((True, "because the system met its trajectory"), (False, "because it did not")):
+        results = run(text, {("met", "S1", "2021-04"): met})
+        assert reason in explanation_text(explain(results, "paid", "S1", P("2021-04")))

@@ -158,6 +158,8 @@ class _Explainer:
         children = self.expr(node.condition, frame)
         if condition is True:
             detail["branch"] = "then"
+            if node.then_because:
+                detail["because"] = node.then_because
             children += self.expr(node.then, frame)
         elif condition is False:
             detail["branch"] = "else"

@@ -166,8 +166,12 @@ class _ToSyntax(Transformer):
         return _Clause("because", self._span(meta), _unquote(items[0]))
 
     def if_expr(self, meta, items):
-        because = items[3].value if len(items) > 3 else None
-        return s.If(span=self._span(meta), condition=items[0], then=items[1], otherwise=items[2], because=because)
+        condition, then, *rest = items
+        then_because = rest.pop(0).value if isinstance(rest[0], _Clause) else None
+        otherwise = rest.pop(0)
+        because = rest[0].value if rest else None
+        return s.If(span=self._span(meta), condition=condition, then=then, otherwise=otherwise, because=because,
+                    then_because=then_because)
 
     def band(self, meta, items):
         return s.Band(span=self._span(meta), upper=items[0], rate=items[1])

@@ -112,7 +112,8 @@ class If(Expr):
     condition: Expr
     then: Expr
     otherwise: Expr
-    because: str | None = None
+    because: str | None = None  # why, when the else branch applies
+    then_because: str | None = None  # why, when the then branch applies
 
 
 @frozen
