@@ -510,6 +510,9 @@ class _Checker:
         return self.expr(expr, _Context(user, frozenset(), None, constant=True))
 
     def _matches(self, expr: s.Expr, declared: str, what: str):
+        # percentages and ratios are the same kind of number, shown differently: either may be declared
+        if expr.type in t.DIMENSIONLESS and declared in ("percent", "ratio"):
+            return
         if expr.type and t.unify(expr.type, declared) != declared:
             hint = None
             if declared == "money" and expr.type == "number":

@@ -494,7 +494,8 @@ def evaluate(program: Program, dataset: Dataset) -> Results:
         if not isinstance(decl, (s.DefineDecl, s.FlagDecl, s.DeadlineDecl)):
             continue
         entities = [o.code for o in dataset.of_kinds(decl.kinds)] if decl.kinds else [None]
-        keys = tuple((e, p) for e in entities for p in periods_for(program, dataset, decl))
+        periods = periods_for(program, dataset, decl)
+        keys = tuple((e, p) for e in entities for p in periods)
         for entity, period in keys:
             engine.value(name, entity, period)
         scope[name] = keys
