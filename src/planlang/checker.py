@@ -36,6 +36,7 @@ FUNCTIONS = {
     "start_of": "start_of(period): its first day", "end_of": "end_of(period): its last day",
     "variance": "variance(value, reference): (value - reference) / reference",
     "present": "present(x): true when x has a value",
+    "any_error_flag": "any_error_flag(): whether any error flag is raised for the organisation in the period (or a period within it)",
     "sum": "sum(x over members)", "count": "count(condition over members)",
     "any": "any(condition over members)", "all": "all(condition over members)",
 }
@@ -367,9 +368,11 @@ class _Checker:
             return node
         if node.name == "round":
             return self._round(node, ctx)
+        if node.name == "any_error_flag":
+            return self._any_error_flag(node, ctx)
         args = tuple(attrs.evolve(a, value=self.expr(a.value, ctx)) for a in node.args)
         types_ = [a.value.type for a in args]
-        arity = {"abs": 1, "working_days": 1, "working_days_between": 2, "same_period": 2, "start_of": 1, "end_of": 1,
+        arity = {"any_error_flag": 0, "abs": 1, "working_days": 1, "working_days_between": 2, "same_period": 2, "start_of": 1, "end_of": 1,
                  "variance": 2, "present": 1}
         if node.name in arity and len(args) != arity[node.name]:
             self.error(f"`{node.name}` takes {arity[node.name]} argument(s), not {len(args)}", node.span, FUNCTIONS[node.name])
@@ -418,6 +421,22 @@ class _Checker:
         elif name == "present":
             result = "bool"
         return self._typed(node, result, args=args)
+
+    def _any_error_flag(self, node: s.Call, ctx):
+        if node.args:
+            self.error("any_error_flag() takes no arguments", node.span)
+        if not ctx.kinds or ctx.granularity is None:
+            self.error("any_error_flag() counts an organisation's flags in a period, so it is used per organisation and period",
+                       node.span)
+            return self._typed(node, "bool")
+        flags = []
+        for name, decl in self.decls.items():
+            if (isinstance(decl, s.FlagDecl) and decl.severity == "error" and name != ctx.user
+                    and set(decl.kinds) & (set(ctx.kinds) | ({"trust", "ccg"} if "organisation" in decl.kinds else set()))
+                    and decl.granularity in _RANK and _RANK[decl.granularity] <= _RANK[ctx.granularity]):
+                flags.append(name)
+                self.uses.append(Use(name, ctx.user, node.span))
+        return self._typed(node, "bool", flags=tuple(sorted(flags)))
 
     def _expect(self, node: s.Expr, type_: str, function: str):
         if node.type and node.type != type_:

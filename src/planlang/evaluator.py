@@ -343,6 +343,8 @@ class Engine:
         if name == "present":
             (arg,) = args
             return lambda f: not _missing(arg(f))
+        if name == "any_error_flag":
+            return self._any_error_flag(node)
         function = _FUNCTIONS[name]
         where = self.program.text_of(node.span)
 
@@ -354,6 +356,28 @@ class Engine:
             return function(values, where)
 
         return call
+
+    def flag_periods(self, name: str, period: Period) -> list[Period]:
+        """The periods of a flag inside ``period`` that its ``during`` allows."""
+        decl = self.program.declarations[name]
+        periods = [period] if period.kind == decl.granularity else period.parts(decl.granularity)
+        during = self._during.get(name)
+        if during is not None:
+            periods = [p for p in periods if during[0] <= p.first_day and p.last_day <= during[1]]
+        return periods
+
+    def _any_error_flag(self, node: s.Call):
+        flags = [(name, set(self.program.declarations[name].kinds)) for name in node.flags]
+        organisations = self.dataset.organisations
+        value = self.value
+
+        def any_error_flag(f: Frame):
+            kind = organisations[f.entity].kind
+            raised = [value(name, f.entity, p) for name, kinds in flags if kind in kinds
+                      for p in self.flag_periods(name, f.period)]
+            return ops.AGGREGATES["any"](raised, "")
+
+        return any_error_flag
 
     def _aggregate(self, node: s.Call):
         arg = node.args[0]

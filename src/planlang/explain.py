@@ -197,6 +197,12 @@ class _Explainer:
         return [self._step("tolerance", node, frame, detail, self._flatten(s.children(node), frame))]
 
     def _Call(self, node: s.Call, frame):
+        if node.name == "any_error_flag":
+            kind = self.results.dataset.organisations[frame.entity].kind
+            flags = [self.named(name, frame.entity, p) for name in node.flags
+                     if kind in self.program.declarations[name].kinds
+                     for p in self.engine.flag_periods(name, frame.period)]
+            return [self._step("aggregate", node, frame, {"over": "error flags", "function": "any"}, flags)]
         if not any(a.over for a in node.args):
             return self._flatten([a.value for a in node.args if not (node.name == "round" and a is node.args[-1])], frame)
         arg = node.args[0]

@@ -65,6 +65,7 @@ class Call(Expr):
     name_span: Span
     args: tuple[Argument, ...] = ()
     member_kinds: tuple[str, ...] = ()  # for `over members`: the kinds of member counted, set by the checker
+    flags: tuple[str, ...] = ()  # for error_flags(): the flags it counts, set by the checker
 
 
 @frozen
