@@ -358,7 +358,7 @@ class _Checker:
     def _Call(self, node: s.Call, ctx):
         if node.name not in FUNCTIONS:
             self.error(f"unknown function `{node.name}`", node.name_span,
-                       suggest(node.name, FUNCTIONS) or f"the functions are {', '.join(sorted(FUNCTIONS))}")
+                       suggest(node.name, FUNCTIONS, cutoff=0.6) or f"the functions are {', '.join(sorted(FUNCTIONS))}")
             return node
         over = [a for a in node.args if a.over]
         if over:

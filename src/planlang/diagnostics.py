@@ -49,13 +49,13 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
 
 
-def suggest(name: str, candidates: Iterable[str]) -> str | None:
+def suggest(name: str, candidates: Iterable[str], cutoff: float = 0.7) -> str | None:
     """A 'did you mean' for a misspelt name, or None.
 
     >>> suggest("erf_treshold_pct", ["erf_threshold_pct", "erf_actual"])
     'did you mean `erf_threshold_pct`?'
     """
-    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.7)
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=cutoff)
     return f"did you mean `{matches[0]}`?" if matches else None
 
 
