@@ -74,30 +74,26 @@ COMPARISONS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": oper
                "!=": operator.ne}
 
 
-def kleene_and(left, right, frame):
-    """``and`` over true, false and missing: false wins over missing."""
-    a = left(frame)
-    if a is False:
-        return False
-    b = right(frame)
-    if b is False:
-        return False
-    if type(a) is Missing or type(b) is Missing:
-        return merge_missing(a, b)
-    return True
+def _kleene(decisive: bool):
+    """``and`` (decisive false) or ``or`` (decisive true) over true, false and missing: the decisive
+    value wins over missing, so ``false and missing`` is false and ``true or missing`` is true."""
+
+    def combine(left, right, frame):
+        a = left(frame)
+        if a is decisive:
+            return decisive
+        b = right(frame)
+        if b is decisive:
+            return decisive
+        if type(a) is Missing or type(b) is Missing:
+            return merge_missing(a, b)
+        return not decisive
+
+    return combine
 
 
-def kleene_or(left, right, frame):
-    """``or`` over true, false and missing: true wins over missing."""
-    a = left(frame)
-    if a is True:
-        return True
-    b = right(frame)
-    if b is True:
-        return True
-    if type(a) is Missing or type(b) is Missing:
-        return merge_missing(a, b)
-    return False
+kleene_and = _kleene(False)
+kleene_or = _kleene(True)
 
 
 def within(value, tolerance, reference, relative: bool) -> dict:
