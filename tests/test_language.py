@@ -330,3 +330,66 @@ define paid : money
     for met, reason in ((True, "because the system met its trajectory"), (False, "because it did not")):
         results = run(text, {("met", "S1", "2021-04"): met})
         assert reason in explanation_text(explain(results, "paid", "S1", P("2021-04")))
+
+
+HALF_AND_ORGANISATION = '''
+input spend : money
+  per organisation half-yearly
+  cites "s.txt" §1
+define spend_doubled : money
+  per trust or ccg half-yearly
+  = spend * 2
+  cites "s.txt" §1
+define late_in_year : bool
+  per trust half-yearly
+  = period >= 2021/22 H2
+  cites "s.txt" §1
+'''
+
+
+def test_half_yearly_per_organisation_and_ordered_periods():
+    results = run(HALF_AND_ORGANISATION, {("spend", "T1", "2021/22 H1"): Fraction(5), ("spend", "C1", "2021/22 H2"): Fraction(7)})
+    assert results.get("spend_doubled", "T1", P("2021/22 H1")) == 10
+    assert results.get("spend_doubled", "C1", P("2021/22 H2")) == 14
+    assert results.get("late_in_year", "T1", P("2021/22 H1")) is False
+    assert results.get("late_in_year", "T1", P("2021/22 H2")) is True
+
+
+def test_explaining_a_comparison_of_dates_says_how_many_days():
+    values = {("panel_date", "T1", "2021/22"): dt.date(2021, 4, 1), ("submitted", "T1", "2021/22"): dt.date(2021, 6, 4)}
+    results = run(DEADLINES, values)
+    text = explanation_text(explain(results, "late_submission", "T1", P("2021/22")))
+    assert "2021-06-04 is 1 day after 2021-06-03" in text
+
+
+@pytest.mark.parametrize("text, message", [
+    ('amend rate from 2021-07-01\n  cites "s.txt" §1\nparameter rate : percent\n  = 1%\n  cites "s.txt" §1\n',
+     "gives no value"),
+    ('parameter rate : percent\n  = 1%\n  cites "s.txt" §1\namend rate from 2023-01-01\n  = 2%\n  cites "s.txt" §1\n'
+     'define x : percent\n  per trust annual\n  = rate\n  cites "s.txt" §1\n', "after the policy year"),
+])
+def test_amendments_that_do_nothing_are_reported(text, message):
+    _, diagnostics = compile_text(text)
+    assert any(message in d.message for d in diagnostics), [d.message for d in diagnostics]
+
+
+def test_a_policy_header_names_a_financial_year():
+    _, diagnostics = compile_text('policy "x" for 2021-04\nsource "s.txt" "S"\n', header=False)
+    assert any("not the month 2021-04" in d.message for d in diagnostics)
+
+
+def test_a_policy_test_may_list_no_organisations():
+    from planlang.testing import run_tests
+
+    program, diagnostics = compile_text(BANDS + '''
+test "one system, not named"
+  period 2021-04
+  given amount = £10
+  given low = £5
+  given high = £8
+  expect paid = £5.40
+  cites "s.txt" §1
+''')
+    assert program is not None, [d.message for d in diagnostics]
+    (outcome,) = run_tests(program)
+    assert outcome.passed, outcome.failures

@@ -118,10 +118,16 @@ class _Checker:
             for extra in headers[1:]:
                 self.error("a policy pack has one `policy` header", extra.span, notes=[Note(headers[0].span, "the header is here")])
         self.header = headers[0] if headers else None
+        if self.header is not None and self.header.year.kind != "year":
+            self.error(f"a policy pack is for a financial year such as 2021/22, not the {self.header.year.kind} {self.header.year}",
+                       self.header.span)
 
     # ---- kinds and granularity of names ----
     def kinds_of(self, decl: s.Decl) -> frozenset[str]:
-        return frozenset(getattr(decl, "kinds", ()) or ())
+        kinds = set()
+        for kind in getattr(decl, "kinds", ()) or ():
+            kinds.update(_KIND_ALIASES.get(kind, (kind,)))
+        return frozenset(kinds)
 
     def check_scope(self, decl: s.Scoped, required: bool) -> s.Scoped:
         kinds: list[str] = []
@@ -212,7 +218,7 @@ class _Checker:
                     hint = f"add up the members' values: sum({name} over members)"
                 elif "system" in kinds and here <= ORGANISATION_KINDS:
                     hint = f"to use the organisation's system's value write system.{name}"
-                self.error(f"`{name}` is declared per {' or '.join(sorted(kinds))}, so a {lacking} has no value of it",
+                self.error(f"`{name}` is declared per {' or '.join(sorted(kinds))}, so it has no value for a {lacking.replace(', ', ' or ')}",
                            span, hint)
         granularity = getattr(decl, "granularity", None)
         if granularity:
@@ -597,6 +603,11 @@ class _Checker:
         by_date: dict = {}
         checked = []
         for amend in amendments:
+            if amend.value is None and not amend.schedule:
+                self.error(f"the amendment of `{name}` gives no value: add `= value` or a schedule", amend.name_span)
+            if self.header is not None and amend.effective > self.header.year.last_day:
+                self.warning(f"this amendment takes effect on {amend.effective}, after the policy year {self.header.year}",
+                             amend.span)
             if amend.effective in by_date:
                 self.error(f"two amendments of `{name}` take effect on {amend.effective}; which applies would depend on their order",
                            amend.span, "merge them, or give them different dates", [Note(by_date[amend.effective].span, "the other")])
@@ -707,7 +718,7 @@ class _Checker:
             what = " or ".join(wanted[a] for a in allowed)
             self.error(f"`{verb} {target.name}`: `{target.name}` is not {what}", target.span, suggest(target.name, names))
             return None
-        if target.entity is None and len(codes) != 1 and getattr(decl, "kinds", ()):
+        if target.entity is None and len(codes) > 1 and getattr(decl, "kinds", ()):
             candidates = [c for c, e in codes.items() if e.kind in decl.kinds]
             if len(candidates) != 1:
                 self.error(f"say which organisation: `{verb} {target.name} for CODE`", target.span)

@@ -7,7 +7,9 @@ computed the value, so an explanation can never disagree with the figure it expl
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
 import attrs
@@ -58,7 +60,10 @@ class _Explainer:
         if isinstance(decl, s.InputDecl):
             return TraceNode("input", type=decl.type, detail=self.input_detail(name, entity, period, value), **common)
         if isinstance(decl, s.ParameterDecl):
-            return TraceNode("parameter", type=decl.type, detail=self.parameter_detail(name, period), **common)
+            detail = self.parameter_detail(name, period)
+            # an amendment in force is cited first: it is where the value came from
+            common["citations"] = tuple(detail.pop("citations", ())) + decl.citations
+            return TraceNode("parameter", type=decl.type, detail=detail, **common)
         expr = decl.when if isinstance(decl, s.FlagDecl) else decl.value
         kind = {s.FlagDecl: "flag", s.DeadlineDecl: "deadline"}.get(type(decl), "definition")
         type_ = "bool" if kind == "flag" else "date" if kind == "deadline" else decl.type
@@ -145,11 +150,11 @@ class _Explainer:
     def _Compare(self, node: s.Compare, frame):
         left, right = self.value_of(node.left, frame), self.value_of(node.right, frame)
         detail = {"left": left, "right": right, "operand_type": node.left.type or node.right.type}
-        if not isinstance(left, Missing) and not isinstance(right, Missing) and node.left.type not in ("bool", "text"):
-            try:
-                detail["margin"] = left - right
-            except TypeError:
-                pass
+        if isinstance(left, Fraction) and isinstance(right, Fraction):
+            detail["margin"] = left - right
+        elif isinstance(left, dt.date) and isinstance(right, dt.date):
+            detail["margin"] = Fraction((left - right).days)
+            detail["operand_type"] = "days"
         return [self._step("comparison", node, frame, detail, self._flatten((node.left, node.right), frame))]
 
     def _If(self, node: s.If, frame):

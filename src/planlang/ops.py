@@ -40,6 +40,12 @@ def merge_missing(*values) -> Missing:
     return found
 
 
+def _plain(value) -> str:
+    from .values import decimal_text
+
+    return decimal_text(value, 2)
+
+
 def divide(a, b, where: str):
     if b == 0:
         return Missing.because(f"division by zero: {where} is zero")
@@ -116,7 +122,8 @@ def bands(amount, limits, rates, names) -> dict:
     """
     for k in range(1, len(limits)):
         if limits[k] < limits[k - 1]:
-            return {"value": Missing.because(f"band thresholds out of order: {names[k]} ({limits[k]}) is below {names[k - 1]} ({limits[k - 1]})")}
+            return {"value": Missing.because(f"band thresholds out of order: {names[k]} ({_plain(limits[k])}) is below "
+                                             f"{names[k - 1]} ({_plain(limits[k - 1])})")}
     rows, total, lower = [], Fraction(0), min(Fraction(0), limits[0]) if limits else Fraction(0)
     applied = next((k for k, limit in enumerate(limits) if amount <= limit), len(limits))
     for k, rate in enumerate(rates):

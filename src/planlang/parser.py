@@ -100,7 +100,7 @@ class _ToSyntax(Transformer):
 
     def _date(self, token: Token) -> dt.date:
         try:
-            return parse_date(token)
+            return parse_date(str(token))
         except PeriodError as error:
             raise _NodeError(str(error), self._tok(token)) from None
 

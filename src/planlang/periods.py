@@ -126,6 +126,19 @@ class Period:
             return Period(self.kind, self.year, self.index + 1)
         return Period(self.kind, self.year + 1, 1)
 
+    # periods are ordered by when they start (then shorter first), so `period >= 2021-07` reads naturally
+    def __lt__(self, other: "Period") -> bool:
+        return self.sort_key() < other.sort_key()
+
+    def __le__(self, other: "Period") -> bool:
+        return self.sort_key() <= other.sort_key()
+
+    def __gt__(self, other: "Period") -> bool:
+        return self.sort_key() > other.sort_key()
+
+    def __ge__(self, other: "Period") -> bool:
+        return self.sort_key() >= other.sort_key()
+
     def sort_key(self):
         return (self.first_day, _RANK[self.kind])
 

@@ -185,9 +185,15 @@ def _detail_lines(node: TraceNode) -> list[str]:
             lines.append(f"because {d['because']}")
         return lines
     if node.kind == "comparison" and "margin" in d:
-        return [f"{format_value(d['left'], d['operand_type'])} vs {format_value(d['right'], d['operand_type'])}: "
-                f"{_margin_words(d['margin'], d['operand_type'])} by that much" if d["margin"] else
-                f"{format_value(d['left'], d['operand_type'])} is exactly {format_value(d['right'], d['operand_type'])}"]
+        ot = d["operand_type"]
+        if ot == "days":
+            days = abs(d["margin"])
+            side = "after" if d["margin"] > 0 else "before"
+            return [f"{d['left']} is {days} day{'s' * (days != 1)} {side} {d['right']}" if days else
+                    f"{d['left']} is the same day as {d['right']}"]
+        if not d["margin"]:
+            return [f"{format_value(d['left'], ot)} is exactly {format_value(d['right'], ot)}"]
+        return [f"{format_value(d['left'], ot)} is {_margin_words(d['margin'], ot)} {format_value(d['right'], ot)}"]
     if node.kind == "bands" and "rows" in d:
         lines = [f"{d['amount_label']} = {format_value(d['amount'], t)}"]
         for k, row in enumerate(d["rows"]):
