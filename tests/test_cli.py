@@ -345,10 +345,9 @@ def test_explain_period_of_the_wrong_granularity(capsys):
 
 @pytest.mark.parametrize("argv, option", [
     (["run", PACK], "--data"),
-    (["explain", PACK, "--data", EXAMPLE, "--period", "2021-05", "erf_actual"], "--entity"),
     (["explain", PACK, "--data", EXAMPLE, "--entity", "EXAMPLE2", "--period", "2021-05"], "NAME"),
     (["frobnicate", PACK], "frobnicate"),
-], ids=["run without --data", "explain without --entity", "explain without NAME", "unknown command"])
+], ids=["run without --data", "explain without NAME", "unknown command"])
 def test_usage_errors_exit_2(argv, option, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(argv)
@@ -357,6 +356,14 @@ def test_usage_errors_exit_2(argv, option, capsys):
     assert "usage: planlang" in err
     assert option in err.splitlines()[-1]
     assert "Traceback" not in out + err
+
+
+def test_explain_asks_for_an_entity_only_when_the_value_has_one(capsys):
+    code, _, err = cli(capsys, "explain", PACK, "--data", EXAMPLE, "--period", "2021-05", "erf_actual")
+    assert code == 2
+    assert_one_line_error(err, "--entity", "per system")
+    code, out, _ = cli(capsys, "explain", PACK, "--data", EXAMPLE, "--period", "2021-05", "erf_thresholds")
+    assert code == 0 and out.startswith("erf_thresholds in 2021-05 = 75%")
 
 
 def test_a_pack_with_a_syntax_error_makes_run_exit_1(tmp_path, capsys):

@@ -393,3 +393,15 @@ test "one system, not named"
     assert program is not None, [d.message for d in diagnostics]
     (outcome,) = run_tests(program)
     assert outcome.passed, outcome.failures
+
+
+@pytest.mark.parametrize("text, message", [
+    ('parameter rate : percent\n  = 50\n  cites "s.txt" §1\n', "write a percentage with %, as in 50%"),
+    ('input q : money\n  per trust quarterly\n  cites "s.txt" §1\ndefine y : money\n  per trust annual\n'
+     '  = sum(q over months)\n  cites "s.txt" §1\n', "would count it more than once"),
+    ('input m : money\n  per trust monthly\n  cites "s.txt" §1\ndefine f : bool\n  per trust monthly\n'
+     '  = m > 0\n  cites "s.txt" §1\n', "cannot compare money (£) with a number"),
+])
+def test_traps_are_errors(text, message):
+    _, diagnostics = compile_text(text)
+    assert any(message in d.message for d in diagnostics), [d.message for d in diagnostics]

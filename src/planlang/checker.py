@@ -290,7 +290,8 @@ class _Checker:
     def _Compare(self, node: s.Compare, ctx):
         left, right = self.expr(node.left, ctx), self.expr(node.right, ctx)
         if left.type and right.type and not t.compare(left.type, right.type, node.op):
-            self.error(f"cannot compare {t.describe(left.type)} with {t.describe(right.type)}", node.span)
+            hint = "write amounts of money with a £ sign, such as £0" if {left.type, right.type} == {"money", "number"} else None
+            self.error(f"cannot compare {t.describe(left.type)} with {t.describe(right.type)}", node.span, hint)
         return self._typed(node, "bool", left=left, right=right)
 
     def _Logical(self, node: s.Logical, ctx):
@@ -486,6 +487,13 @@ class _Checker:
             member_kinds = frozenset()
             inner = attrs.evolve(ctx, granularity=part)
         value = self.expr(arg.value, inner)
+        if arg.over in ("months", "quarters"):
+            part = {"months": "month", "quarters": "quarter"}[arg.over]
+            for ref in (n for n in s.walk(value) if isinstance(n, s.Ref) and n.name in self.decls):
+                granularity = getattr(self.decls[ref.name], "granularity", None)
+                if granularity and _RANK[granularity] > _RANK[part]:
+                    self.error(f"`{ref.name}` is {granularity}ly, so adding it up over {arg.over} would count it more than once",
+                               ref.span, f"use `{ref.name}` itself, outside `over {arg.over}`")
         result = None
         if value.type is not None:
             if node.name == "sum":
@@ -535,6 +543,10 @@ class _Checker:
         return self.expr(expr, _Context(user, frozenset(), None, constant=True))
 
     def _matches(self, expr: s.Expr, declared: str, what: str):
+        if declared == "percent" and isinstance(expr, s.Literal) and expr.type == "number":
+            self.error(f"{what} is a bare number; write a percentage with %, as in {expr.text}%", expr.span,
+                       f"if you mean a fraction of one, write it as a percentage: {expr.text} is {expr.value * 100}%")
+            return
         # percentages and ratios are the same kind of number, shown differently: either may be declared
         if expr.type in t.DIMENSIONLESS and declared in ("percent", "ratio"):
             return

@@ -79,6 +79,8 @@ def cmd_explain(args) -> int:
     kinds = getattr(decl, "kinds", ())
     entity = args.entity
     if kinds:
+        if entity is None:
+            raise InputError(f"`{args.name}` is worked out per {' or '.join(kinds)}: say which with --entity CODE", "--entity")
         if entity not in dataset.organisations:
             raise InputError(f"no organisation {entity!r} in {dataset.source}", "--entity", suggest(entity, dataset.organisations))
         kind = dataset.organisations[entity].kind
@@ -89,6 +91,8 @@ def cmd_explain(args) -> int:
     granularity = getattr(decl, "granularity", None)
     period = None
     if granularity is not None or isinstance(decl, s.ParameterDecl):
+        if args.period is None:
+            raise InputError(f"`{args.name}` has a value per period: say which with --period, as in 2021-05", "--period")
         try:
             period = parse_period(args.period)
         except PeriodError as error:
@@ -180,8 +184,8 @@ def _parser() -> argparse.ArgumentParser:
     explain_ = commands.add_parser("explain", help="show how one value was worked out")
     explain_.add_argument("policy", metavar="POLICY_DIR")
     explain_.add_argument("--data", required=True, metavar="FILE")
-    explain_.add_argument("--entity", required=True, metavar="CODE")
-    explain_.add_argument("--period", required=True, metavar="PERIOD")
+    explain_.add_argument("--entity", metavar="CODE", help="the organisation (when the value is per organisation)")
+    explain_.add_argument("--period", metavar="PERIOD", help="the period (when the value has one)")
     explain_.add_argument("--json", action="store_true", help="print the derivation as JSON")
     explain_.add_argument("name", metavar="NAME")
     explain_.set_defaults(handler=cmd_explain)

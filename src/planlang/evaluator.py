@@ -346,7 +346,8 @@ class Engine:
         if name == "any_error_flag":
             return self._any_error_flag(node)
         function = _FUNCTIONS[name]
-        where = self.program.text_of(node.span)
+        # variance divides by its reference, so a zero reference is what the message must name
+        where = self.program.text_of(node.args[-1].value.span if name == "variance" else node.span)
 
         def call(f):
             values = [a(f) for a in args]
