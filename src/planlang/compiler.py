@@ -16,6 +16,7 @@ the edge.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -57,20 +58,32 @@ class Program:
 
     def text_of(self, span: Span) -> str:
         """The source text a span covers, on one line."""
-        source = self.files.get(span.file)
-        if source is None:
-            return ""
-        lines = source.text.splitlines()[span.line - 1: span.end_line]
-        if not lines:
-            return ""
-        if len(lines) == 1:
-            return lines[0][span.column - 1: span.end_column - 1]
-        lines[0] = lines[0][span.column - 1:]
-        lines[-1] = lines[-1][: span.end_column - 1]
-        return " ".join(line.strip() for line in lines if line.strip())
+        return _text_of(self, span)
 
     def of_kind(self, kind: type) -> dict[str, s.Decl]:
         return {name: decl for name, decl in self.declarations.items() if isinstance(decl, kind)}
+
+
+@functools.lru_cache(maxsize=65536)
+def _lines(source: SourceFile) -> tuple[str, ...]:
+    return tuple(source.text.splitlines())
+
+
+@functools.lru_cache(maxsize=65536)
+def _span_text(source: SourceFile, span: Span) -> str:
+    lines = list(_lines(source)[span.line - 1: span.end_line])
+    if not lines:
+        return ""
+    if len(lines) == 1:
+        return lines[0][span.column - 1: span.end_column - 1]
+    lines[0] = lines[0][span.column - 1:]
+    lines[-1] = lines[-1][: span.end_column - 1]
+    return " ".join(line.strip() for line in lines if line.strip())
+
+
+def _text_of(program: "Program", span: Span) -> str:
+    source = program.files.get(span.file)
+    return "" if source is None else _span_text(source, span)
 
 
 def _display_name(path: Path) -> str:

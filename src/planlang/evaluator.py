@@ -490,7 +490,8 @@ class Results:
 
     def missing_inputs(self) -> list:
         """Every input, entity and period whose absence made something missing."""
-        reasons = {r for *_, m in self.missing for r in m.reasons if r.name in self.program.of_kind(s.InputDecl)}
+        inputs = self.program.of_kind(s.InputDecl)
+        reasons = {r for *_, m in self.missing for r in m.reasons if r.name in inputs}
         return sorted(reasons, key=lambda r: (r.name or "", r.entity or "", r.period or ""))
 
 
