@@ -83,6 +83,7 @@ class Engine:
         self.memo: dict[tuple, object] = {}
         self.closures: dict[int, Callable[[Frame], object]] = {}
         self.parameter_uses: dict[tuple[str, Period | None], tuple] = {}
+        self.traces: dict[tuple, object] = {}  # explanations already built (explain.py), by name, entity, period
         self._compiled: dict[str, Callable[[Frame], object]] = {}
         self._kinds = {name: type(decl) for name, decl in program.declarations.items()}
         self._during = {name: (decl.during[0].first_day, decl.during[1].last_day)

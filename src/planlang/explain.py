@@ -48,11 +48,20 @@ class _Explainer:
         self.results = results
         self.engine = results.engine
         self.program = results.program
+        # trace nodes are immutable, so a named value's derivation is built once and shared
+        self.named_nodes: dict[tuple, TraceNode] = results.engine.traces
 
     def value_of(self, node: s.Expr, frame: Frame):
         return self.engine.closures[id(node)](frame)
 
     def named(self, name: str, entity: str | None, period: Period | None) -> TraceNode:
+        key = (name, entity, period)
+        node = self.named_nodes.get(key)
+        if node is None:
+            node = self.named_nodes[key] = self._named(name, entity, period)
+        return node
+
+    def _named(self, name: str, entity: str | None, period: Period | None) -> TraceNode:
         decl = self.program.declarations[name]
         value = self.engine.value(name, entity, period)
         common = dict(label=name, value=value, entity=entity, period=period, span=decl.name_span,
