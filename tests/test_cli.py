@@ -406,3 +406,43 @@ def test_process_bad_data_exits_2_with_one_line(tmp_path):
     assert done.stdout == ""
     assert_one_line_error(done.stderr, "no such file")
 
+
+
+# ---- depth: long expressions and long chains of definitions ----------------------------------------
+
+def _deep_pack(tmp_path: Path, value: str, *extra: str) -> Path:
+    pack = tmp_path / "deep"
+    pack.mkdir()
+    definitions = [f'define total : money\n  per system monthly\n  "total"\n  = {value}\n  cites "s.txt" §1', *extra]
+    (pack / "rules.plan").write_text('policy "deep" for 2021/22\nsource "s.txt" "S"\n' + "\n".join(definitions) + "\n",
+                                     encoding="utf-8")
+    return pack
+
+
+def test_a_sum_of_thousands_of_terms_is_checked_run_and_explained(tmp_path, capsys):
+    pack = _deep_pack(tmp_path, " + ".join(["£1"] * 3000))
+    data = write_json(tmp_path, {"organisations": [{"code": "S", "kind": "system"}], "inputs": {}})
+    assert cli(capsys, "check", pack)[0] == 0
+    code, out, _ = cli(capsys, "run", pack, "--data", data, "--json")
+    assert code == 0
+    assert json.loads(out)["results"]["total"]["S"]["2021-04"] == "3000.00"
+    code, out, _ = cli(capsys, "explain", pack, "--data", data, "--entity", "S", "--period", "2021-04", "total")
+    assert code == 0 and out.startswith("total for S in 2021-04 = £3,000.00")
+
+
+def test_a_long_chain_of_definitions_is_explained(tmp_path, capsys):
+    chain = [f'define step{k} : money\n  per system monthly\n  "step"\n  = {f"step{k - 1}" if k else "£0"} + £1\n'
+             f'  cites "s.txt" §1' for k in range(1500)]
+    pack = _deep_pack(tmp_path, "step1499", *chain)
+    data = write_json(tmp_path, {"organisations": [{"code": "S", "kind": "system"}], "inputs": {}})
+    code, out, _ = cli(capsys, "explain", pack, "--data", data, "--entity", "S", "--period", "2021-04", "total")
+    assert code == 0
+    assert out.startswith("total for S in 2021-04 = £1,500.00")
+    assert "step0 for S in 2021-04 = £1.00" in out
+
+
+def test_nesting_beyond_any_stack_is_a_clear_error(tmp_path, capsys):
+    pack = _deep_pack(tmp_path, "-" * 60_000 + "£1")
+    code, _, err = cli(capsys, "check", pack)
+    assert code == 1
+    assert_one_line_error(err, "nests too deeply", "split long expressions into named definitions")

@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+import threading
 
 from . import syntax as s
 from .compiler import Program, compile_pack, compile_sources, read_pack
@@ -208,6 +209,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    return _on_deep_stack(lambda: _dispatch(args))
+
+
+def _dispatch(args) -> int:
     try:
         return args.handler(args)
     except PolicyError as error:
@@ -219,13 +224,42 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_DATA
     except BrokenPipeError:
         return EXIT_OK
-    except KeyboardInterrupt:
-        return 130
+    except RecursionError:
+        print(f"planlang: error: {args.policy}: an expression or a chain of definitions nests too deeply to follow "
+              f"(beyond {_RECURSION_LIMIT:,} nested steps)\n  help: split long expressions into named definitions",
+              file=sys.stderr)
+        return EXIT_POLICY
     except Exception as error:  # the last line of defence: never show a traceback
         print(f"planlang: internal error ({type(error).__name__}: {error}); please report it with the command you ran",
               file=sys.stderr)
         return EXIT_INTERNAL
 
+
+# Parsing, checking, evaluating and explaining all follow the syntax tree and the chain of
+# definitions recursively. Python's default limit (1,000 frames) is reached by a sum of a few
+# hundred terms; a thread with a large stack lets real policies nest far deeper than they need to.
+_RECURSION_LIMIT = 50_000
+_STACK_BYTES = 1024 * 1024 * 1024
+
+
+def _on_deep_stack(work) -> int:
+    """Run ``work`` in a thread whose stack holds ``_RECURSION_LIMIT`` frames; return its exit code."""
+    outcome: list[int] = []
+    previous_limit, previous_size = sys.getrecursionlimit(), threading.stack_size()
+    sys.setrecursionlimit(_RECURSION_LIMIT)
+    threading.stack_size(_STACK_BYTES)
+    try:
+        worker = threading.Thread(target=lambda: outcome.append(work()), name="planlang", daemon=True)
+        worker.start()
+    finally:
+        threading.stack_size(previous_size)
+    try:
+        worker.join()
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        sys.setrecursionlimit(previous_limit)
+    return outcome[0] if outcome else EXIT_INTERNAL
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -231,11 +231,13 @@ _NAMED = ("definition", "input", "parameter", "flag", "deadline")
 
 def explanation_text(node: TraceNode) -> str:
     """The derivation as an indented tree; a named value already shown is not repeated."""
-    return _tree(node, "", True, True, set())
-
-
-def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set) -> str:
     lines: list[str] = []
+    _tree(node, "", True, True, set(), lines)
+    return "\n".join(lines)
+
+
+def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set, lines: list[str]) -> None:
+    """Append the lines of ``node``'s subtree (one list for the whole tree: deep trees stay linear)."""
     where = ""
     if node.kind in _NAMED and (node.entity or node.period):
         parts = [x for x in (f"for {node.entity}" if node.entity else "", f"in {node.period}" if node.period else "") if x]
@@ -250,7 +252,7 @@ def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set) -
     key = (node.kind, node.label, node.entity, node.period)
     if node.kind in _NAMED and key in shown:
         lines[-1] += "  (derivation shown above)"
-        return "\n".join(lines)
+        return
     shown.add(key)
     info = []
     if node.description:
@@ -267,8 +269,7 @@ def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set) -
     bar = "│ " if node.children else "  "
     lines += [body_prefix + bar + line for line in info]
     for k, child in enumerate(node.children):
-        lines.append(_tree(child, body_prefix, k == len(node.children) - 1, False, shown))
-    return "\n".join(lines)
+        _tree(child, body_prefix, k == len(node.children) - 1, False, shown, lines)
 
 
 def _json_detail(value: Any, type_: str | None):
