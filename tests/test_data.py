@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from planlang.compiler import compile_sources
-from planlang.data import Dataset, Organisation, convert_value, load_data, make_dataset, write_workbook
+from planlang.data import Dataset, Organisation, PercentCell, convert_value, load_data, make_dataset, write_workbook
 from planlang.diagnostics import InputError
 from planlang.periods import parse_period
 from planlang.source import SourceFile
@@ -302,6 +302,36 @@ def test_convert_value_refuses(raw, type_):
     assert error.message.startswith("expected") or "is not" in error.message
 
 
+# A bare number is a fraction of one (0.7 is 70%); beyond ±1 it is almost always a percentage typed
+# without its sign, so it is refused with the reading it would have had.
+@pytest.mark.parametrize("raw, expected", [
+    (Decimal("0.7"), Fraction(7, 10)), (1, Fraction(1)), (Decimal("-1"), Fraction(-1)), ("0.935", Fraction(935, 1000)),
+    ("150%", Fraction(3, 2)), ("-12.5%", Fraction(-1, 8)), (PercentCell(1.1), Fraction(11, 10)),
+    (PercentCell(0.7), Fraction(7, 10)),
+])
+def test_percentages_as_fractions_of_one_or_with_their_sign(raw, expected):
+    assert convert_value(raw, "percent", "here") == expected
+
+
+@pytest.mark.parametrize("raw, found, reading, meant", [
+    (70, "the number 70", "7000%", "write 70%"),
+    (Decimal("1.5"), "the number 1.5", "150%", "write 1.5%"),
+    (-5, "the number -5", "-500%", "write -5%"),
+    (70.5, "the number 70.5", "7050%", "write 70.5%"),
+    ("70", "'70'", "7000%", 'write "70%"'),
+])
+def test_a_bare_number_beyond_one_is_not_taken_as_a_percentage(raw, found, reading, meant):
+    error = error_of(convert_value, raw, "percent", "cell X")
+    assert error.message == f"expected a percentage such as 70% (or 0.7), found {found}, which would be {reading}"
+    assert error.suggestion.startswith(meant) and f"write {reading} itself" in error.suggestion
+
+
+def test_a_money_or_count_cell_formatted_as_a_percentage_is_refused():
+    for type_ in ("money", "count"):
+        error = error_of(convert_value, PercentCell(0.7), type_, "cell X")
+        assert "found 70%, a cell formatted as a percentage" in error.message
+
+
 # ---- make_dataset ----------------------------------------------------------------------------
 
 def test_make_dataset_accepts_a_trust_listed_before_its_system():
@@ -453,6 +483,27 @@ def test_excel_organisations_sheet_is_checked(program):
     edit_book(path, lambda book: setattr(book["organisations"], "title", "orgs"))
     error = error_of(load_data, path, program)
     assert error.where == "b.xlsx: orgs" and "unknown sheet" in error.message
+
+
+def test_excel_percentages_are_read_by_their_cell_format(program):
+    rows = {"annual": [{"code": "T1", "period": "2021/22", "share": Fraction(11, 10)},
+                       {"code": "T2", "period": "2021/22", "share": 70}]}
+    path = write_book(rows=rows)
+    edit_book(path, lambda book: setattr(book["annual"]["C2"], "number_format", "0.0%"))
+    error = error_of(load_data, path, program)
+    assert error.where == "b.xlsx: annual!C3"
+    assert error.message.endswith("found the number 70, which would be 7000%")
+    assert "a cell formatted as a percentage" in error.suggestion
+    edit_book(path, lambda book: setattr(book["annual"]["C3"], "value", 0.7))
+    assert load_data(path, program).values == {("share", "T1", M("2021/22")): Fraction(11, 10),
+                                                ("share", "T2", M("2021/22")): Fraction(7, 10)}
+
+
+def test_excel_money_formatted_as_a_percentage_is_refused(program):
+    path = write_book(rows={"monthly": [MONTH_ROW]})
+    edit_book(path, lambda book: setattr(book["monthly"]["C2"], "number_format", "0%"))
+    error = error_of(load_data, path, program)
+    assert error.where == "b.xlsx: monthly!C2" and "a cell formatted as a percentage" in error.message
 
 
 def test_excel_needs_an_organisations_sheet(program):

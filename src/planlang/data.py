@@ -39,7 +39,7 @@ import attrs
 from . import syntax as s
 from .diagnostics import InputError, suggest
 from .periods import GRANULARITIES, Period, PeriodError, parse_date, parse_period
-from .values import AmountError, format_money, parse_amount
+from .values import AmountError, format_money, format_percent, parse_amount
 
 __all__ = ["Organisation", "Dataset", "make_dataset", "load_data", "convert_value", "write_workbook", "KINDS", "SHEETS"]
 
@@ -191,8 +191,24 @@ def convert_value(raw, type_: str, where: str):
     raise InputError(f"cannot read values of the type {type_!r}", where)
 
 
+@attrs.frozen
+class PercentCell:
+    """A number in an Excel cell formatted as a percentage: 0.7 shown as 70%."""
+
+    value: int | float
+
+    def __str__(self) -> str:
+        return format_percent(Fraction(Decimal(repr(self.value))))
+
+
 def _number(raw, type_: str, where: str) -> Fraction:
     expected = _EXPECTED[type_]
+    shown_as_percent = isinstance(raw, PercentCell)
+    if shown_as_percent:
+        if type_ in ("money", "count"):
+            raise InputError(f"expected {expected}, found {raw}, a cell formatted as a percentage", where,
+                             "format the cell as a number")
+        raw = raw.value
     if isinstance(raw, bool):  # bool is an int in Python, but true is not an amount
         raise InputError(f"expected {expected}, found {_describe(raw)}", where)
     if isinstance(raw, int):
@@ -206,11 +222,13 @@ def _number(raw, type_: str, where: str) -> Fraction:
             raise InputError(f"expected {expected}, found {raw}", where)
         value = Fraction(Decimal(repr(raw)))
     elif isinstance(raw, str):
-        value = _number_text(raw, type_, where)
+        return _number_text(raw, type_, where)
     else:
         raise InputError(f"expected {expected}, found {_describe(raw)}", where)
     if type_ == "count" and value.denominator != 1:
         raise InputError(f"expected a whole number, found {_describe(raw)}", where)
+    if type_ == "percent" and not shown_as_percent:
+        _bare_percentage(value, f"the number {raw}", f"{raw}%", where)
     return value
 
 
@@ -222,9 +240,25 @@ def _number_text(raw: str, type_: str, where: str) -> Fraction:
     if "£" in text and type_ != "money":
         raise InputError(f"expected {_EXPECTED[type_]}, found the amount of money {raw!r}", where)
     try:
-        return parse_amount(text)
+        value = parse_amount(text)
     except AmountError:
         raise InputError(f"expected {_EXPECTED[type_]}, found {raw!r}", where) from None
+    if type_ == "count" and value.denominator != 1:
+        raise InputError(f"expected a whole number, found {raw!r}", where)
+    if type_ == "percent" and "%" not in text:
+        _bare_percentage(value, repr(raw), f'"{text}%"', where)
+    return value
+
+
+def _bare_percentage(value: Fraction, found: str, meant: str, where: str) -> None:
+    """Refuse a percentage written as a bare number beyond ±1: 70 would be 7,000%, almost always 70% mistyped.
+
+    A bare number is a fraction of one (0.7 is 70%); a percentage above 100% is written with its sign.
+    """
+    if abs(value) > 1:
+        raise InputError(f"expected {_EXPECTED['percent']}, found {found}, which would be {format_percent(value)}",
+                         where, f"write {meant} if that is meant (in Excel, a cell formatted as a percentage); "
+                                f"write {format_percent(value)} itself for a percentage above 100%")
 
 
 def _bool(raw, where: str) -> bool:
@@ -256,6 +290,8 @@ def _describe(raw) -> str:
         return "nothing"
     if isinstance(raw, str):
         return repr(raw)
+    if isinstance(raw, PercentCell):
+        return f"the percentage {raw}"
     if isinstance(raw, (int, float, Decimal)):
         return f"the number {raw}"
     if isinstance(raw, (dt.date, dt.time)):
@@ -603,12 +639,26 @@ def _sheet_names(names: list[str], display: str) -> dict[str, str]:
     return found
 
 
-def _rows(sheet):
-    """(row number, cells) for every row that is not blank, the heading row always first."""
+def _rows(sheet, *, percentages: bool = False):
+    """(row number, cell values) for every row that is not blank, the heading row always first.
+
+    With ``percentages``, a number in a cell formatted as a percentage comes as a :class:`PercentCell`,
+    so that 70% typed in Excel and a bare 70 can be told apart.
+    """
     sheet.reset_dimensions()  # another program may have written wrong dimensions; read every row there is
-    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+    rows = sheet.iter_rows(values_only=not percentages)
+    if percentages:
+        rows = (tuple(_read_cell(cell) for cell in row) for row in rows)
+    for number, row in enumerate(rows, start=1):
         if number == 1 or not all(_blank(cell) for cell in row):
             yield number, row
+
+
+def _read_cell(cell):
+    value = cell.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and "%" in (cell.number_format or ""):
+        return PercentCell(value)
+    return value
 
 
 def _blank(cell) -> bool:
@@ -701,7 +751,7 @@ def _xlsx_values(sheet, word: str, display: str, checker: _Checker) -> None:
                              f"{_SHEET_OF[granularity]!r}, not {title!r}", where)
         return name
 
-    rows = _rows(sheet)
+    rows = _rows(sheet, percentages=True)
     _, heading = next(rows, (1, ()))
     columns = _headings(heading, title, display, known, ("code", "period"))
     inputs = {name: index for name, index in columns.items() if name not in ("code", "period")}
