@@ -17,6 +17,7 @@ from . import types as t
 from .diagnostics import Diagnostic, Note, suggest
 from .periods import Period, period_range
 from .source import Span
+from .values import format_percent
 
 __all__ = ["check", "Checked", "Use", "ENTITY_KINDS", "FUNCTIONS", "ROUNDING"]
 
@@ -307,6 +308,14 @@ class _Checker:
         if tolerance.type and tolerance.type not in t.DIMENSIONLESS and t.unify(tolerance.type, value.type or "") is None:
             self.error(f"a tolerance is a percentage of the reference or an amount like the values, not {t.describe(tolerance.type)}",
                        tolerance.span)
+        elif tolerance.type == "number" and value.type in ("money", "count"):
+            # `within 5 of` reads as 5 units as easily as 5 times the reference: say which
+            written = node.tolerance
+            share = (f"{written.text} would be {format_percent(written.value)} of the reference"
+                     if isinstance(written, s.Literal) else "it would be a share of the reference, 1 being 100%")
+            amount = "£5" if value.type == "money" else "a count parameter (parameter tolerance_cases : count = 5)"
+            self.error(f"a bare number is ambiguous as a tolerance on {t.describe(value.type)}: {share}, not an amount",
+                       tolerance.span, f"write 5% for a share of the reference, or {amount} for an amount")
         return self._typed(node, "bool", value=value, tolerance=tolerance, reference=reference)
 
     def _If(self, node: s.If, ctx):
