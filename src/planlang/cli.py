@@ -261,5 +261,6 @@ def _on_deep_stack(work) -> int:
         sys.setrecursionlimit(previous_limit)
     return outcome[0] if outcome else EXIT_INTERNAL
 
+
 if __name__ == "__main__":
     sys.exit(main())

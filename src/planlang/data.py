@@ -41,7 +41,8 @@ from .diagnostics import InputError, suggest
 from .periods import GRANULARITIES, Period, PeriodError, parse_date, parse_period
 from .values import AmountError, format_money, format_percent, parse_amount
 
-__all__ = ["Organisation", "Dataset", "make_dataset", "load_data", "convert_value", "write_workbook", "KINDS", "SHEETS"]
+__all__ = ["Organisation", "Dataset", "PercentCell", "make_dataset", "load_data", "convert_value", "write_workbook", "KINDS",
+           "SHEETS"]
 
 KINDS = ("system", "trust", "ccg")
 SHEETS = dict(GRANULARITIES)  # data sheet name -> the kind of period its rows give: "monthly" -> "month"
