@@ -506,6 +506,37 @@ def test_excel_money_formatted_as_a_percentage_is_refused(program):
     assert error.where == "b.xlsx: monthly!C2" and "a cell formatted as a percentage" in error.message
 
 
+def _with_formulas(path, cells: dict[str, str]):
+    """Write formulas into the monthly sheet, then set what a spreadsheet saved for each (raw cell XML)."""
+    edit_book(path, lambda book: [book["monthly"].__setitem__(ref, "=1+1") for ref in cells])
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = next(name for name in parts if name.startswith("xl/worksheets/") and b"<f>" in parts[name])
+    text = parts[sheet].decode()
+    for ref, saved in cells.items():
+        text = re.sub(rf'<c r="{ref}"[^>]*>.*?</c>', f'<c r="{ref}"{saved}</c>', text)
+    parts[sheet] = text.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_excel_formulas_are_read_by_their_saved_values(program):
+    rows = {"monthly": [MONTH_ROW, {**MONTH_ROW, "code": "SYS2"}]}
+    path = _with_formulas(write_book(rows=rows), {"C2": "><f>2+40</f><v>42</v>", "C3": ' t="str"><f>""</f><v></v>'})
+    data = load_data(path, program)
+    assert data.values == {("amount", "SYS1", M("2021-04")): 42}  # SYS2's formula gave "": no value, not zero
+
+
+def test_excel_formula_without_a_saved_value_is_an_error(program):
+    path = _with_formulas(write_book(rows={"monthly": [MONTH_ROW]}), {"C2": "><f>2+40</f><v/>"})
+    error = error_of(load_data, path, program)
+    assert error.where == "b.xlsx: monthly!C2"
+    assert error.message == "this cell holds the formula =2+40 but no saved value"
+    assert "open the workbook in Excel and save it" in error.suggestion
+
+
 def test_excel_needs_an_organisations_sheet(program):
     path = write_book(rows={"monthly": []})
     edit_book(path, lambda book: book.remove(book["organisations"]))

@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import math
 import os
+import re
 import stat
 import tempfile
 import zipfile
@@ -542,13 +543,39 @@ def _load_xlsx(path: Path, display: str, program) -> Dataset:
     except Exception as error:  # openpyxl raises many kinds of error on a damaged workbook
         raise InputError(f"cannot be read as an Excel workbook ({_reason(error)})", display) from None
     try:
-        return _read_book(book, display, program)
+        return _read_book(book, display, program, _formula_cells(path, openpyxl))
     except InputError:
         raise
     except Exception as error:  # read-only mode parses sheets lazily, so damaged or refused XML surfaces here
         raise InputError(f"cannot be read as an Excel workbook ({_reason(error)})", display) from None
     finally:
         book.close()  # read-only mode keeps the file open until closed
+
+
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _formula_cells(path: Path, openpyxl) -> dict[str, dict[tuple[int, int], str]]:
+    """Each sheet's formulas by (row, column), read in a second pass only when the workbook has any.
+
+    The first pass reads the values Excel saved; a formula a program wrote and no spreadsheet has
+    calculated has none, and would otherwise look like a blank cell.
+    """
+    with zipfile.ZipFile(path) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        if not any(_FORMULA_TAG.search(archive.read(name)) for name in sheets):
+            return {}
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+    try:
+        found = {}
+        for sheet in book.worksheets:
+            sheet.reset_dimensions()
+            found[sheet.title] = {(number, column): str(cell.value)
+                                  for number, row in enumerate(sheet.iter_rows(), start=1)
+                                  for column, cell in enumerate(row, start=1) if cell.data_type == "f"}
+        return found
+    finally:
+        book.close()
 
 
 def _reason(error: BaseException) -> str:
@@ -596,32 +623,35 @@ def _check_zip(path: Path, display: str) -> None:
             raise InputError("is not an Excel .xlsx workbook (a zip archive without [Content_Types].xml)", display)
 
 
-def _read_book(book, display: str, program) -> Dataset:
+def _read_book(book, display: str, program, formulas: dict[str, dict[tuple[int, int], str]]) -> Dataset:
     sheets = _sheet_names(book.sheetnames, display)
     if "organisations" not in sheets:
         raise InputError("the workbook has no sheet named 'organisations'", display,
                          "add a sheet 'organisations' with the columns code, name, kind, system")
-    organisations, locate = _xlsx_organisations(book[sheets["organisations"]], display)
+
+    def rows(word: str):
+        return _rows(book[sheets[word]], display, formulas.get(sheets[word], {}))
+
+    organisations, locate = _xlsx_organisations(sheets["organisations"], rows("organisations"), display)
     checker = _Checker(program, _check_organisations(organisations, locate))
     for word in SHEETS:
         if word in sheets:
-            _xlsx_values(book[sheets[word]], word, display, checker)
+            _xlsx_values(sheets[word], rows(word), word, display, checker)
     if "submissions" in sheets:
-        _xlsx_submissions(book[sheets["submissions"]], display, checker)
+        _xlsx_submissions(sheets["submissions"], rows("submissions"), display, checker)
     return _finish(organisations, checker, display, locate)
 
 
-def _xlsx_submissions(sheet, display: str, checker: "_Checker") -> None:
+def _xlsx_submissions(title: str, rows, display: str, checker: "_Checker") -> None:
     """A sheet ``submissions`` with the columns code, milestone, date."""
-    rows = _rows(sheet)
     _, heading = next(rows, (1, ()))
     columns = {str(cell).strip().lower(): k for k, cell in enumerate(heading) if not _blank(cell)}
     for needed in ("code", "milestone", "date"):
         if needed not in columns:
-            raise InputError(f"the sheet needs a column {needed!r} in its first row", f"{display}: {sheet.title}!A1")
+            raise InputError(f"the sheet needs a column {needed!r} in its first row", f"{display}: {title}!A1")
     for number, row in rows:
         cell = lambda key: row[columns[key]] if columns[key] < len(row) else None  # noqa: E731
-        where = f"{display}: {_cell(sheet.title, columns['date'], number)}"
+        where = f"{display}: {_cell(title, columns['date'], number)}"
         checker.submission(str(cell("code") or "").strip(), str(cell("milestone") or "").strip(), cell("date"), where)
 
 
@@ -640,17 +670,21 @@ def _sheet_names(names: list[str], display: str) -> dict[str, str]:
     return found
 
 
-def _rows(sheet, *, percentages: bool = False):
+def _rows(sheet, display: str, formulas: Mapping[tuple[int, int], str]):
     """(row number, cell values) for every row that is not blank, the heading row always first.
 
-    With ``percentages``, a number in a cell formatted as a percentage comes as a :class:`PercentCell`,
-    so that 70% typed in Excel and a bare 70 can be told apart.
+    A number in a cell formatted as a percentage comes as a :class:`PercentCell`, so that 70% typed
+    in Excel and a bare 70 can be told apart; a formula with no saved value is an error.
     """
     sheet.reset_dimensions()  # another program may have written wrong dimensions; read every row there is
-    rows = sheet.iter_rows(values_only=not percentages)
-    if percentages:
-        rows = (tuple(_read_cell(cell) for cell in row) for row in rows)
-    for number, row in enumerate(rows, start=1):
+    for number, cells in enumerate(sheet.iter_rows(), start=1):
+        row = tuple(_read_cell(cell) for cell in cells)
+        for column, (cell, value) in enumerate(zip(cells, row), start=1):
+            if value is None and cell.data_type != "str" and (number, column) in formulas:  # "str": it calculated to ""
+                raise InputError(f"this cell holds the formula {formulas[number, column]} but no saved value",
+                                 f"{display}: {_cell(sheet.title, column - 1, number)}",
+                                 "a program wrote the formula and nothing has calculated it: open the workbook in "
+                                 "Excel and save it, or enter the value itself")
         if number == 1 or not all(_blank(cell) for cell in row):
             yield number, row
 
@@ -711,8 +745,7 @@ def _unheaded(row, columns: dict[str, int], title: str, number: int, display: st
                              f"{display}: {_cell(title, index, number)}")
 
 
-def _xlsx_organisations(sheet, display: str) -> tuple[list[Organisation], Locate]:
-    title = sheet.title
+def _xlsx_organisations(title: str, rows, display: str) -> tuple[list[Organisation], Locate]:
 
     def known(text: str, where: str) -> str:
         if text.lower() not in _ORGANISATION_FIELDS:
@@ -720,7 +753,6 @@ def _xlsx_organisations(sheet, display: str) -> tuple[list[Organisation], Locate
                              suggest(text.lower(), _ORGANISATION_FIELDS))
         return text.lower()
 
-    rows = _rows(sheet)
     _, heading = next(rows, (1, ()))
     columns = _headings(heading, title, display, known, ("code", "kind"))
     organisations, numbers = [], []
@@ -739,8 +771,8 @@ def _xlsx_organisations(sheet, display: str) -> tuple[list[Organisation], Locate
     return organisations, locate
 
 
-def _xlsx_values(sheet, word: str, display: str, checker: _Checker) -> None:
-    title, kind = sheet.title, SHEETS[word]
+def _xlsx_values(title: str, rows, word: str, display: str, checker: _Checker) -> None:
+    kind = SHEETS[word]
 
     def known(text: str, where: str) -> str:
         if text.lower() in ("code", "period"):
@@ -752,7 +784,6 @@ def _xlsx_values(sheet, word: str, display: str, checker: _Checker) -> None:
                              f"{_SHEET_OF[granularity]!r}, not {title!r}", where)
         return name
 
-    rows = _rows(sheet, percentages=True)
     _, heading = next(rows, (1, ()))
     columns = _headings(heading, title, display, known, ("code", "period"))
     inputs = {name: index for name, index in columns.items() if name not in ("code", "period")}
