@@ -6,6 +6,8 @@ import datetime as dt
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planlang.data import Organisation, make_dataset
 from planlang.evaluator import evaluate
@@ -405,3 +407,50 @@ test "one system, not named"
 def test_traps_are_errors(text, message):
     _, diagnostics = compile_text(text)
     assert any(message in d.message for d in diagnostics), [d.message for d in diagnostics]
+
+
+# ---- taper: properties of the construct itself ------------------------------------------------------
+
+TAPER = '''
+input base : money
+  per trust annual
+  cites "s.txt" §1
+input shortfall : money
+  per trust annual
+  cites "s.txt" §1
+input rate : percent
+  per trust annual
+  cites "s.txt" §1
+input floor_at : money
+  per trust annual
+  cites "s.txt" §1
+input cap_at : money
+  per trust annual
+  cites "s.txt" §1
+define kept : money
+  per trust annual
+  = taper base by shortfall at rate floor floor_at cap cap_at
+  cites "s.txt" §1
+'''
+_TAPER_PROGRAM = compile_text(TAPER)[0]
+pence = st.integers(-10**10, 10**10).map(lambda p: Fraction(p, 100))
+
+
+def taper_of(base, shortfall, rate, floor, cap):
+    values = {("base", "T1", P("2021/22")): base, ("shortfall", "T1", P("2021/22")): shortfall,
+              ("rate", "T1", P("2021/22")): rate, ("floor_at", "T1", P("2021/22")): floor,
+              ("cap_at", "T1", P("2021/22")): cap}
+    return evaluate(_TAPER_PROGRAM, make_dataset(ORGS, values, {}, "test")).get("kept", "T1", P("2021/22"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(base=pence, shortfall=pence, more=pence.map(abs), rate=st.fractions(0, 3, max_denominator=1000),
+       floor=pence, headroom=pence.map(abs))
+def test_taper_loses_rate_per_unit_of_shortfall_within_floor_and_cap(base, shortfall, more, rate, floor, headroom):
+    cap = floor + headroom  # a cap below the floor would make the order of the two matter
+    kept = taper_of(base, shortfall, rate, floor, cap)
+    assert kept == min(cap, max(floor, base - rate * max(Fraction(0), shortfall)))
+    assert floor <= kept <= cap
+    assert taper_of(base, shortfall + more, rate, floor, cap) <= kept  # more shortfall never pays more
+    if shortfall <= 0:  # being ahead of the trajectory earns nothing extra: a negative shortfall counts as none
+        assert kept == min(cap, max(floor, base))
