@@ -110,6 +110,41 @@ def test_sum_over_quarters_and_missing_quarter_makes_the_year_missing():
     assert results.get("earned_in_year", "T2", P("2021/22")) == 4 * 500_000  # others still compute
 
 
+MEMBERS_AGREE = '''
+input agreed : bool
+  per trust or ccg annual
+  cites "s.txt" §1
+define all_agreed : bool
+  per system annual
+  = all(agreed over members)
+  cites "s.txt" §1
+define any_agreed : bool
+  per system annual
+  = any(agreed over members)
+  cites "s.txt" §1
+'''
+
+
+@pytest.mark.parametrize("t1, t2, c1, every, some", [
+    (True, True, True, True, True),
+    (True, False, True, False, True),
+    (False, False, False, False, False),
+    (False, None, True, False, True),     # settled by a false (all) or a true (any) whatever the missing one is
+    (True, None, True, "missing", True),
+    (False, None, False, False, "missing"),
+])
+def test_all_and_any_over_members_with_missing_values(t1, t2, c1, every, some):
+    values = {("agreed", code, "2021/22"): v for code, v in (("T1", t1), ("T2", t2), ("C1", c1)) if v is not None}
+    results = run(MEMBERS_AGREE, values)
+    year = P("2021/22")
+    for name, expected in (("all_agreed", every), ("any_agreed", some)):
+        got = results.get(name, "S1", year)
+        if expected == "missing":
+            assert isinstance(got, Missing) and any(r.entity == "T2" for r in got.reasons), (name, got)
+        else:
+            assert got is expected, (name, got)
+
+
 AMENDED = '''
 parameter rate : percent
   = 2.5%
