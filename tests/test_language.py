@@ -145,6 +145,31 @@ def test_all_and_any_over_members_with_missing_values(t1, t2, c1, every, some):
             assert got is expected, (name, got)
 
 
+SAME_PERIOD = '''
+define last_year_month : date
+  per system monthly
+  = start_of(same_period(period, 2019/20))
+  cites "s.txt" §1
+define last_year_quarter : date
+  per system quarterly
+  = start_of(same_period(period, 2019/20))
+  cites "s.txt" §1
+'''
+
+
+@pytest.mark.parametrize("name, now, then", [
+    ("last_year_month", "2021-04", "2019-04"),
+    ("last_year_month", "2021-12", "2019-12"),
+    ("last_year_month", "2022-01", "2020-01"),   # January to March fall in the next calendar year
+    ("last_year_month", "2022-03", "2020-03"),
+    ("last_year_quarter", "2021/22 Q4", "2019/20 Q4"),
+])
+def test_same_period_in_another_financial_year(name, now, then, compile_policy):
+    program = compile_policy(SAME_PERIOD)
+    results = evaluate(program, make_dataset(ORGS, {}, {}, "test"))
+    assert results.get(name, "S1", P(now)) == P(then).first_day
+
+
 AMENDED = '''
 parameter rate : percent
   = 2.5%
