@@ -253,7 +253,7 @@ def _number_text(raw: str, type_: str, where: str) -> Fraction:
 
 
 def _bare_percentage(value: Fraction, found: str, meant: str, where: str) -> None:
-    """Refuse a percentage written as a bare number beyond ±1: 70 would be 7,000%, almost always 70% mistyped.
+    """Refuse a percentage written as a bare number beyond ±1: 70 would be 7000%, almost always 70% mistyped.
 
     A bare number is a fraction of one (0.7 is 70%); a percentage above 100% is written with its sign.
     """
@@ -679,14 +679,20 @@ def _rows(sheet, display: str, formulas: Mapping[tuple[int, int], str]):
     sheet.reset_dimensions()  # another program may have written wrong dimensions; read every row there is
     for number, cells in enumerate(sheet.iter_rows(), start=1):
         row = tuple(_read_cell(cell) for cell in cells)
-        for column, (cell, value) in enumerate(zip(cells, row), start=1):
-            if value is None and cell.data_type != "str" and (number, column) in formulas:  # "str": it calculated to ""
-                raise InputError(f"this cell holds the formula {formulas[number, column]} but no saved value",
-                                 f"{display}: {_cell(sheet.title, column - 1, number)}",
-                                 "a program wrote the formula and nothing has calculated it: open the workbook in "
-                                 "Excel and save it, or enter the value itself")
+        if formulas:
+            _no_unsaved_formula(cells, row, number, formulas, display, sheet.title)
         if number == 1 or not all(_blank(cell) for cell in row):
             yield number, row
+
+
+def _no_unsaved_formula(cells, row, number: int, formulas: Mapping[tuple[int, int], str], display: str,
+                        title: str) -> None:
+    for column, (cell, value) in enumerate(zip(cells, row), start=1):
+        if value is None and cell.data_type != "str" and (number, column) in formulas:  # "str": it calculated to ""
+            raise InputError(f"this cell holds the formula {formulas[number, column]} but no saved value",
+                             f"{display}: {_cell(title, column - 1, number)}",
+                             "a program wrote the formula and nothing has calculated it: open the workbook in "
+                             "Excel and save it, or enter the value itself")
 
 
 def _read_cell(cell):
