@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 
@@ -38,13 +39,19 @@ def test_committed_workbook_is_what_the_script_makes(year, regenerated):
     assert committed.organisations == fresh.organisations
 
 
+@functools.cache
+def example_run(year: str):
+    """The year's pack and its results on the year's example workbook."""
+    program = compile_pack(POLICIES / year)
+    return program, evaluate(program, load_data(EXAMPLES / f"{year}.xlsx", program))
+
+
 @pytest.mark.parametrize("year", YEARS)
 def test_example_exercises_every_flag_firing_and_quiet(year):
     """Each flag of the pack fires for some organisation and period of the example and stays quiet for
     another, so the demo shows every rule at work; flags that say the data itself is wrong (`*_invalid`)
     stay quiet, the example data being clean."""
-    program = compile_pack(POLICIES / year)
-    results = evaluate(program, load_data(EXAMPLES / f"{year}.xlsx", program))
+    program, results = example_run(year)
     fired = {f.name for f in results.flags if f.fired is True} | {x.name for x in results.late_submissions()}
     quiet = {f.name for f in results.flags if f.fired is False}
     flags = set(program.of_kind(s.FlagDecl))
@@ -57,7 +64,6 @@ def test_example_exercises_every_flag_firing_and_quiet(year):
 
 @pytest.mark.parametrize("year", YEARS)
 def test_example_gives_every_definition_a_value(year):
-    program = compile_pack(POLICIES / year)
-    results = evaluate(program, load_data(EXAMPLES / f"{year}.xlsx", program))
+    program, results = example_run(year)
     known = {name for name, _, _, value in results.outputs() if not isinstance(value, Missing)}
     assert sorted(set(program.of_kind(s.DefineDecl)) - known) == []

@@ -224,13 +224,14 @@ def _number(raw, type_: str, where: str) -> Fraction:
             raise InputError(f"expected {expected}, found {raw}", where)
         value = Fraction(Decimal(repr(raw)))
     elif isinstance(raw, str):
-        return _number_text(raw, type_, where)
+        value = _number_text(raw, type_, where)
+        shown_as_percent = "%" in raw
     else:
         raise InputError(f"expected {expected}, found {_describe(raw)}", where)
     if type_ == "count" and value.denominator != 1:
         raise InputError(f"expected a whole number, found {_describe(raw)}", where)
     if type_ == "percent" and not shown_as_percent:
-        _bare_percentage(value, f"the number {raw}", f"{raw}%", where)
+        _bare_percentage(value, raw, where)
     return value
 
 
@@ -242,25 +243,21 @@ def _number_text(raw: str, type_: str, where: str) -> Fraction:
     if "£" in text and type_ != "money":
         raise InputError(f"expected {_EXPECTED[type_]}, found the amount of money {raw!r}", where)
     try:
-        value = parse_amount(text)
+        return parse_amount(text)
     except AmountError:
         raise InputError(f"expected {_EXPECTED[type_]}, found {raw!r}", where) from None
-    if type_ == "count" and value.denominator != 1:
-        raise InputError(f"expected a whole number, found {raw!r}", where)
-    if type_ == "percent" and "%" not in text:
-        _bare_percentage(value, repr(raw), f'"{text}%"', where)
-    return value
 
 
-def _bare_percentage(value: Fraction, found: str, meant: str, where: str) -> None:
+def _bare_percentage(value: Fraction, raw, where: str) -> None:
     """Refuse a percentage written as a bare number beyond ±1: 70 would be 7000%, almost always 70% mistyped.
 
     A bare number is a fraction of one (0.7 is 70%); a percentage above 100% is written with its sign.
     """
     if abs(value) > 1:
-        raise InputError(f"expected {_EXPECTED['percent']}, found {found}, which would be {format_percent(value)}",
-                         where, f"write {meant} if that is meant (in Excel, a cell formatted as a percentage); "
-                                f"write {format_percent(value)} itself for a percentage above 100%")
+        meant, reading = (f'"{raw.strip()}%"' if isinstance(raw, str) else f"{raw}%"), format_percent(value)
+        raise InputError(f"expected {_EXPECTED['percent']}, found {_describe(raw)}, which would be {reading}", where,
+                         f"write {meant} if that is meant (in Excel, a cell formatted as a percentage); "
+                         f"write {reading} itself for a percentage above 100%")
 
 
 def _bool(raw, where: str) -> bool:
