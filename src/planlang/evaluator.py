@@ -115,7 +115,7 @@ class Engine:
         during = self._during.get(name)
         if during is not None and period is not None and not (during[0] <= period.first_day and period.last_day <= during[1]):
             first, last = self.program.declarations[name].during
-            result = Missing.because(f"{name} applies only from {first} to {last}, not in {period}", name, entity, str(period))
+            result = Missing.of("outside_during", name, entity, str(period), (first, last))
         else:
             result = self._compiled[name](Frame(entity, period))
         self.memo[key] = result
@@ -127,7 +127,7 @@ class Engine:
             return value
         if name in self._defaults:
             return self._defaults[name]
-        return Missing.because(f"{name} has no value for {entity} in {period}", name, entity, str(period))
+        return Missing.of("no_input", name, entity, str(period))
 
     def is_default(self, name: str, entity: str, period: Period) -> bool:
         return (name, entity, period) not in self.dataset.values and name in self._defaults
@@ -153,7 +153,7 @@ class Engine:
                 found = (self.closures[id(entry.value)](Frame(None, period)), version if version is not decl else None, entry)
                 break
         if found is None:
-            found = (Missing.because(f"the parameter {name} has no value for {period}", name, None, str(period)), None, None)
+            found = (Missing.of("no_parameter_value", name, None, str(period)), None, None)
         self.parameter_uses[key] = found
         return found
 
@@ -377,7 +377,7 @@ class Engine:
             kind = organisations[f.entity].kind
             raised = [value(name, f.entity, p) for name, kinds in flags if kind in kinds
                       for p in self.flag_periods(name, f.period)]
-            return ops.AGGREGATES["any"](raised, "")
+            return ops.AGGREGATES["any"](raised, ("no_members", None, f.entity))
 
         return any_error_flag
 
@@ -393,9 +393,9 @@ class Engine:
             def members(f):
                 return [inner(Frame(m, f.period)) for m in members_of(f.entity) if organisations[m].kind in kinds]
 
-            return lambda f: reduce(members(f), f"{f.entity} has no members")
+            return lambda f: reduce(members(f), ("no_members", None, f.entity))
         part = {"months": "month", "quarters": "quarter"}[arg.over]
-        return lambda f: reduce([inner(Frame(f.entity, p)) for p in f.period.parts(part)], "no periods")
+        return lambda f: reduce([inner(Frame(f.entity, p)) for p in f.period.parts(part)], ("no_periods",))
 
 
 def _value_expr(decl: s.Decl) -> s.Expr | None:

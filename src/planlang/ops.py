@@ -40,15 +40,9 @@ def merge_missing(*values) -> Missing:
     return found
 
 
-def _plain(value) -> str:
-    from .values import decimal_text
-
-    return decimal_text(value, 2)
-
-
 def divide(a, b, where: str):
     if b == 0:
-        return Missing.because(f"division by zero: {where} is zero")
+        return Missing.of("division_by_zero", detail=(where,))
     return a / b
 
 
@@ -122,8 +116,7 @@ def bands(amount, limits, rates, names) -> dict:
     """
     for k in range(1, len(limits)):
         if limits[k] < limits[k - 1]:
-            return {"value": Missing.because(f"band thresholds out of order: {names[k]} ({_plain(limits[k])}) is below "
-                                             f"{names[k - 1]} ({_plain(limits[k - 1])})")}
+            return {"value": Missing.of("thresholds_out_of_order", detail=(names[k], limits[k], names[k - 1], limits[k - 1]))}
     rows, total, lower = [], Fraction(0), min(Fraction(0), limits[0]) if limits else Fraction(0)
     applied = next((k for k, limit in enumerate(limits) if amount <= limit), len(limits))
     for k, rate in enumerate(rates):
@@ -171,6 +164,8 @@ def taper(base, shortfall, rate, floor, cap) -> dict:
     return {"value": value, "reduction": reduction, "floored": floored, "capped": capped}
 
 
+# Each aggregate takes the values and ``empty``: the reason (arguments of Missing.of) for a result
+# over no values, where an empty set has no answer of its own.
 def _or_missing(values, compute):
     missing = merge_missing(*values)
     return missing if missing is not None else compute()
@@ -201,7 +196,7 @@ def _all(values, empty):
 def _extreme(pick):
     def reduce(values, empty):
         if not values:
-            return Missing.because(empty)
+            return Missing.of(*empty)
         return _or_missing(values, lambda: pick(values))
 
     return reduce

@@ -24,6 +24,8 @@ import attrs
 __all__ = [
     "Missing",
     "Reason",
+    "REASON_KINDS",
+    "reason_text",
     "parse_amount",
     "AmountError",
     "round_to",
@@ -38,12 +40,51 @@ __all__ = [
 
 @attrs.frozen
 class Reason:
-    """Why a value is missing: the input, entity and period that had no value, or another cause."""
+    """Why a value is missing, as data: what kind of cause, and the input, entity and period it concerns.
 
-    message: str
+    ``kind`` is one of :data:`REASON_KINDS`; ``detail`` holds what that kind needs besides (for
+    ``division_by_zero``, the source text of the divisor). The words are a renderer's job
+    (:func:`reason_text`), so the evaluator builds no sentences.
+    """
+
+    kind: str
     name: str | None = None
     entity: str | None = None
     period: str | None = None
+    detail: tuple = ()
+
+    @property
+    def message(self) -> str:
+        return reason_text(self)
+
+
+def _outside(r: Reason) -> str:
+    first, last = r.detail
+    return f"{r.name} applies only from {first} to {last}, not in {r.period}"
+
+
+def _out_of_order(r: Reason) -> str:
+    name, limit, previous_name, previous = r.detail
+    return f"band thresholds out of order: {name} ({decimal_text(limit, 2)}) is below {previous_name} ({decimal_text(previous, 2)})"
+
+
+# one wording per kind of reason; a new kind of cause is a new line here
+_REASON_WORDS = {
+    "no_input": lambda r: f"{r.name} has no value for {r.entity} in {r.period}",
+    "no_parameter_value": lambda r: f"the parameter {r.name} has no value for {r.period}",
+    "outside_during": _outside,
+    "division_by_zero": lambda r: f"division by zero: {r.detail[0]} is zero",
+    "thresholds_out_of_order": _out_of_order,
+    "no_members": lambda r: f"{r.entity} has no members",
+    "no_periods": lambda r: "no periods",
+    "message": lambda r: r.detail[0],
+}
+REASON_KINDS = tuple(_REASON_WORDS)
+
+
+def reason_text(reason: Reason) -> str:
+    """A reason in words, for people."""
+    return _REASON_WORDS[reason.kind](reason)
 
 
 @attrs.frozen
@@ -53,14 +94,19 @@ class Missing:
     reasons: frozenset[Reason]
 
     @classmethod
+    def of(cls, kind: str, name=None, entity=None, period=None, detail: tuple = ()) -> "Missing":
+        return cls(frozenset({Reason(kind, name, entity, period, tuple(detail))}))
+
+    @classmethod
     def because(cls, message: str, name=None, entity=None, period=None) -> "Missing":
-        return cls(frozenset({Reason(message, name, entity, period)}))
+        """A missing value whose cause is only words (data readers and tests; the evaluator uses :meth:`of`)."""
+        return cls.of("message", name, entity, period, (message,))
 
     def merge(self, other: "Missing") -> "Missing":
         return Missing(self.reasons | other.reasons)
 
     def describe(self) -> str:
-        return "; ".join(sorted(r.message for r in self.reasons))
+        return "; ".join(sorted(reason_text(r) for r in self.reasons))
 
     def __bool__(self) -> bool:  # pragma: no cover - guards against truthiness bugs
         raise TypeError("a missing value has no truth value")
