@@ -14,6 +14,7 @@ import attrs
 
 from . import syntax as s
 from . import types as t
+from .builtins import BUILTINS, ROUNDING
 from .diagnostics import Diagnostic, Note, suggest
 from .periods import Period, period_range
 from .source import Span
@@ -26,21 +27,8 @@ _KIND_ALIASES = {"organisation": ("trust", "ccg")}
 ORGANISATION_KINDS = frozenset({"trust", "ccg"})
 _RANK = {"month": 0, "quarter": 1, "half": 2, "year": 3}
 SEVERITIES = ("info", "warning", "error")
-ROUNDING = ("half_up", "half_even", "half_down", "toward_zero", "away_from_zero")
-AGGREGATES = ("sum", "count", "any", "all", "min", "max")
-FUNCTIONS = {
-    "min": "the smallest of its arguments", "max": "the largest of its arguments", "abs": "the size of a value",
-    "round": "round(x, £0.01, half_up): round to a step with a named mode",
-    "working_days": "working_days(period): weekdays less England bank holidays",
-    "working_days_between": "working_days_between(first, last): working days between two dates, inclusive",
-    "same_period": "same_period(period, 2019/20): the same month or quarter in another financial year",
-    "start_of": "start_of(period): its first day", "end_of": "end_of(period): its last day",
-    "variance": "variance(value, reference): (value - reference) / reference",
-    "present": "present(x): true when x has a value",
-    "any_error_flag": "any_error_flag(): whether any error flag is raised for the organisation in the period (or a period within it)",
-    "sum": "sum(x over members)", "count": "count(condition over members)",
-    "any": "any(condition over members)", "all": "all(condition over members)",
-}
+FUNCTIONS = {name: entry.help for name, entry in BUILTINS.items()}
+AGGREGATES = tuple(name for name, entry in BUILTINS.items() if entry.aggregate is not None)
 
 
 @attrs.frozen
@@ -372,79 +360,33 @@ class _Checker:
         return self._typed(node, "working_days" if node.working else "days", count=count)
 
     def _Call(self, node: s.Call, ctx):
-        if node.name not in FUNCTIONS:
+        entry = BUILTINS.get(node.name)
+        if entry is None:
             self.error(f"unknown function `{node.name}`", node.name_span,
-                       suggest(node.name, FUNCTIONS, cutoff=0.6) or f"the functions are {', '.join(sorted(FUNCTIONS))}")
+                       suggest(node.name, BUILTINS, cutoff=0.6) or f"the functions are {', '.join(sorted(BUILTINS))}")
             return node
-        over = [a for a in node.args if a.over]
-        if over:
+        if any(a.over for a in node.args):
             return self._aggregate(node, ctx)
-        if node.name in AGGREGATES and node.name not in ("min", "max"):
+        if not entry.callable:
             self.error(f"`{node.name}` adds up over something: write {node.name}(x over members)", node.span)
             return node
-        if node.name == "round":
-            return self._round(node, ctx)
-        if node.name == "any_error_flag":
-            return self._any_error_flag(node, ctx)
-        args = tuple(attrs.evolve(a, value=self.expr(a.value, ctx)) for a in node.args)
-        types_ = [a.value.type for a in args]
-        arity = {"any_error_flag": 0, "abs": 1, "working_days": 1, "working_days_between": 2, "same_period": 2, "start_of": 1, "end_of": 1,
-                 "variance": 2, "present": 1}
-        if node.name in arity and len(args) != arity[node.name]:
-            self.error(f"`{node.name}` takes {arity[node.name]} argument(s), not {len(args)}", node.span, FUNCTIONS[node.name])
-            return self._typed(node, None, args=args)
-        if None in types_:
-            return self._typed(node, None, args=args)
-        result = None
-        name = node.name
-        if name in ("min", "max"):
-            if not args:
-                self.error(f"`{name}` needs at least one argument", node.span)
-            result = types_[0] if args else None
-            for arg in args[1:]:
-                if result is not None and t.unify(result, arg.value.type) is None:
-                    self.error(f"`{name}` compares like with like; {t.describe(result)} and {t.describe(arg.value.type)} differ",
-                               arg.span)
-                    result = None
-                elif result is not None:
-                    result = t.unify(result, arg.value.type)
-            if result and result not in t.NUMERIC | {"date"}:
-                self.error(f"`{name}` needs numbers, amounts or dates", node.span)
-        elif name == "abs":
-            self._numeric(args[0].value, "the argument of abs")
-            result = types_[0]
-        elif name == "working_days":
-            self._expect(args[0].value, "period", "working_days")
-            result = "count"
-        elif name == "working_days_between":
-            for arg in args:
-                self._expect(arg.value, "date", "working_days_between")
-            result = "count"
-        elif name == "same_period":
-            self._expect(args[0].value, "period", "same_period")
-            year = args[1].value
-            if not (isinstance(year, s.Literal) and isinstance(year.value, Period) and year.value.kind == "year"):
-                self.error("the second argument of same_period is a financial year such as 2019/20", args[1].span)
-            result = "period"
-        elif name in ("start_of", "end_of"):
-            self._expect(args[0].value, "period", name)
-            result = "date"
-        elif name == "variance":
-            a, b = types_
-            if t.unify(a, b) is None or a not in t.NUMERIC:
-                self.error(f"variance compares like with like, not {t.describe(a)} and {t.describe(b)}", node.span)
-            result = "ratio"
-        elif name == "present":
-            result = "bool"
+        if entry.arity is not None and len(node.args) != entry.arity:
+            self.error(entry.arity_message or f"`{node.name}` takes {entry.arity} argument(s), not {len(node.args)}",
+                       node.span, entry.arity_help if entry.arity_message else entry.help)
+            return node
+        count = len(node.args) if entry.arguments is None else entry.arguments
+        args = tuple(attrs.evolve(a, value=self.expr(a.value, ctx)) for a in node.args[:count]) + node.args[count:]
+        result = entry.typing(self, node, args, [a.value.type for a in args[:count]])
+        if entry.reads == "error_flags":
+            return self._typed(node, result, flags=self._error_flags(node, ctx))
         return self._typed(node, result, args=args)
 
-    def _any_error_flag(self, node: s.Call, ctx):
-        if node.args:
-            self.error("any_error_flag() takes no arguments", node.span)
+    def _error_flags(self, node: s.Call, ctx) -> tuple[str, ...]:
+        """The error flags ``any_error_flag()`` looks at where it is used: the organisation's, in the period or within it."""
         if not ctx.kinds or ctx.granularity is None:
             self.error("any_error_flag() counts an organisation's flags in a period, so it is used per organisation and period",
                        node.span)
-            return self._typed(node, "bool")
+            return ()
         flags = []
         for name, decl in self.decls.items():
             if (isinstance(decl, s.FlagDecl) and decl.severity == "error" and name != ctx.user
@@ -452,29 +394,18 @@ class _Checker:
                     and decl.granularity in _RANK and _RANK[decl.granularity] <= _RANK[ctx.granularity]):
                 flags.append(name)
                 self.uses.append(Use(name, ctx.user, node.span))
-        return self._typed(node, "bool", flags=tuple(sorted(flags)))
+        return tuple(sorted(flags))
+
+    # the typing rules of the built-ins (builtins.py) report through these
+    def expect_type(self, node: s.Expr, type_: str, function: str):
+        self._expect(node, type_, function)
+
+    def expect_numeric(self, node: s.Expr, what: str) -> bool:
+        return self._numeric(node, what)
 
     def _expect(self, node: s.Expr, type_: str, function: str):
         if node.type and node.type != type_:
             self.error(f"`{function}` needs {t.describe(type_)}, not {t.describe(node.type)}", node.span)
-
-    def _round(self, node: s.Call, ctx):
-        if len(node.args) != 3:
-            self.error("round takes three arguments: round(x, £0.01, half_up)", node.span,
-                       f"the rounding modes are {', '.join(ROUNDING)}")
-            return node
-        value = self.expr(node.args[0].value, ctx)
-        step = self.expr(node.args[1].value, ctx)
-        mode = node.args[2].value
-        if not (isinstance(step, s.Literal) and step.type in t.NUMERIC and step.value > 0):
-            self.error("the step to round to is a positive amount written out, such as £0.01 or £1", step.span)
-        elif value.type and t.unify(value.type, step.type) is None and not (value.type == "percent" and step.type == "percent"):
-            self.error(f"cannot round {t.describe(value.type)} to a step of {t.describe(step.type)}", step.span)
-        if not (isinstance(mode, s.Ref) and mode.name in ROUNDING):
-            self.error("the third argument of round is a rounding mode", mode.span,
-                       suggest(getattr(mode, "name", ""), ROUNDING) or f"the modes are {', '.join(ROUNDING)}")
-        args = (attrs.evolve(node.args[0], value=value), attrs.evolve(node.args[1], value=step), node.args[2])
-        return self._typed(node, value.type, args=args)
 
     def _aggregate(self, node: s.Call, ctx):
         if node.name not in AGGREGATES or len(node.args) != 1:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from fractions import Fraction
 
 import attrs
 
@@ -24,13 +23,11 @@ from . import ops
 from . import syntax as s
 from .compiler import Program
 from .data import Dataset
-from .periods import Period, add_working_days, working_days, working_days_between
-from .values import Missing, round_to
+from .builtins import BUILTINS
+from .periods import Period, add_working_days, working_days_between
+from .values import Missing
 
 __all__ = ["evaluate", "Engine", "Results", "FlagResult", "LateSubmission", "Frame", "periods_for"]
-
-_MODES = {"half_up": "half_up", "half_even": "half_even", "half_down": "half_down",
-          "toward_zero": "toward_zero", "away_from_zero": "away_from_zero"}
 
 
 class Frame:
@@ -330,25 +327,16 @@ class Engine:
     def _c_Call(self, node: s.Call):
         if any(a.over for a in node.args):
             return self._aggregate(node)
-        args = [self.compile(a.value) for a in node.args if not (node.name == "round" and a is node.args[2])]
-        name = node.name
-        if name == "round":
-            mode = _MODES[node.args[2].value.name]
-            value, step = args
-
-            def round_(f):
-                x, st = value(f), step(f)
-                return x if _missing(x) else round_to(x, st, mode)
-
-            return round_
-        if name == "present":
-            (arg,) = args
-            return lambda f: not _missing(arg(f))
-        if name == "any_error_flag":
-            return self._any_error_flag(node)
-        function = _FUNCTIONS[name]
-        # variance divides by its reference, so a zero reference is what the message must name
-        where = self.program.text_of(node.args[-1].value.span if name == "variance" else node.span)
+        entry = BUILTINS[node.name]
+        function = entry.implementation_for(node)
+        if entry.reads == "error_flags":
+            return self._any_error_flag(node, function)
+        count = len(node.args) if entry.arguments is None else entry.arguments
+        args = [self.compile(a.value) for a in node.args[:count]]
+        if not entry.strict:
+            return lambda f: function([a(f) for a in args], None)
+        # what a message about the call names: variance divides by its reference, so that is named
+        where = self.program.text_of(node.args[-1].value.span if entry.names_last_argument else node.span)
 
         def call(f):
             values = [a(f) for a in args]
@@ -368,23 +356,22 @@ class Engine:
             periods = [p for p in periods if during[0] <= p.first_day and p.last_day <= during[1]]
         return periods
 
-    def _any_error_flag(self, node: s.Call):
+    def _any_error_flag(self, node: s.Call, function):
         flags = [(name, set(self.program.declarations[name].kinds)) for name in node.flags]
         organisations = self.dataset.organisations
         value = self.value
 
         def any_error_flag(f: Frame):
             kind = organisations[f.entity].kind
-            raised = [value(name, f.entity, p) for name, kinds in flags if kind in kinds
-                      for p in self.flag_periods(name, f.period)]
-            return ops.AGGREGATES["any"](raised, ("no_members", None, f.entity))
+            return function([value(name, f.entity, p) for name, kinds in flags if kind in kinds
+                             for p in self.flag_periods(name, f.period)], None)
 
         return any_error_flag
 
     def _aggregate(self, node: s.Call):
         arg = node.args[0]
         inner = self.compile(arg.value)
-        reduce = ops.AGGREGATES[node.name]
+        reduce = BUILTINS[node.name].aggregate
         if arg.over == "members":
             kinds = set(node.member_kinds)
             organisations = self.dataset.organisations
@@ -405,27 +392,6 @@ def _value_expr(decl: s.Decl) -> s.Expr | None:
         case s.FlagDecl(when=w):
             return w
     return None
-
-
-def _same_period(values, where):
-    period, year = values
-    if period.kind == "month":
-        calendar_year = year.year if period.index >= 4 else year.year + 1
-        return Period("month", calendar_year, period.index)
-    return Period(period.kind, year.year, period.index)
-
-
-_FUNCTIONS = {
-    "min": lambda v, w: min(v),
-    "max": lambda v, w: max(v),
-    "abs": lambda v, w: abs(v[0]),
-    "working_days": lambda v, w: Fraction(working_days(v[0])),
-    "working_days_between": lambda v, w: Fraction(working_days_between(v[0], v[1])),
-    "same_period": _same_period,
-    "start_of": lambda v, w: v[0].first_day,
-    "end_of": lambda v, w: v[0].last_day,
-    "variance": lambda v, w: ops.divide(v[0] - v[1], v[1], w),
-}
 
 
 @attrs.frozen(eq=False)

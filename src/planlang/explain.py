@@ -16,6 +16,7 @@ import attrs
 
 from . import ops
 from . import syntax as s
+from .builtins import BUILTINS
 from .evaluator import Frame, Results
 from .periods import Period
 from .source import Span
@@ -211,14 +212,16 @@ class _Explainer:
         return [self._step("tolerance", node, frame, detail, self._flatten(s.children(node), frame))]
 
     def _Call(self, node: s.Call, frame):
-        if node.name == "any_error_flag":
+        entry = BUILTINS[node.name]
+        if entry.reads == "error_flags":
             kind = self.results.dataset.organisations[frame.entity].kind
             flags = [self.named(name, frame.entity, p) for name in node.flags
                      if kind in self.program.declarations[name].kinds
                      for p in self.engine.flag_periods(name, frame.period)]
             return [self._step("aggregate", node, frame, {"over": "error flags", "function": "any"}, flags)]
         if not any(a.over for a in node.args):
-            return self._flatten([a.value for a in node.args if not (node.name == "round" and a is node.args[-1])], frame)
+            count = len(node.args) if entry.arguments is None else entry.arguments
+            return self._flatten([a.value for a in node.args[:count]], frame)
         arg = node.args[0]
         if arg.over == "members":
             organisations = self.results.dataset.organisations
