@@ -1,0 +1,56 @@
+"""Golden tests of outputs: what `run` and `explain` print, checked whole against reviewed files.
+
+Each case in ``CASES`` is one command line over the shipped packs and example data, and
+``tests/golden/outputs/<case>.expected`` is its exact standard output. These pin every figure,
+flag, missing value and derivation, so a change in evaluation shows up as a diff to review.
+
+To accept new output after a deliberate change, run
+
+    PLANLANG_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_golden_outputs.py
+
+and review ``git diff tests/golden/outputs``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from planlang.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden" / "outputs"
+UPDATE = os.environ.get("PLANLANG_UPDATE_GOLDEN") == "1"
+WORKED = "examples/erf_worked_example.json"
+
+CASES = {
+    "run_2019_20": ["run", "policies/2019_20", "--data", "examples/2019_20.xlsx"],
+    "run_2020_21": ["run", "policies/2020_21", "--data", "examples/2020_21.xlsx"],
+    "run_2021_22": ["run", "policies/2021_22", "--data", "examples/2021_22.xlsx"],
+    "run_2020_21_json": ["run", "policies/2020_21", "--data", "examples/2020_21.xlsx", "--json"],
+    "run_2021_22_json": ["run", "policies/2021_22", "--data", "examples/2021_22.xlsx", "--json"],
+    "run_worked_example": ["run", "policies/2021_22", "--data", WORKED],
+    "explain_erf_example2": ["explain", "policies/2021_22", "--data", WORKED, "--entity", "EXAMPLE2", "--period", "2021-05",
+                             "erf_additional_funding"],
+    "explain_erf_example1_json": ["explain", "policies/2021_22", "--data", WORKED, "--entity", "EXAMPLE1", "--period",
+                                  "2021-05", "erf_additional_funding", "--json"],
+    "explain_frf_org_earned": ["explain", "policies/2020_21", "--data", "examples/2020_21.xlsx", "--entity", "TRUST_A1",
+                               "--period", "2020/21 Q3", "frf_org_earned"],
+    "explain_submission_ready_json": ["explain", "policies/2020_21", "--data", "examples/2020_21.xlsx", "--entity",
+                                      "TRUST_A2", "--period", "2020/21", "submission_ready", "--json"],
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_output_is_the_reviewed_one(case, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    capsys.readouterr()
+    code = main(CASES[case])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    expected = GOLDEN / f"{case}.expected"
+    if UPDATE:
+        expected.write_text(out, encoding="utf-8")
+    assert out == expected.read_text(encoding="utf-8")
