@@ -61,6 +61,14 @@ class _Context:
     constant: bool = False  # parameter values, defaults and test values: no names allowed
 
 
+def _alignment(decl: s.Decl, entity: str) -> s.Alignment:
+    """How a use of ``decl`` finds its cell: parameters look up their own schedule by the period in hand."""
+    if isinstance(decl, s.ParameterDecl):
+        return s.Alignment(None, "same")
+    granularity = getattr(decl, "granularity", None)
+    return s.Alignment(entity if getattr(decl, "kinds", ()) else None, "containing" if granularity else None, granularity)
+
+
 class _Checker:
     def __init__(self, files: Iterable[s.PolicyFile]):
         self.errors: list[Diagnostic] = []
@@ -226,7 +234,7 @@ class _Checker:
         if decl is None:
             return node
         self._check_reach(decl, node.span, ctx)
-        return self._typed(node, self._type_of(decl), target=type(decl).__name__)
+        return self._typed(node, self._type_of(decl), target=type(decl).__name__, alignment=_alignment(decl, "same"))
 
     def _SystemRef(self, node: s.SystemRef, ctx):
         if not ctx.kinds or not ctx.kinds <= ORGANISATION_KINDS:
@@ -238,7 +246,7 @@ class _Checker:
             self.error(f"`{node.name}` is not declared per system", node.span)
         elif ctx.granularity is not None and getattr(decl, "granularity", None) and _RANK[ctx.granularity] > _RANK[decl.granularity]:
             self.error(f"`{node.name}` is {decl.granularity}ly but is used in a {ctx.granularity}ly context", node.span)
-        return self._typed(node, self._type_of(decl), target=type(decl).__name__)
+        return self._typed(node, self._type_of(decl), target=type(decl).__name__, alignment=_alignment(decl, "system"))
 
     def _numeric(self, node: s.Expr, what: str) -> bool:
         if node.type is not None and node.type not in t.NUMERIC:

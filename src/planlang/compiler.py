@@ -86,6 +86,11 @@ def _text_of(program: "Program", span: Span) -> str:
     return "" if source is None else _span_text(source, span)
 
 
+def span_text(source: SourceFile, span: Span) -> str:
+    """The text a span of ``source`` covers, on one line."""
+    return _span_text(source, span)
+
+
 def _display_name(path: Path) -> str:
     try:
         return os.path.relpath(path)

@@ -1,8 +1,10 @@
-"""Evaluation: a compiled Program over a Dataset -> Results, exactly.
+"""Evaluation: a run of a compiled :class:`~planlang.plan.Plan` over inputs and a scenario -> Results, exactly.
 
-Each checked expression is turned once into a Python closure (no ``eval``: the closures are built
-from the syntax tree). Values are computed on demand and remembered, so the order of declarations
-never matters; the graph's order drives the sweep over every entity and period.
+``run(plan, inputs, scenario, tracer)`` picks a backend from :data:`BACKENDS`; the exact backend
+(:class:`ExactRun`) turns each expression of the plan once per run into a Python closure (no
+``eval``: the closures are built from the syntax tree). Values are computed on demand and
+remembered, so the order of declarations never matters; the plan's order drives the sweep over
+every entity and period.
 
 Numbers are :class:`~fractions.Fraction`. A value that cannot be computed is a
 :class:`~planlang.values.Missing` carrying its reasons; it spreads to whatever uses it, except
@@ -21,13 +23,16 @@ import attrs
 
 from . import ops
 from . import syntax as s
-from .compiler import Program
-from .data import Dataset
 from .builtins import BUILTINS
+from .compiler import Program
+from .data import Dataset, make_dataset
 from .periods import Period, add_working_days, working_days_between
+from .plan import Plan, compile_plan
+from .scenario import BASELINE, Scenario
 from .values import Missing
 
-__all__ = ["evaluate", "Engine", "Results", "FlagResult", "LateSubmission", "Frame", "periods_for"]
+__all__ = ["run", "evaluate", "constant_value", "ExactRun", "BACKENDS", "Results", "FlagResult", "LateSubmission", "Frame",
+           "periods_for"]
 
 
 class Frame:
@@ -71,31 +76,40 @@ def _missing(x) -> bool:
     return type(x) is Missing
 
 
-class Engine:
-    """Compiles a program's expressions to closures and evaluates names for entities and periods."""
+class ExactRun:
+    """The exact backend: one run of a plan over inputs under a scenario, computing on demand.
 
-    def __init__(self, program: Program, dataset: Dataset):
-        self.program = program
-        self.dataset = dataset
+    Each expression of the plan is turned once per run into a closure over this run's data (no
+    ``eval``: closures are built from the syntax tree). Values are remembered by (name, entity,
+    period). Under a scenario, a name the scenario cannot change (nothing it sets is upstream) is
+    read from the baseline run, so only what lies downstream of the settings is worked out again.
+    """
+
+    def __init__(self, plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, baseline: "ExactRun | None" = None):
+        if scenario.settings and baseline is None:
+            baseline = ExactRun(plan, inputs)
+        self.plan = plan
+        self.program = plan.program
+        self.dataset = inputs
+        self.scenario = scenario
+        self.baseline = baseline
         self.memo: dict[tuple, object] = {}
         self.closures: dict[int, Callable[[Frame], object]] = {}
         self.parameter_uses: dict[tuple[str, Period | None], tuple] = {}
-        self.traces: dict[tuple, object] = {}  # explanations already built (explain.py), by name, entity, period
-        self._compiled: dict[str, Callable[[Frame], object]] = {}
-        self._kinds = {name: type(decl) for name, decl in program.declarations.items()}
-        self._during = {name: (decl.during[0].first_day, decl.during[1].last_day)
-                        for name, decl in program.declarations.items() if getattr(decl, "during", None)}
-        for name, decl in program.declarations.items():
-            expr = _value_expr(decl)
-            if expr is not None:
-                self._compiled[name] = self.compile(expr)
-            if isinstance(decl, s.ParameterDecl):
-                for version in (decl, *program.amendments.get(name, ())):
-                    for value in (version.value, *(e.value for e in version.schedule)):
-                        if value is not None:
-                            self.compile(value)
+        self.changed = plan.downstream(scenario.names) if scenario.settings else frozenset()
+        self._settings: dict[str, tuple] = {}
+        self._kinds = {name: type(decl) for name, decl in plan.declarations.items()}
+        self._compiled = {name: self.compile(expr) for name, expr in plan.formulas.items()}
+        for name, decl in plan.program.of_kind(s.ParameterDecl).items():
+            for version in (decl, *plan.program.amendments.get(name, ())):
+                for value in (version.value, *(e.value for e in version.schedule)):
+                    if value is not None:
+                        self.compile(value)
         self._defaults = {name: self.compile(d.default)(Frame(None, None))
-                          for name, d in program.of_kind(s.InputDecl).items() if d.default is not None}
+                          for name, d in plan.program.of_kind(s.InputDecl).items() if d.default is not None}
+        # a setting's value reads the baseline; a replaced formula reads this run
+        self._settings = {name: tuple((x, (self if x.formula else baseline).compile(x.value))
+                                      for x in scenario.settings_for(name)) for name in scenario.names}
 
     # ---- looking values up ----
     def value(self, name: str, entity: str | None, period: Period | None):
@@ -109,16 +123,29 @@ class Engine:
         result = self.memo.get(key, _UNSET)
         if result is not _UNSET:
             return result
-        during = self._during.get(name)
-        if during is not None and period is not None and not (during[0] <= period.first_day and period.last_day <= during[1]):
+        if self.baseline is not None and name not in self.changed:
+            result = self.baseline.value(name, entity, period)
+        elif not self.plan.applies(name, period):
             first, last = self.program.declarations[name].during
             result = Missing.of("outside_during", name, entity, str(period), (first, last))
         else:
-            result = self._compiled[name](Frame(entity, period))
+            setting = self.setting(name, entity, period)
+            result = (setting[1] if setting is not None else self._compiled[name])(Frame(entity, period))
         self.memo[key] = result
         return result
 
+    def setting(self, name: str, entity: str | None, period: Period | None):
+        """The scenario's (setting, closure) that decides this cell, or None."""
+        for found in self._settings.get(name, ()):
+            if found[0].covers(entity, period):
+                return found
+        return None
+
     def input(self, name: str, entity: str, period: Period):
+        if name in self._settings:
+            setting = self.setting(name, entity, period)
+            if setting is not None:
+                return setting[1](Frame(entity, period))
         value = self.dataset.values.get((name, entity, period))
         if value is not None:
             return value
@@ -127,36 +154,63 @@ class Engine:
         return Missing.of("no_input", name, entity, str(period))
 
     def is_default(self, name: str, entity: str, period: Period) -> bool:
-        return (name, entity, period) not in self.dataset.values and name in self._defaults
+        return ((name, entity, period) not in self.dataset.values and name in self._defaults
+                and self.setting(name, entity, period) is None)
+
+    def input_origin(self, name: str, entity: str, period: Period) -> dict:
+        """Where an input's value came from: the scenario, the data (and where in it), a declared default, or nowhere."""
+        setting = self.setting(name, entity, period)
+        if setting is not None:
+            return {"setting": setting[0]}
+        key = (name, entity, period)
+        if key in self.dataset.values:
+            return {"origin": self.dataset.origins.get(key, self.dataset.source)}
+        if name in self._defaults:
+            return {"assumed": True}
+        return {}
 
     def parameter_version(self, name: str, period: Period | None):
-        """(value, amendment or None, schedule entry or None) for a parameter in a period."""
+        """(value, amendment or None, schedule entry or None, setting or None) for a parameter in a period."""
         key = (name, period)
         if key in self.parameter_uses:
             return self.parameter_uses[key]
+        setting = self.setting(name, None, period)
+        if setting is not None:
+            found = (setting[1](Frame(None, period)), None, None, setting[0])
+        else:
+            found = self._declared_parameter(name, period)
+        self.parameter_uses[key] = found
+        return found
+
+    def _declared_parameter(self, name: str, period: Period | None):
         decl = self.program.declarations[name]
         when = (period or self.program.year).first_day
         versions = [a for a in self.program.amendments.get(name, ()) if a.effective <= when]
         versions.sort(key=lambda a: a.effective, reverse=True)
-        found = None
         for version in (*versions, decl):
             lookup = period.within(decl.granularity) if decl.granularity and period is not None else None
             if version.value is not None:
-                found = (self.closures[id(version.value)](Frame(None, period)), version if version is not decl else None, None)
-                break
+                return self.closures[id(version.value)](Frame(None, period)), version if version is not decl else None, None, None
             entry = next((e for e in version.schedule if lookup is not None and
                           e.first.sort_key() <= lookup.sort_key() <= e.last.sort_key()), None)
             if entry is not None:
-                found = (self.closures[id(entry.value)](Frame(None, period)), version if version is not decl else None, entry)
-                break
-        if found is None:
-            found = (Missing.of("no_parameter_value", name, None, str(period)), None, None)
-        self.parameter_uses[key] = found
-        return found
+                return self.closures[id(entry.value)](Frame(None, period)), version if version is not decl else None, entry, None
+        return Missing.of("no_parameter_value", name, None, str(period)), None, None, None
 
     def parameter(self, name: str, period: Period | None):
         found = self.parameter_uses.get((name, period))
         return found[0] if found is not None else self.parameter_version(name, period)[0]
+
+    def text_of(self, span) -> str:
+        """The source text of a span of the plan or of the scenario."""
+        return self.program.text_of(span) or self.scenario.text_of(span)
+
+    def evaluate(self, node: s.Expr, entity: str | None, period: Period | None):
+        """The value of any expression of the plan for one cell: what explanations replay."""
+        closure = self.closures.get(id(node))
+        if closure is None:
+            closure = self.compile(node)
+        return closure(Frame(entity, period))
 
     # ---- compiling expressions to closures ----
     def compile(self, node: s.Expr) -> Callable[[Frame], object]:
@@ -173,18 +227,21 @@ class Engine:
 
     def _c_Ref(self, node: s.Ref):
         name = node.name
-        decl = self.program.declarations[name]
+        kind = self._kinds[name]
         value = self.value
-        if isinstance(decl, s.ParameterDecl):
+        if kind is s.ParameterDecl:
             parameter = self.parameter
             return lambda f: parameter(name, f.period)
-        granularity = getattr(decl, "granularity", None)
-        per_entity = bool(getattr(decl, "kinds", ()))
+        alignment = node.alignment
+        granularity = alignment.granularity
         if granularity is None:
-            return (lambda f: value(name, f.entity, None)) if per_entity else (lambda f: value(name, None, None))
+            return (lambda f: value(name, f.entity, None)) if alignment.entity else (lambda f: value(name, None, None))
         # the common cases looked up inline: this closure runs for every use of a name
-        table = self.dataset.values if isinstance(decl, s.InputDecl) else self.memo
-        missing = None if isinstance(decl, s.InputDecl) else _UNSET
+        if kind is s.InputDecl:
+            table, missing = ({} if name in self.scenario.names else self.dataset.values), None
+        else:
+            holder = self.baseline if self.baseline is not None and name not in self.changed else self
+            table, missing = holder.memo, _UNSET
 
         def ref(f: Frame):
             period = f.period
@@ -197,18 +254,12 @@ class Engine:
 
     def _c_SystemRef(self, node: s.SystemRef):
         name = node.name
-        decl = self.program.declarations[name]
-        granularity = getattr(decl, "granularity", None)
+        cell = node.alignment.cell
         organisations = self.dataset.organisations
         value = self.value
 
         def system_ref(f: Frame):
-            period = f.period
-            if granularity is None:
-                period = None
-            elif period.kind != granularity:
-                period = period.within(granularity)
-            return value(name, organisations[f.entity].system, period)
+            return value(name, *cell(f.entity, f.period, organisations))
 
         return system_ref
 
@@ -351,10 +402,7 @@ class Engine:
         """The periods of a flag inside ``period`` that its ``during`` allows."""
         decl = self.program.declarations[name]
         periods = [period] if period.kind == decl.granularity else period.parts(decl.granularity)
-        during = self._during.get(name)
-        if during is not None:
-            periods = [p for p in periods if during[0] <= p.first_day and p.last_day <= during[1]]
-        return periods
+        return [p for p in periods if self.plan.applies(name, p)]
 
     def _any_error_flag(self, node: s.Call, function):
         flags = [(name, set(self.program.declarations[name].kinds)) for name in node.flags]
@@ -385,32 +433,44 @@ class Engine:
         return lambda f: reduce([inner(Frame(f.entity, p)) for p in f.period.parts(part)], ("no_periods",))
 
 
-def _value_expr(decl: s.Decl) -> s.Expr | None:
-    match decl:
-        case s.DefineDecl(value=v) | s.DeadlineDecl(value=v):
-            return v
-        case s.FlagDecl(when=w):
-            return w
-    return None
-
-
 @attrs.frozen(eq=False)
 class Results:
-    """Every computed value, flag and missing value of one run, and the engine that computed them."""
+    """Every computed value, flag and missing value of one run, keyed by (name, entity, period).
 
-    engine: Engine
+    ``run`` is the backend's run that computed them; explanations replay cells on it.
+    """
+
+    run: ExactRun
     scope: dict[str, tuple[tuple[str | None, Period | None], ...]]
 
     @property
+    def plan(self) -> Plan:
+        return self.run.plan
+
+    @property
     def program(self) -> Program:
-        return self.engine.program
+        return self.run.program
 
     @property
     def dataset(self) -> Dataset:
-        return self.engine.dataset
+        return self.run.dataset
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.run.scenario
+
+    @property
+    def engine(self) -> ExactRun:
+        """The run, under the name earlier callers used."""
+        return self.run
 
     def get(self, name: str, entity: str | None, period: Period | None):
-        return self.engine.value(name, entity, period)
+        return self.run.value(name, entity, period)
+
+    def values(self):
+        """{(name, entity, period): value} for every definition, flag and deadline in scope."""
+        return {(name, entity, period): self.get(name, entity, period)
+                for name, keys in self.scope.items() for entity, period in keys}
 
     def outputs(self):
         """(name, entity, period, value) for every definition, in evaluation order."""
@@ -478,19 +538,46 @@ def periods_for(program: Program, dataset: Dataset, decl: s.Decl) -> list[Period
     return candidates
 
 
-def evaluate(program: Program, dataset: Dataset) -> Results:
-    """Work out every definition, flag and deadline for every organisation and period in scope."""
-    engine = Engine(program, dataset)
+def run(plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, tracer=None, *, baseline: Results | None = None,
+        backend: str = "exact") -> Results:
+    """Work out every definition, flag and deadline of ``plan`` for every organisation and period in scope.
+
+    ``scenario`` layers its settings over ``inputs`` and the plan; given the ``baseline`` results of
+    the same plan and inputs, only what the scenario can change is worked out again. ``tracer``,
+    when given, hears of every value worked out (``tracer.computed(name, entity, period, value)``);
+    explanations replay single cells instead (:func:`planlang.explain.explain`).
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; the backends are {', '.join(BACKENDS)}")
+    if baseline is not None and (baseline.plan is not plan or baseline.dataset is not inputs):
+        raise ValueError("the baseline must be a run of the same plan over the same inputs")
+    engine = BACKENDS[backend](plan, inputs, scenario, baseline.run if baseline is not None else None)
     scope = {}
-    for name in program.order:
-        decl = program.declarations[name]
+    for name in plan.order:
+        decl = plan.declarations[name]
         if not isinstance(decl, (s.DefineDecl, s.FlagDecl, s.DeadlineDecl)):
             continue
-        entities = [o.code for o in dataset.of_kinds(decl.kinds)] if decl.kinds else [None]
-        periods = periods_for(program, dataset, decl)
+        entities = [o.code for o in inputs.of_kinds(decl.kinds)] if decl.kinds else [None]
+        periods = periods_for(plan.program, inputs, decl)
         keys = tuple((e, p) for e in entities for p in periods)
         for entity, period in keys:
-            engine.value(name, entity, period)
+            value = engine.value(name, entity, period)
+            if tracer is not None:
+                tracer.computed(name, entity, period, value)
         scope[name] = keys
     return Results(engine, scope)
 
+
+BACKENDS = {"exact": ExactRun}
+
+
+def evaluate(program: Program | Plan, dataset: Dataset, scenario: Scenario = BASELINE) -> Results:
+    """:func:`run` for a compiled program (its plan is made here) or a plan."""
+    plan = program if isinstance(program, Plan) else compile_plan(program)
+    return run(plan, dataset, scenario)
+
+
+def constant_value(program: Program | Plan, expr: s.Expr):
+    """The value of an expression that names nothing (a test's given or expected value)."""
+    plan = program if isinstance(program, Plan) else compile_plan(program)
+    return ExactRun(plan, make_dataset([], {}, {}, "<constant>")).evaluate(expr, None, None)

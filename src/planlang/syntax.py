@@ -31,12 +31,43 @@ class Literal(Expr):
     text: str
 
 
+@attrs.frozen
+class Alignment:
+    """Which cell a reference reads, given the cell being worked out; set when the name is resolved.
+
+    ``entity``: ``same`` (the same organisation), ``system`` (its system) or None (the name has no
+    value per organisation). ``period``: ``same`` (the same period: parameters, which look up their
+    own schedule), ``containing`` (the period of ``granularity`` that holds the one being worked
+    out, or that period itself) or None (the name has no period).
+
+    >>> Alignment("same", "containing", "quarter").cell("T1", Period("month", 2021, 5), {})
+    ('T1', Period('2021/22 Q1'))
+    """
+
+    entity: str | None
+    period: str | None
+    granularity: str | None = None
+
+    def cell(self, entity, period, organisations):
+        """The (entity, period) read from the cell (``entity``, ``period``)."""
+        if self.entity == "system":
+            entity = organisations[entity].system
+        elif self.entity is None:
+            entity = None
+        if self.period is None:
+            period = None
+        elif self.period == "containing" and period.kind != self.granularity:
+            period = period.within(self.granularity)
+        return entity, period
+
+
 @frozen
 class Ref(Expr):
     """A name: an input, parameter, definition, deadline or flag. ``target`` is its kind once resolved."""
 
     name: str
     target: str | None = None
+    alignment: Alignment | None = None
 
 
 @frozen
@@ -45,6 +76,7 @@ class SystemRef(Expr):
 
     name: str
     target: str | None = None
+    alignment: Alignment | None = None
 
 
 @frozen

@@ -14,7 +14,8 @@ import attrs
 from . import syntax as s
 from .compiler import Program
 from .data import Organisation, make_dataset
-from .evaluator import Engine, Frame, evaluate
+from .evaluator import constant_value, evaluate
+from .plan import compile_plan
 from .periods import Period, period_range
 from .render import format_value
 from .values import Missing, decimal_places, round_to
@@ -79,16 +80,16 @@ def _matches(expected, actual, text: str) -> bool:
 
 def run_test(program: Program, test: s.TestDecl) -> TestOutcome:
     organisations = _organisations(test, program)
-    constants = Engine(program, make_dataset(organisations.values(), {}, {}, "<test>"))
+    plan = compile_plan(program)
     values, origins = {}, {}
     for given in test.givens:
         decl = program.declarations[given.target.name]
-        value = constants.compile(given.value)(Frame(None, None))
+        value = constant_value(plan, given.value)
         entity = _entity(given.target, test, decl, organisations)
         for period in _periods(given.target, test, decl):
             values[(decl.name, entity, period)] = value
             origins[(decl.name, entity, period)] = f"{given.span} (test {test.name!r})"
-    results = evaluate(program, make_dataset(organisations.values(), values, origins, f"test {test.name!r}"))
+    results = evaluate(plan, make_dataset(organisations.values(), values, origins, f"test {test.name!r}"))
     failures, checked = [], 0
     for expectation in test.expectations:
         decl = program.declarations[expectation.target.name]
@@ -111,7 +112,7 @@ def run_test(program: Program, test: s.TestDecl) -> TestOutcome:
                     failures.append(f"{where}: expected the flag {'raised' if wanted else 'not raised'}, but it was "
                                     f"{'raised' if actual else 'not raised'}")
                 continue
-            expected = constants.compile(expectation.value)(Frame(None, None))
+            expected = constant_value(plan, expectation.value)
             text = program.text_of(expectation.value.span)
             if not _matches(expected, actual, text):
                 failures.append(f"{where}: expected {text}, got {format_value(actual, type_)}")
