@@ -20,7 +20,7 @@ from .periods import Period, period_range
 from .source import Span
 from .values import format_percent
 
-__all__ = ["check", "Checked", "Use", "ENTITY_KINDS", "FUNCTIONS", "ROUNDING"]
+__all__ = ["check", "Checked", "Use", "ExpressionChecker", "ENTITY_KINDS", "FUNCTIONS", "ROUNDING"]
 
 ENTITY_KINDS = ("system", "trust", "ccg")
 _KIND_ALIASES = {"organisation": ("trust", "ccg")}
@@ -103,6 +103,9 @@ class _Checker:
                         self.amendments.setdefault(decl.name, []).append(decl)
                     case s.TestDecl():
                         self.tests.append(decl)
+                    case s.ScenarioDecl():
+                        self.error("a scenario is written in a file of its own, outside the pack", decl.name_span,
+                                   f"move it to a file such as scenarios/{decl.name}.plan and give it with --scenario")
                     case _:
                         if decl.name in self.decls:
                             first = self.decls[decl.name]
@@ -704,6 +707,23 @@ class _Checker:
                     self.warning(f"`{name}` applies during periods outside the policy year {year}", decl.span)
         return Checked(self.header, self.sources, declarations,
                        {k: tuple(v) for k, v in self.amendments.items()}, tests, tuple(self.uses), tuple(self.errors))
+
+
+class ExpressionChecker:
+    """Checks expressions written outside a pack (a scenario's settings) against a compiled pack's names."""
+
+    def __init__(self, declarations: dict[str, s.Decl]):
+        self._checker = _Checker(())
+        self._checker.decls = dict(declarations)
+
+    def check(self, expr: s.Expr, user: str, kinds, granularity: str | None, declared: str | None, what: str):
+        """(the checked expression, its diagnostics, the names it uses)."""
+        checker = self._checker
+        checker.errors, checker.uses = [], []
+        checked = checker.expr(expr, _Context(user, frozenset(kinds), granularity))
+        if declared is not None and checked.type:
+            checker._matches(checked, declared, what)
+        return checked, list(checker.errors), {use.name for use in checker.uses}
 
 
 def check(files: Iterable[s.PolicyFile]) -> Checked:

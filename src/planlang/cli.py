@@ -1,4 +1,4 @@
-"""The command line: ``planlang check | run | explain | test | deadlines | rules``.
+"""The command line: ``planlang check | run | compare | explain | test | deadlines | rules``.
 
 Exit codes are a contract: 0 success; 1 the policy has errors or its tests fail; 2 bad data or
 usage (including missing inputs under ``--strict``). No input produces a Python traceback.
@@ -11,15 +11,22 @@ import datetime as dt
 import json
 import sys
 import threading
+from pathlib import Path
+
+import attrs
 
 from . import syntax as s
+from .compare import compare
 from .compiler import Program, compile_pack, compile_sources, read_pack
 from .data import load_data, make_dataset
 from .diagnostics import InputError, PolicyError, format_diagnostic, suggest
-from .evaluator import evaluate
+from .evaluator import evaluate, run
 from .explain import explain
 from .periods import PeriodError, add_working_days, parse_date, parse_period, working_days_between
-from .render import explanation_json, explanation_text, rulebook_markdown, run_json, run_text
+from .plan import compile_plan
+from .render import (compare_json, compare_text, explanation_compare_text, explanation_json, explanation_text, rulebook_markdown, run_json, run_text,
+                     scenario_json)
+from .scenario import BASELINE, Scenario, ScenarioError, read_scenarios, scenario_from_sets
 from .testing import run_tests
 
 __all__ = ["main"]
@@ -52,9 +59,45 @@ def _program(args) -> Program:
     return compile_pack(args.policy)
 
 
+def _scenarios(args, plan, dataset) -> list[Scenario]:
+    """The scenarios of ``--scenario FILE_OR_DIR[:NAME]`` (each), with ``--set`` layered on top of each;
+    ``--set`` alone is one scenario."""
+    extra = scenario_from_sets(args.set, plan, dataset) if args.set else None
+    chosen: list[Scenario] = []
+    for spec in args.scenario or ():
+        path, name = spec, None
+        if not Path(spec).exists() and ":" in spec:
+            path, name = spec.rsplit(":", 1)
+        found = read_scenarios(path, plan, dataset)
+        if name is None:
+            if not found:
+                raise InputError("holds no scenario", path, "declare one with `scenario NAME` and `set` lines")
+            chosen += found.values()
+        elif name in found:
+            chosen.append(found[name])
+        else:
+            raise InputError(f"has no scenario `{name}`", path, suggest(name, found) or f"it has {', '.join(found) or 'none'}")
+    if extra is None:
+        return chosen
+    if not chosen:
+        return [extra]
+    return [attrs.evolve(x, settings=x.settings + extra.settings, sources={**x.sources, **extra.sources}) for x in chosen]
+
+
+def _one_scenario(args, plan, dataset) -> Scenario:
+    scenarios = _scenarios(args, plan, dataset)
+    if len(scenarios) > 1:
+        raise InputError(f"names {len(scenarios)} scenarios ({', '.join(x.name for x in scenarios)}); this command runs one",
+                         "--scenario", "name one as FILE:NAME, or use `planlang compare` to see them side by side")
+    return scenarios[0] if scenarios else BASELINE
+
+
 def cmd_run(args) -> int:
     program = _program(args)
-    results = evaluate(program, load_data(args.data, program))
+    dataset = load_data(args.data, program)
+    plan = compile_plan(program)
+    scenario = _one_scenario(args, plan, dataset)
+    results = run(plan, dataset, scenario, baseline=run(plan, dataset) if scenario.settings else None)
     if args.strict:
         absent = results.missing_inputs()
         if absent:
@@ -64,9 +107,40 @@ def cmd_run(args) -> int:
             print(f"--strict: {len(absent)} missing input value(s)", file=sys.stderr)
             return EXIT_DATA
     if args.json:
-        print(json.dumps(run_json(results), indent=2, ensure_ascii=False))
+        out = run_json(results)
+        if scenario.settings:
+            out["scenario"] = scenario_json(scenario)
+        print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
-        print(run_text(results))
+        text = run_text(results)
+        if scenario.settings:
+            head, _, rest = text.partition("\n")
+            sets = "; ".join(x.text for x in scenario.settings)
+            text = f"{head}\nunder the scenario {scenario.name}: {sets}\n{rest}"
+        print(text)
+    return EXIT_OK
+
+
+def cmd_compare(args) -> int:
+    program = _program(args)
+    dataset = load_data(args.data, program)
+    plan = compile_plan(program)
+    scenarios = _scenarios(args, plan, dataset)
+    if not scenarios:
+        raise InputError("compare needs a scenario: give --set 'TARGET = EXPR' or --scenario FILE", "compare")
+    for code in args.entity or ():
+        if code not in dataset.organisations:
+            raise InputError(f"no organisation {code!r} in {dataset.source}", "--entity", suggest(code, dataset.organisations))
+    for name in args.only or ():
+        if not isinstance(program.declarations.get(name), s.DefineDecl):
+            raise InputError(f"`{name}` is not a definition of {args.policy}", "--only", suggest(name, program.of_kind(s.DefineDecl)))
+    baseline = run(plan, dataset)
+    only, entities = set(args.only or ()), set(args.entity or ())
+    comparisons = [compare(baseline, run(plan, dataset, x, baseline=baseline), only, entities) for x in scenarios]
+    if args.json:
+        print(json.dumps(compare_json(comparisons), indent=2, ensure_ascii=False))
+    else:
+        print(compare_text(comparisons))
     return EXIT_OK
 
 
@@ -102,8 +176,22 @@ def cmd_explain(args) -> int:
             raise InputError(f"`{args.name}` is {granularity}ly; {period} is a {period.kind}", "--period")
         if not program.year.contains(period):
             raise InputError(f"{period} is outside the policy year {program.year}", "--period")
-    results = evaluate(program, dataset)
+    plan = compile_plan(program)
+    scenario = _one_scenario(args, plan, dataset)
+    baseline = run(plan, dataset)
+    results = run(plan, dataset, scenario, baseline=baseline) if scenario.settings else baseline
     trace = explain(results, args.name, entity, period)
+    if args.compare:
+        if not scenario.settings:
+            raise InputError("--compare explains a value under the baseline and a scenario: give --set or --scenario",
+                             "--compare")
+        before = explain(baseline, args.name, entity, period)
+        if args.json:
+            print(json.dumps({"scenario": scenario_json(scenario), "baseline": explanation_json(before),
+                              "explanation": explanation_json(trace)}, indent=2, ensure_ascii=False))
+        else:
+            print(explanation_compare_text(before, trace))
+        return EXIT_OK
     if args.json:
         print(json.dumps(explanation_json(trace), indent=2, ensure_ascii=False))
     else:
@@ -180,7 +268,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.add_argument("--strict", action="store_true", help="treat any missing input as an error (exit 2)")
+    _scenario_options(run)
     run.set_defaults(handler=cmd_run)
+
+    compare_ = commands.add_parser("compare", help="run the baseline and scenarios and show what changed",
+                                   epilog="example: planlang compare policies/2021_22 --data examples/erf_worked_example.json "
+                                          "--set 'erf_thresholds in 2021-05 = 70%%'")
+    compare_.add_argument("policy", metavar="POLICY_DIR")
+    compare_.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
+    compare_.add_argument("--json", action="store_true", help="print one JSON object")
+    compare_.add_argument("--only", nargs="+", metavar="NAME", help="compare only these outputs")
+    compare_.add_argument("--entity", nargs="+", metavar="CODE", help="compare only these organisations")
+    _scenario_options(compare_)
+    compare_.set_defaults(handler=cmd_compare)
 
     explain_ = commands.add_parser("explain", help="show how one value was worked out")
     explain_.add_argument("policy", metavar="POLICY_DIR")
@@ -188,6 +288,8 @@ def _parser() -> argparse.ArgumentParser:
     explain_.add_argument("--entity", metavar="CODE", help="the organisation (when the value is per organisation)")
     explain_.add_argument("--period", metavar="PERIOD", help="the period (when the value has one)")
     explain_.add_argument("--json", action="store_true", help="print the derivation as JSON")
+    explain_.add_argument("--compare", action="store_true", help="explain the value under the baseline and the scenario together")
+    _scenario_options(explain_)
     explain_.add_argument("name", metavar="NAME")
     explain_.set_defaults(handler=cmd_explain)
 
@@ -207,6 +309,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _scenario_options(command) -> None:
+    command.add_argument("--set", action="append", metavar="'TARGET = EXPR'",
+                         help="a what-if setting, as a test's `given` (repeatable; together one scenario)")
+    command.add_argument("--scenario", action="append", metavar="FILE_OR_DIR[:NAME]",
+                         help="scenarios declared in .plan files outside the pack (repeatable)")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     return _on_deep_stack(lambda: _dispatch(args))
@@ -219,6 +328,10 @@ def _dispatch(args) -> int:
         _print_diagnostics(error.diagnostics, error.sources, sys.stderr)
         print(f"{args.policy}: the policy does not compile: {_summary(error.diagnostics)}", file=sys.stderr)
         return EXIT_POLICY
+    except ScenarioError as error:
+        _print_diagnostics(error.diagnostics, error.sources, sys.stderr)
+        print(f"planlang: error: the scenario does not check: {_summary(error.diagnostics)}", file=sys.stderr)
+        return EXIT_DATA
     except InputError as error:
         print(f"planlang: error: {error}", file=sys.stderr)
         return EXIT_DATA

@@ -30,7 +30,7 @@ from .graph import build_graph, evaluation_order, find_cycles
 from .parser import parse_source
 from .source import SourceFile, Span
 
-__all__ = ["Program", "compile_pack", "read_pack", "compile_sources"]
+__all__ = ["Program", "compile_pack", "read_pack", "read_policy_file", "compile_sources", "span_text"]
 
 
 @attrs.frozen(eq=False)
@@ -106,16 +106,21 @@ def read_pack(directory: str | os.PathLike) -> list[SourceFile]:
     paths = sorted(folder.glob("*.plan"))
     if not paths:
         raise InputError("holds no .plan files", str(directory))
-    sources = []
-    for path in paths:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as error:
-            raise InputError(f"is not UTF-8 text ({error.reason} at byte {error.start})", _display_name(path)) from None
-        except OSError as error:
-            raise InputError(f"cannot be read: {error.strerror}", _display_name(path)) from None
-        sources.append(SourceFile(_display_name(path), text))
-    return sources
+    return [read_policy_file(path) for path in paths]
+
+
+def read_policy_file(path: str | os.PathLike) -> SourceFile:
+    """One ``.plan`` file's text, named as messages show it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"is not UTF-8 text ({error.reason} at byte {error.start})", _display_name(path)) from None
+    except FileNotFoundError:
+        raise InputError("no such file", _display_name(path)) from None
+    except OSError as error:
+        raise InputError(f"cannot be read: {error.strerror}", _display_name(path)) from None
+    return SourceFile(_display_name(path), text)
 
 
 def compile_sources(sources: list[SourceFile], directory: str = ".") -> tuple[Program | None, list[Diagnostic]]:

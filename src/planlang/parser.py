@@ -22,9 +22,9 @@ from .periods import GRANULARITIES, PeriodError, parse_date, parse_period
 from .source import SourceFile, Span
 from .values import AmountError, parse_amount
 
-__all__ = ["parse_source", "grammar_text", "DECLARATION_KEYWORDS"]
+__all__ = ["parse_source", "parse_setting", "grammar_text", "DECLARATION_KEYWORDS"]
 
-DECLARATION_KEYWORDS = ("policy", "source", "input", "parameter", "amend", "define", "flag", "deadline", "test")
+DECLARATION_KEYWORDS = ("policy", "source", "input", "parameter", "amend", "define", "flag", "deadline", "test", "scenario")
 _DECLARATION_START = re.compile(r"^(%s)\b" % "|".join(DECLARATION_KEYWORDS))
 
 
@@ -38,7 +38,8 @@ def grammar_text() -> str:
 
 @functools.lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark(grammar_text(), parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False)
+    return Lark(grammar_text(), parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False,
+                start=["start", "setting"])
 
 
 class _NodeError(Exception):
@@ -281,6 +282,30 @@ class _ToSyntax(Transformer):
         kind = "no_flag" if items[0] else "flag"
         return _Clause("expect", self._span(meta), s.Expectation(span=self._span(meta), target=items[1], kind=kind))
 
+    # ---- scenarios ----
+    def setting_target(self, meta, items):
+        name, rest = items[0], items[1:]
+        entity = next((x for x in rest if isinstance(x, Token)), None)
+        periods = next((x for x in rest if isinstance(x, tuple)), None)
+        return s.SettingTarget(span=self._span(meta), name=str(name), name_span=self._tok(name),
+                               entity=str(entity) if entity is not None else None,
+                               entity_span=self._tok(entity) if entity is not None else None,
+                               periods=periods, periods_span=self._span(meta) if periods else None)
+
+    def set_clause(self, meta, items):
+        return _Clause("set", self._span(meta), s.SetClause(span=self._span(meta), target=items[0], value=items[1]))
+
+    def replace_clause(self, meta, items):
+        name = items[0]
+        target = s.SettingTarget(span=self._tok(name), name=str(name), name_span=self._tok(name))
+        return _Clause("set", self._span(meta), s.SetClause(span=self._span(meta), target=target, value=items[1], formula=True))
+
+    def based_on(self, meta, items):
+        return _Clause("based_on", self._span(meta), tuple((str(x), self._tok(x)) for x in items))
+
+    def setting(self, meta, items):
+        return s.SetClause(span=self._span(meta), target=items[0], value=items[1])
+
     def note_kind(self, meta, items):
         return str(items[0])
 
@@ -303,6 +328,7 @@ class _ToSyntax(Transformer):
     flag_decl = _decl("flag")
     deadline_decl = _decl("deadline")
     test_decl = _decl("test")
+    scenario_decl = _decl("scenario")
 
     def start(self, meta, items):
         return items[0]
@@ -318,11 +344,12 @@ _ALLOWED = {
     "flag": {"description", "citation", "entity", "granularity", "during", "severity", "when", "message"},
     "deadline": {"description", "citation", "entity", "granularity", "value"},
     "test": {"description", "citation", "test_entity", "test_period", "given", "expect", "note"},
+    "scenario": {"description", "citation", "based_on", "set"},
 }
 _KINDS = ("system", "trust", "ccg", "organisation")
 _CLAUSE_KEYWORDS = {"cites", "per", "default", "when", "says", "severity", "during", "monthly", "quarterly", "annual", "given",
                     "expect"}
-_REPEATABLE = {"citation", "schedule", "test_entity", "given", "expect", "note"}
+_REPEATABLE = {"citation", "schedule", "test_entity", "given", "expect", "note", "set"}
 _REQUIRED = {
     "define": ("value",),
     "flag": ("severity", "when", "message"),
@@ -334,6 +361,7 @@ _CLAUSE_WORDS = {
     "during": "`during`", "default": "`default`", "value": "`= value`", "schedule": "a schedule line (`2021-04: 70%`)",
     "severity": "`severity`", "when": "`when`", "message": "`says`", "test_entity": "an organisation line",
     "test_period": "`period`", "given": "`given`", "expect": "`expect`", "note": "`note`",
+    "based_on": "`based on`", "set": "`set` or `replace`",
 }
 
 
@@ -417,6 +445,8 @@ def _assemble(keyword: str, span: Span, head: list, interpretations: tuple[str, 
                           when=one["when"], message=one["message"], message_span=seen["message"][0].span)
     if keyword == "deadline":
         return s.DeadlineDecl(**common, **scoped, value=one["value"])
+    if keyword == "scenario":
+        return s.ScenarioDecl(**common, based_on=one.get("based_on", ()), settings=many.get("set", ()))
     title = _unquote(head[0])
     return s.TestDecl(**{**common, "name": title, "name_span": span}, entities=many.get("test_entity", ()),
                       period=one.get("test_period"), givens=many.get("given", ()),
@@ -565,7 +595,7 @@ def parse_source(source: SourceFile) -> tuple[s.PolicyFile, list[Diagnostic]]:
         interpretations = _interpretations(lines, _leading_comments(lines, start), own_end)
         text = "\n" * start + "\n".join(lines[start:end])
         try:
-            tree = _lark().parse(text)
+            tree = _lark().parse(text, start="start")
             keyword, span, head = _ToSyntax(source.name).transform(tree)
         except UnexpectedInput as error:
             errors.append(_syntax_diagnostic(error, source.name, source))
@@ -583,3 +613,19 @@ def parse_source(source: SourceFile) -> tuple[s.PolicyFile, list[Diagnostic]]:
         if declaration is not None:
             declarations.append(declaration)
     return s.PolicyFile(path=source.name, declarations=tuple(declarations)), errors
+
+
+def parse_setting(source: SourceFile) -> tuple[s.SetClause | None, list[Diagnostic]]:
+    """Parse the text of one ``--set`` option (``TARGET = EXPR``, the ``given`` syntax of tests)."""
+    try:
+        tree = _lark().parse(source.text, start="setting")
+        return _ToSyntax(source.name).transform(tree), []
+    except UnexpectedInput as error:
+        return None, [_syntax_diagnostic(error, source.name, source)]
+    except VisitError as error:
+        cause = error.orig_exc
+        if isinstance(cause, _NodeError):
+            return None, [Diagnostic("error", cause.message, cause.span, cause.suggestion)]
+        if isinstance(cause, (AmountError, PeriodError)):
+            return None, [Diagnostic("error", str(cause), Span(source.name, 1, 1, 1, len(source.text) + 1))]
+        raise

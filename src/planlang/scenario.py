@@ -10,13 +10,17 @@ looks at the data.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import attrs
 
 from . import syntax as s
-from .periods import Period
-from .source import Span
+from .compiler import span_text
+from .diagnostics import Diagnostic, suggest
+from .periods import Period, period_range
+from .source import SourceFile, Span
 
-__all__ = ["Setting", "Scenario", "BASELINE"]
+__all__ = ["Setting", "Scenario", "BASELINE", "ScenarioError", "scenario_from_sets", "read_scenarios"]
 
 
 @attrs.frozen
@@ -54,11 +58,7 @@ class Scenario:
 
     def text_of(self, span: Span) -> str:
         source = self.sources.get(span.file)
-        if source is None:
-            return ""
-        from .compiler import span_text
-
-        return span_text(source, span)
+        return "" if source is None else span_text(source, span)
 
     @property
     def names(self) -> frozenset[str]:
@@ -70,3 +70,190 @@ class Scenario:
 
 
 BASELINE = Scenario("baseline")
+
+
+# ---- reading and checking scenarios --------------------------------------------------------------
+
+class ScenarioError(Exception):
+    """A scenario (a file, or a ``--set`` option) that does not check: every diagnostic, with the texts to show them."""
+
+    def __init__(self, diagnostics, sources):
+        super().__init__(f"{len(diagnostics)} problem(s) in a scenario")
+        self.diagnostics, self.sources = list(diagnostics), dict(sources)
+
+
+_SETTABLE = {s.InputDecl: "input", s.ParameterDecl: "parameter", s.DefineDecl: "definition"}
+_RANK = {"month": 0, "quarter": 1, "half": 2, "year": 3}
+
+
+class _ScenarioChecker:
+    def __init__(self, plan, dataset):
+        from .checker import ExpressionChecker
+
+        self.plan = plan
+        self.dataset = dataset
+        self.declarations = plan.declarations
+        self.expressions = ExpressionChecker(plan.declarations)
+        self.errors: list[Diagnostic] = []
+
+    def error(self, message, span, suggestion=None):
+        self.errors.append(Diagnostic("error", message, span, suggestion))
+
+    def setting(self, clause: s.SetClause, source: SourceFile) -> Setting | None:
+        target = clause.target
+        decl = self.declarations.get(target.name)
+        if decl is None or type(decl) not in _SETTABLE:
+            self._not_settable(target, decl)
+            return None
+        if clause.formula and not isinstance(decl, s.DefineDecl):
+            self.error(f"`replace` gives a definition a new formula; `{target.name}` is {_SETTABLE[type(decl)]}",
+                       target.name_span, f"to change its value write `set {target.name} = ...`")
+            return None
+        entity = self._entity(target, decl)
+        periods = self._periods(target, decl)
+        kinds = frozenset(getattr(decl, "kinds", ()) or ())
+        if entity is not None and entity is not _BAD:
+            kinds = frozenset({self.dataset.organisations[entity].kind})
+        what = f"the formula given for `{decl.name}`" if clause.formula else f"the value set for `{decl.name}`"
+        value, errors, used = self.expressions.check(clause.value, decl.name, kinds, getattr(decl, "granularity", None),
+                                                     decl.type, what)
+        self.errors += errors
+        if clause.formula:
+            self._no_cycle(clause, decl.name, used)
+        if errors or entity is _BAD or periods is _BAD:
+            return None
+        return Setting(clause.span, decl.name, value, entity, periods, clause.formula, span_text(source, clause.span))
+
+    def _not_settable(self, target: s.SettingTarget, decl):
+        if decl is None:
+            self.error(f"unknown name `{target.name}`", target.name_span, suggest(target.name, self.declarations))
+        else:
+            kind = {s.FlagDecl: "a flag", s.DeadlineDecl: "a deadline"}.get(type(decl), "not a value")
+            self.error(f"a scenario sets inputs, parameters and definitions; `{target.name}` is {kind}", target.name_span,
+                       "set what the flag is worked out from instead" if isinstance(decl, s.FlagDecl) else None)
+
+    def _entity(self, target: s.SettingTarget, decl):
+        if target.entity is None:
+            return None
+        organisations = self.dataset.organisations
+        if not getattr(decl, "kinds", ()):
+            self.error(f"`{decl.name}` has one value for every organisation; it cannot be set for {target.entity}",
+                       target.entity_span, f"leave out `for {target.entity}`")
+            return _BAD
+        if target.entity not in organisations:
+            self.error(f"no organisation {target.entity!r} in {self.dataset.source}", target.entity_span,
+                       suggest(target.entity, organisations))
+            return _BAD
+        kind = organisations[target.entity].kind
+        if kind not in decl.kinds:
+            self.error(f"`{decl.name}` is worked out per {' or '.join(decl.kinds)}; {target.entity} is a {kind}",
+                       target.entity_span)
+            return _BAD
+        return target.entity
+
+    def _periods(self, target: s.SettingTarget, decl):
+        if target.periods is None:
+            return None
+        first, last = target.periods
+        periods = tuple(period_range(first, last))
+        year = self.plan.year
+        granularity = getattr(decl, "granularity", None)
+        for period in periods:
+            if not year.contains(period):
+                self.error(f"{period} is outside the policy year {year}", target.periods_span)
+                return _BAD
+            if isinstance(decl, s.ParameterDecl):
+                continue
+            if granularity is None or _RANK[period.kind] < _RANK[granularity]:
+                self.error(f"`{decl.name}` is {_EVERY.get(granularity, 'given once')}; {period} is a {period.kind}",
+                           target.periods_span, f"name a {granularity} or a longer period" if granularity else None)
+                return _BAD
+            if not any(self.plan.applies(decl.name, part) for part in period.parts(granularity)) \
+                    if period.kind != granularity else not self.plan.applies(decl.name, period):
+                first_day, last_day = decl.during
+                self.error(f"`{decl.name}` applies only from {first_day} to {last_day}, not in {period}", target.periods_span)
+                return _BAD
+        return periods
+
+    def _no_cycle(self, clause: s.SetClause, name: str, used: set[str]):
+        circular = sorted(used & self.plan.downstream({name}))
+        if circular:
+            self.error(f"circular formula: `{circular[0]}` depends on `{name}`, so `{name}` cannot be worked out from it",
+                       clause.value.span, "a new formula may use only names that do not depend on the one it replaces")
+
+
+_BAD = object()
+_EVERY = {"month": "monthly", "quarter": "quarterly", "half": "half-yearly", "year": "annual"}
+
+
+def scenario_from_sets(texts, plan, dataset, name: str = "--set") -> Scenario:
+    """One scenario from ``--set`` option texts (``TARGET = EXPR``); raises :class:`ScenarioError`."""
+    from .parser import parse_setting
+
+    checker = _ScenarioChecker(plan, dataset)
+    sources, settings = {}, []
+    for k, text in enumerate(texts):
+        source = SourceFile("--set" if len(texts) == 1 else f"--set#{k + 1}", text)
+        sources[source.name] = source
+        clause, errors = parse_setting(source)
+        checker.errors += errors
+        if clause is not None:
+            setting = checker.setting(clause, source)
+            if setting is not None:
+                settings.append(setting)
+    if checker.errors:
+        raise ScenarioError(checker.errors, sources)
+    return Scenario(name, tuple(settings), sources=sources)
+
+
+def read_scenarios(path, plan, dataset) -> dict[str, Scenario]:
+    """Every scenario of a ``.plan`` file, or of every ``.plan`` file in a folder, by name; raises :class:`ScenarioError`."""
+    from .compiler import read_pack, read_policy_file
+    from .parser import parse_source
+
+    folder = Path(path)
+    files = read_pack(folder) if folder.is_dir() else [read_policy_file(folder)]
+    checker = _ScenarioChecker(plan, dataset)
+    sources = {source.name: source for source in files}
+    declared: dict[str, tuple[s.ScenarioDecl, SourceFile]] = {}
+    for source in files:
+        tree, errors = parse_source(source)
+        checker.errors += errors
+        for decl in tree.declarations:
+            if not isinstance(decl, s.ScenarioDecl):
+                checker.error("a scenario file holds scenarios only", decl.span,
+                              "rules belong in the pack; a scenario changes them with `set` and `replace`")
+            elif decl.name in declared:
+                checker.error(f"the scenario `{decl.name}` is declared twice", decl.name_span)
+            else:
+                declared[decl.name] = (decl, source)
+    own = {name: tuple(x for x in (checker.setting(c, source) for c in decl.settings) if x is not None)
+           for name, (decl, source) in declared.items()}
+    scenarios = {}
+    for name, (decl, _) in declared.items():
+        chain = _based_on(name, declared, checker, ())
+        if chain is None:
+            continue
+        settings = tuple(x for base in chain for x in own[base]) + own[name]
+        scenarios[name] = Scenario(name, settings, decl.description, tuple(chain), decl.span, sources)
+    if checker.errors:
+        raise ScenarioError(checker.errors, sources)
+    return scenarios
+
+
+def _based_on(name, declared, checker, seen) -> list[str] | None:
+    """The scenarios ``name`` builds on, outermost first; None (with an error) for an unknown or circular base."""
+    decl, _ = declared[name]
+    chain: list[str] = []
+    for base, span in decl.based_on:
+        if base in seen or base == name:
+            checker.error(f"circular `based on`: {' -> '.join((*seen, name, base))}", span)
+            return None
+        if base not in declared:
+            checker.error(f"no scenario `{base}` in the files given", span, suggest(base, declared))
+            return None
+        inner = _based_on(base, declared, checker, (*seen, name))
+        if inner is None:
+            return None
+        chain += [x for x in (*inner, base) if x not in chain]
+    return chain

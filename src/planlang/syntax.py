@@ -335,6 +335,38 @@ class TestDecl(Decl):
     notes: tuple[TestNote, ...] = ()
 
 
+# ---- scenarios ---------------------------------------------------------------------------------
+
+
+@frozen
+class SettingTarget:
+    """What a ``set`` replaces: ``NAME [for ENTITY] [in PERIOD [to PERIOD]]``."""
+
+    span: Span
+    name: str
+    name_span: Span
+    entity: str | None = None
+    entity_span: Span | None = None
+    periods: tuple[Period, Period] | None = None
+    periods_span: Span | None = None
+
+
+@frozen
+class SetClause:
+    """``set TARGET = EXPR`` (a value, reading baseline values) or ``replace NAME = EXPR`` (a new formula)."""
+
+    span: Span
+    target: SettingTarget
+    value: Expr
+    formula: bool = False
+
+
+@frozen
+class ScenarioDecl(Decl):
+    based_on: tuple[tuple[str, Span], ...] = ()
+    settings: tuple[SetClause, ...] = ()
+
+
 @frozen
 class PolicyFile:
     path: str

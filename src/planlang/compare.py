@@ -1,0 +1,140 @@
+"""Baseline against scenario: what a scenario changed, as data (renderers word it).
+
+:func:`compare` takes the results of the same plan and inputs under the baseline and under a
+scenario, and lists every definition, entity and period whose value changed (largest £ change
+first), the totals of money and count outputs over all entities for each period (and for the
+financial year, where the periods are months or quarters), the flags raised and cleared, and
+the values that became missing or present.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import attrs
+
+from . import syntax as s
+from .evaluator import Results
+from .periods import Period
+from .values import Missing
+
+__all__ = ["Difference", "Total", "Comparison", "compare"]
+
+
+@attrs.frozen
+class Difference:
+    name: str
+    entity: str | None
+    period: Period | None
+    type: str
+    baseline: object
+    scenario: object
+
+    @property
+    def difference(self):
+        """scenario - baseline for numbers both present; None otherwise."""
+        if isinstance(self.baseline, Fraction) and isinstance(self.scenario, Fraction):
+            return self.scenario - self.baseline
+        return None
+
+    @property
+    def change(self) -> str:
+        """``changed``, ``became missing`` or ``became present``."""
+        if isinstance(self.scenario, Missing) and not isinstance(self.baseline, Missing):
+            return "became missing"
+        if isinstance(self.baseline, Missing) and not isinstance(self.scenario, Missing):
+            return "became present"
+        return "changed"
+
+
+@attrs.frozen
+class Total:
+    """The sum of a money or count output over every entity, for one period (or the year of its periods)."""
+
+    name: str
+    period: Period | None
+    type: str
+    baseline: object
+    scenario: object
+
+    @property
+    def difference(self):
+        if isinstance(self.baseline, Fraction) and isinstance(self.scenario, Fraction):
+            return self.scenario - self.baseline
+        return None
+
+
+@attrs.frozen
+class Comparison:
+    baseline: Results
+    scenario: Results
+    differences: tuple[Difference, ...]
+    totals: tuple[Total, ...]
+    flags_raised: tuple
+    flags_cleared: tuple
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, Missing) or isinstance(b, Missing):
+        return isinstance(a, Missing) and isinstance(b, Missing)
+    return type(a) is type(b) and a == b
+
+
+def _size(difference: Difference):
+    """Sort key: the largest £ change first, then other numbers by size, then the rest in output order."""
+    d = difference.difference
+    return (0 if difference.type == "money" and d is not None else 1 if d is not None else 2, -abs(d) if d is not None else 0)
+
+
+def compare(baseline: Results, scenario: Results, only: set[str] | None = None, entities: set[str] | None = None) -> Comparison:
+    """What ``scenario`` changed against ``baseline`` (the same plan and inputs), for the outputs and entities asked."""
+    program = baseline.program
+    differences, totals = [], []
+    for name, keys in baseline.scope.items():
+        decl = program.declarations[name]
+        if not isinstance(decl, s.DefineDecl) or (only and name not in only):
+            continue
+        keys = [(e, p) for e, p in keys if not entities or e in entities]
+        found = [Difference(name, e, p, decl.type, baseline.get(name, e, p), scenario.get(name, e, p)) for e, p in keys]
+        differences += [d for d in found if not _same(d.baseline, d.scenario)]
+        if decl.type in ("money", "count"):
+            totals += _totals(name, decl.type, found)
+    differences.sort(key=_size)  # stable: output order within equal sizes
+    raised, cleared = [], []
+    before = {(f.name, f.entity, f.period): f for f in baseline.flags}
+    for flag in scenario.flags:
+        if entities and flag.entity not in entities:
+            continue
+        was = before[(flag.name, flag.entity, flag.period)].fired
+        if flag.fired is True and was is not True:
+            raised.append(flag)
+        elif was is True and flag.fired is not True:
+            cleared.append(flag)
+    return Comparison(baseline, scenario, tuple(differences), tuple(t for t in totals if not _same(t.baseline, t.scenario)),
+                      tuple(raised), tuple(cleared))
+
+
+def _totals(name: str, type_: str, cells: list[Difference]) -> list[Total]:
+    by_period: dict = {}
+    for cell in cells:
+        by_period.setdefault(cell.period, []).append(cell)
+    totals = [Total(name, period, type_, _sum(c.baseline for c in group), _sum(c.scenario for c in group))
+              for period, group in by_period.items()]
+    years: dict = {}
+    for period, group in by_period.items():
+        if period is not None and period.kind in ("month", "quarter"):
+            years.setdefault(period.within("year"), []).extend(group)
+    totals += [Total(name, year, type_, _sum(c.baseline for c in group), _sum(c.scenario for c in group))
+               for year, group in years.items()]
+    return totals
+
+
+def _sum(values):
+    """The exact sum, or the merged Missing if any value is missing."""
+    total, missing = Fraction(0), None
+    for value in values:
+        if isinstance(value, Missing):
+            missing = value if missing is None else missing.merge(value)
+        else:
+            total += value
+    return missing if missing is not None else total
