@@ -29,6 +29,10 @@ demo: $(STAMP)
 	$(BIN)/planlang run policies/2021_22 --data examples/erf_worked_example.json
 	$(BIN)/planlang explain policies/2021_22 --data examples/erf_worked_example.json \
 		--entity EXAMPLE2 --period 2021-05 erf_additional_funding
+	@echo
+	@echo "=== What if May's ERF threshold stayed at 70%? (examples/scenarios/2021_22/erf.plan) ==="
+	$(BIN)/planlang compare policies/2021_22 --data examples/erf_worked_example.json \
+		--scenario examples/scenarios/2021_22/erf.plan:may_at_70 --only erf_additional_funding
 
 docs: $(STAMP)
 	$(BIN)/python docs/make_policies.py

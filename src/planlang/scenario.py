@@ -82,7 +82,7 @@ class ScenarioError(Exception):
         self.diagnostics, self.sources = list(diagnostics), dict(sources)
 
 
-_SETTABLE = {s.InputDecl: "input", s.ParameterDecl: "parameter", s.DefineDecl: "definition"}
+_SETTABLE = {s.InputDecl: "an input", s.ParameterDecl: "a parameter", s.DefineDecl: "a definition"}
 _RANK = {"month": 0, "quarter": 1, "half": 2, "year": 3}
 
 

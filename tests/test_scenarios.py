@@ -1,0 +1,251 @@
+"""What-if scenarios: settings layered over a run, compare, explain --compare, and every scenario error.
+
+The published ERF worked example (002_0a239ee164b5232a.txt §3) is the fixed point: under "May at
+70%" the rule gives EXAMPLE2 in May a lower threshold of £30,000,000 × 70% × 19/21 − £500,000 =
+£18,500,000, an upper threshold of £22,571,428.57 (unchanged) and so funding of
+£4,071,428.57 × 100% + £3,428,571.43 × 120% = £8,185,714.29.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import planlang
+from planlang import syntax as s
+from planlang.cli import main
+from planlang.compare import compare
+from planlang.evaluator import run
+from planlang.periods import parse_period
+from planlang.plan import compile_plan
+from planlang.scenario import ScenarioError, read_scenarios, scenario_from_sets
+from planlang.values import money_text
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKED = ROOT / "examples" / "erf_worked_example.json"
+SCENARIOS = ROOT / "examples" / "scenarios"
+GOLDEN = ROOT / "tests" / "golden" / "scenarios"
+UPDATE = os.environ.get("PLANLANG_UPDATE_GOLDEN") == "1"
+MAY = parse_period("2021-05")
+
+
+@pytest.fixture(scope="module")
+def worked():
+    program = planlang.load(ROOT / "policies" / "2021_22")
+    plan = compile_plan(program)
+    data = planlang.load_data(WORKED, program)
+    return plan, data, run(plan, data)
+
+
+@pytest.fixture(scope="module", params=["2019_20", "2020_21", "2021_22"])
+def year(request):
+    program = planlang.load(ROOT / "policies" / request.param)
+    plan = compile_plan(program)
+    data = planlang.load_data(ROOT / "examples" / f"{request.param}.xlsx", program)
+    return plan, data, run(plan, data)
+
+
+def test_may_at_70_gives_the_hand_reckoning(worked):
+    plan, data, baseline = worked
+    scenario = read_scenarios(SCENARIOS / "2021_22" / "erf.plan", plan, data)["may_at_70"]
+    results = run(plan, data, scenario, baseline=baseline)
+    assert results.get("erf_lower_threshold", "EXAMPLE2", MAY) == Fraction(18_500_000)
+    assert money_text(results.get("erf_upper_threshold", "EXAMPLE2", MAY)) == "22571428.57"
+    assert money_text(results.get("erf_additional_funding", "EXAMPLE2", MAY)) == "8185714.29"
+    assert money_text(baseline.get("erf_additional_funding", "EXAMPLE2", MAY)) == "6828571.43"  # the baseline is untouched
+
+
+def test_a_setting_in_one_period_leaves_the_others(worked):
+    plan, data, baseline = worked
+    results = run(plan, data, scenario_from_sets(["erf_thresholds in 2021-05 = 70%"], plan, data), baseline=baseline)
+    june = parse_period("2021-06")
+    assert results.get("erf_additional_funding", "EXAMPLE2", june) == baseline.get("erf_additional_funding", "EXAMPLE2", june)
+
+
+def test_a_setting_reads_baseline_values_even_of_its_own_target(worked):
+    plan, data, baseline = worked
+    results = run(plan, data, scenario_from_sets(["erf_actual = erf_actual * 103%"], plan, data), baseline=baseline)
+    assert results.get("erf_actual", "EXAMPLE2", MAY) == baseline.get("erf_actual", "EXAMPLE2", MAY) * Fraction(103, 100)
+
+
+def test_a_setting_for_one_entity(worked):
+    plan, data, baseline = worked
+    results = run(plan, data, scenario_from_sets(["erf_actual for EXAMPLE1 in 2021-05 = £0"], plan, data), baseline=baseline)
+    assert results.get("erf_actual", "EXAMPLE1", MAY) == 0
+    assert results.get("erf_actual", "EXAMPLE2", MAY) == baseline.get("erf_actual", "EXAMPLE2", MAY)
+
+
+def test_replace_is_a_new_formula_reading_the_scenario(worked):
+    plan, data, baseline = worked
+    scenario = scenario_from_sets(["erf_actual in 2021-05 = £0"], plan, data)
+    formula = read_scenarios_text(plan, data, "scenario r\n  set erf_actual in 2021-05 = £0\n"
+                                  "  replace erf_additional_funding = erf_actual + £1\n")["r"]
+    results = run(plan, data, formula, baseline=baseline)
+    assert results.get("erf_additional_funding", "EXAMPLE2", MAY) == 1  # £0 set by the scenario, plus £1
+    assert run(plan, data, scenario).get("erf_additional_funding", "EXAMPLE2", MAY) == 0
+    assert scenario.settings[0].text == "erf_actual in 2021-05 = £0"
+
+
+def read_scenarios_text(plan, data, text, tmp=Path(os.environ.get("TMPDIR", "/tmp"))):
+    path = tmp / f"planlang-scenario-{os.getpid()}.plan"
+    path.write_text(text, encoding="utf-8")
+    try:
+        return read_scenarios(path, plan, data)
+    finally:
+        path.unlink()
+
+
+def test_only_what_lies_downstream_is_worked_out_again(worked):
+    plan, data, baseline = worked
+    results = run(plan, data, scenario_from_sets(["erf_rate_above_upper = 150%"], plan, data), baseline=baseline)
+    assert "erf_lower_threshold" not in results.run.changed
+    assert not any(key[0] == "erf_lower_threshold" for key in results.run.memo if results.run.memo[key] is not None
+                   and key in baseline.run.memo and results.run.memo[key] is not baseline.run.memo[key])
+    assert "erf_additional_funding" in results.run.changed
+
+
+def _settable(plan):
+    return sorted(name for name, decl in plan.declarations.items()
+                  if isinstance(decl, (s.InputDecl, s.ParameterDecl, s.DefineDecl)) and getattr(decl, "type", None) != "text")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_setting_a_name_to_its_own_baseline_changes_nothing(year, data):
+    plan, dataset, baseline = year
+    name = data.draw(st.sampled_from(_settable(plan)))
+    results = run(plan, dataset, scenario_from_sets([f"{name} = {name}"], plan, dataset), baseline=baseline)
+    comparison = compare(baseline, results)
+    assert comparison.differences == () and comparison.flags_raised == () and comparison.flags_cleared == ()
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_compare_lists_exactly_the_cells_that_differ_and_totals_their_sums(year, data):
+    plan, dataset, baseline = year
+    names = [n for n in _settable(plan) if plan.declarations[n].type in ("money", "percent", "count")]
+    name = data.draw(st.sampled_from(names))
+    factor = data.draw(st.sampled_from(["50%", "97%", "103%", "200%", "0%"]))
+    scenario = scenario_from_sets([f"{name} = {name} * {factor}"], plan, dataset)
+    shared = run(plan, dataset, scenario, baseline=baseline)
+    alone = run(plan, dataset, scenario)  # its own baseline: nothing shared with `baseline`
+    comparison = compare(baseline, shared)
+    listed = {(d.name, d.entity, d.period) for d in comparison.differences}
+    differ = set()
+    for key, value in baseline.values().items():
+        if isinstance(plan.declarations[key[0]], s.DefineDecl) and repr(value) != repr(alone.get(*key)):
+            differ.add(key)
+    assert listed == differ
+    for total in comparison.totals:
+        cells = [d for d in comparison.differences if d.name == total.name and d.period is not None
+                 and (d.period == total.period or (total.period.kind == "year" and total.period.contains(d.period)
+                                                   and d.period.kind != "year"))]
+        if isinstance(total.difference, Fraction) and all(isinstance(d.difference, Fraction) for d in cells):
+            assert total.difference == sum((d.difference for d in cells), Fraction(0))
+
+
+def test_based_on_equals_applying_both(worked):
+    plan, data, baseline = worked
+    scenarios = read_scenarios(SCENARIOS / "2021_22" / "erf.plan", plan, data)
+    stacked = run(plan, data, scenarios["may_at_70_and_activity_up"], baseline=baseline)
+    both = run(plan, data, scenario_from_sets(["erf_thresholds in 2021-05 = 70%", "erf_actual = erf_actual * 103%"], plan, data))
+    assert stacked.values() == both.values()
+    assert scenarios["may_at_70_and_activity_up"].based_on == ("may_at_70", "activity_up_3pct")
+
+
+def test_frf_taper_at_50_pays_more_and_converts_less(tmp_path):
+    program = planlang.load(ROOT / "policies" / "2020_21")
+    plan = compile_plan(program)
+    data = planlang.load_data(ROOT / "examples" / "2020_21.xlsx", program)
+    baseline = run(plan, data)
+    scenario = read_scenarios(SCENARIOS / "2020_21" / "frf.plan", plan, data)["frf_taper_50"]
+    comparison = compare(baseline, run(plan, data, scenario, baseline=baseline), {"frf_earned_year"})
+    assert comparison.differences and all(d.difference > 0 for d in comparison.differences)
+
+
+# ---- the command line ----
+
+def _cli(args, capsys):
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_run_with_set_prints_a_run_and_the_scenario(capsys):
+    code, out, err = _cli(["run", ROOT / "policies/2021_22", "--data", WORKED, "--json", "--set",
+                           "erf_thresholds in 2021-05 = 70%"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["scenario"] == {"name": "--set", "sets": ["erf_thresholds in 2021-05 = 70%"]}
+    assert result["results"]["erf_additional_funding"]["EXAMPLE2"]["2021-05"] == "8185714.29"
+    code, baseline, _ = _cli(["run", ROOT / "policies/2021_22", "--data", WORKED, "--json"], capsys)
+    assert set(json.loads(baseline)) | {"scenario"} == set(result)
+
+
+def test_compare_json_has_the_contracted_shape(capsys):
+    code, out, err = _cli(["compare", ROOT / "policies/2021_22", "--data", WORKED, "--json", "--scenario",
+                           f"{SCENARIOS / '2021_22' / 'erf.plan'}:may_at_70"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert set(result["baseline"]) == {"results", "flags", "missing"}
+    (scenario,) = result["scenarios"]
+    assert scenario["name"] == "may_at_70" and scenario["sets"] == ["set erf_thresholds in 2021-05 = 70%"]
+    assert scenario["differences"]["erf_additional_funding"]["EXAMPLE2"]["2021-05"] == {
+        "baseline": "6828571.43", "scenario": "8185714.29", "difference": "1357142.86"}
+    assert scenario["totals"]["erf_additional_funding"]["2021-05"]["difference"] == "4071428.57"
+    assert "erf_actual" not in scenario["differences"]
+
+
+def test_explain_compare_names_the_setting_and_the_changed_band(capsys):
+    code, out, err = _cli(["explain", ROOT / "policies/2021_22", "--data", WORKED, "--entity", "EXAMPLE1", "--period",
+                           "2021-05", "erf_additional_funding", "--compare", "--set", "erf_thresholds in 2021-05 = 70%"], capsys)
+    assert code == 0, err
+    assert "= £1,500,000.00  (baseline £142,857.14)" in out.splitlines()[0]
+    assert "set by the scenario (--set:1:1): erf_thresholds in 2021-05 = 70%, baseline 75%" in out
+    assert "(unchanged)" in out
+
+
+@pytest.mark.parametrize("option", ["erf_thresholds in 2021-05 = ", "nonsense = 1", "erf_thresholds in 2021-05 = £5",
+                                    "erf_actual in 2021/22 Q9 = £1", "= 5", "erf_actual for X = £1\x00"])
+def test_a_bad_set_is_a_placed_error_exit_2(option, capsys):
+    code, out, err = _cli(["run", ROOT / "policies/2021_22", "--data", WORKED, "--set", option], capsys)
+    assert code == 2, (out, err)
+    assert "Traceback" not in err and "internal error" not in err
+    assert err.startswith("--set:1:") and "^" in err
+
+
+def test_run_refuses_several_scenarios(capsys):
+    code, _, err = _cli(["run", ROOT / "policies/2021_22", "--data", WORKED, "--scenario", SCENARIOS / "2021_22"], capsys)
+    assert code == 2 and "use `planlang compare`" in err
+
+
+# ---- golden errors ----
+
+CASES = sorted(p.stem for p in GOLDEN.glob("*.plan"))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_scenario_error_is_the_reviewed_one(case, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)  # relative names in the messages, whatever the clone's folder
+    code, out, err = _cli(["run", "policies/2021_22", "--data", "examples/erf_worked_example.json", "--scenario",
+                           f"tests/golden/scenarios/{case}.plan"], capsys)
+    assert code == 2 and out == ""
+    assert "Traceback" not in err
+    expected = GOLDEN / f"{case}.expected"
+    if UPDATE:
+        expected.write_text(err, encoding="utf-8")
+    assert err == expected.read_text(encoding="utf-8")
+
+
+def test_every_golden_scenario_error_is_placed(capsys, monkeypatch):
+    assert len(CASES) >= 12
+    for case in CASES:
+        text = (GOLDEN / f"{case}.expected").read_text(encoding="utf-8")
+        assert text.startswith(f"tests/golden/scenarios/{case}.plan:"), case
