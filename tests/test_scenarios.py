@@ -249,3 +249,52 @@ def test_every_golden_scenario_error_is_placed(capsys, monkeypatch):
     for case in CASES:
         text = (GOLDEN / f"{case}.expected").read_text(encoding="utf-8")
         assert text.startswith(f"tests/golden/scenarios/{case}.plan:"), case
+
+
+# ---- solve ----
+
+def test_solve_finds_the_issue_s_example_to_the_penny(capsys):
+    code, out, err = _cli(["solve", ROOT / "policies/2021_22", "--data", WORKED, "--vary", "erf_actual for EXAMPLE2 in 2021-05",
+                           "--until", "erf_additional_funding for EXAMPLE2 in 2021-05 = £1,000,000", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out) == {"vary": "erf_actual for EXAMPLE2 in 2021-05",
+                               "until": "erf_additional_funding for EXAMPLE2 in 2021-05 = £1,000,000",
+                               "value": "20857142.86", "baseline_value": "26000000.00", "achieved": "1000000.00",
+                               "reached": True}
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(target=st.integers(min_value=1, max_value=9_000_000_00), code=st.sampled_from(["EXAMPLE1", "EXAMPLE2", "EXAMPLE3"]))
+def test_solve_s_answer_reaches_the_target_and_a_penny_less_does_not(worked, target, code):
+    from planlang.solve import Goal, solve
+    from planlang.scenario import BASELINE
+
+    plan, data, baseline = worked
+    goal = Goal("erf_additional_funding", code, MAY, Fraction(target, 100))
+    solution = solve(baseline, BASELINE, "erf_actual", code, (MAY,), "money", goal)
+    assert solution.value is not None
+    assert solution.achieved >= goal.value > solution.below  # funding rises with activity
+
+
+def test_solve_says_when_nothing_reaches_the_target(capsys):
+    code, out, err = _cli(["solve", ROOT / "policies/2021_22", "--data", WORKED, "--vary", "erf_actual for EXAMPLE2 in 2021-05",
+                           "--until", "erf_additional_funding for EXAMPLE2 in 2021-05 = -£5"], capsys)
+    assert code == 1 and out.startswith("no value of erf_actual") and "ran from £0.00" in out
+
+
+def test_solve_flips_a_flag_at_its_boundary(capsys):
+    code, out, err = _cli(["solve", ROOT / "policies/2020_21", "--data", ROOT / "examples/2020_21.xlsx", "--vary",
+                           "financial_position for TRUST_A2 in 2020/21 Q4", "--until",
+                           "flag frf_converted_to_pdc for TRUST_A2 in 2020/21 cleared"], capsys)
+    assert code == 0, err
+    assert "cleared: false" in out and "one step less gives true" in out
+
+
+@pytest.mark.parametrize("vary, until", [("nonsense for EXAMPLE2 in 2021-05", "erf_additional_funding for EXAMPLE2 in 2021-05 = £1"),
+                                         ("erf_actual", "erf_additional_funding for EXAMPLE2 in 2021-05 = £1"),
+                                         ("erf_actual for EXAMPLE2 in 2021-05", "erf_additional_funding = £1"),
+                                         ("erf_actual for EXAMPLE2 in 2021-05", "erf_additional_funding for EXAMPLE2 in 2021-05 = 5%"),
+                                         ("erf_actual for EXAMPLE2 in 2021-05", "flag nope for EXAMPLE2 in 2021-05 raised")])
+def test_solve_refuses_bad_targets_with_exit_2(vary, until, capsys):
+    code, out, err = _cli(["solve", ROOT / "policies/2021_22", "--data", WORKED, "--vary", vary, "--until", until], capsys)
+    assert code == 2 and "Traceback" not in err and "internal error" not in err, err

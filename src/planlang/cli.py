@@ -1,4 +1,4 @@
-"""The command line: ``planlang check | run | compare | explain | test | deadlines | rules``.
+"""The command line: ``planlang check | run | compare | solve | explain | test | deadlines | rules``.
 
 Exit codes are a contract: 0 success; 1 the policy has errors or its tests fail; 2 bad data or
 usage (including missing inputs under ``--strict``). No input produces a Python traceback.
@@ -10,23 +10,29 @@ import argparse
 import datetime as dt
 import json
 import sys
+import re
 import threading
+from fractions import Fraction
 from pathlib import Path
 
 import attrs
 
 from . import syntax as s
+from .checker import ExpressionChecker
 from .compare import compare
 from .compiler import Program, compile_pack, compile_sources, read_pack
 from .data import load_data, make_dataset
 from .diagnostics import InputError, PolicyError, format_diagnostic, suggest
-from .evaluator import evaluate, run
+from .evaluator import constant_value, evaluate, run
 from .explain import explain
 from .periods import PeriodError, add_working_days, parse_date, parse_period, working_days_between
+from .parser import parse_setting
 from .plan import compile_plan
 from .render import (compare_json, compare_text, explanation_compare_text, explanation_json, explanation_text, rulebook_markdown, run_json, run_text,
-                     scenario_json)
-from .scenario import BASELINE, Scenario, ScenarioError, read_scenarios, scenario_from_sets
+                     json_value, scenario_json, solve_text)
+from .scenario import BASELINE, Scenario, ScenarioError, check_setting, read_scenarios, scenario_from_sets
+from .solve import UNITS, Goal, solve
+from .source import SourceFile
 from .testing import run_tests
 
 __all__ = ["main"]
@@ -214,6 +220,97 @@ def cmd_test(args) -> int:
     return EXIT_OK if passed == len(outcomes) else EXIT_POLICY
 
 
+_FLAG_GOAL = re.compile(r"^\s*flag\s+(?P<name>\w+)\s+for\s+(?P<entity>\S+)\s+in\s+(?P<period>.+?)\s+(?P<state>raised|cleared)\s*$")
+_TOTAL_GOAL = re.compile(r"^\s*total\s+")
+
+
+def _vary(args, plan, dataset):
+    """(name, entity, periods, type) of ``--vary``: one input cell, or a parameter (in one period or all)."""
+    source = SourceFile("--vary", args.vary)
+    target, errors = parse_setting(source, start="target_only")
+    if errors:
+        raise ScenarioError(errors, {source.name: source})
+    decl = plan.declarations.get(target.name)
+    clause = s.SetClause(span=target.span, target=target, value=s.Ref(span=target.name_span, name=target.name))
+    checked = check_setting(clause, source, plan, dataset)
+    if isinstance(decl, s.InputDecl) and (checked.entity is None or checked.periods is None or len(checked.periods) != 1):
+        raise InputError("an input is varied for one organisation in one period: NAME for CODE in PERIOD", "--vary")
+    if not isinstance(decl, (s.InputDecl, s.ParameterDecl)):
+        raise InputError(f"`{target.name}` is not an input or a parameter; solve varies one of those", "--vary")
+    if checked.periods is not None and len(checked.periods) != 1:
+        raise InputError("vary a parameter in one period, or in all of them", "--vary")
+    return checked.name, checked.entity, checked.periods, decl.type
+
+
+def _goal(args, plan, dataset, results) -> tuple[Goal, str]:
+    """The goal of ``--until`` and the type of what it measures."""
+    text = args.until
+    flag = _FLAG_GOAL.match(text)
+    if flag:
+        decl = plan.declarations.get(flag["name"])
+        if not isinstance(decl, s.FlagDecl):
+            raise InputError(f"`{flag['name']}` is not a flag", "--until", suggest(flag["name"], plan.program.of_kind(s.FlagDecl)))
+        if flag["entity"] not in dataset.organisations:
+            raise InputError(f"no organisation {flag['entity']!r} in {dataset.source}", "--until",
+                             suggest(flag["entity"], dataset.organisations))
+        period = _cli_period(flag["period"], "--until")
+        return Goal(decl.name, flag["entity"], period, raised=flag["state"] == "raised"), "bool"
+    total = _TOTAL_GOAL.match(text)
+    source = SourceFile("--until", text[total.end():] if total else text)
+    clause, errors = parse_setting(source)
+    if errors:
+        raise ScenarioError(errors, {source.name: source})
+    target = clause.target
+    decl = plan.declarations.get(target.name)
+    if not isinstance(decl, s.DefineDecl):
+        raise InputError(f"`{target.name}` is not a definition; solve reaches a definition's value or a flag", "--until",
+                         suggest(target.name, plan.program.of_kind(s.DefineDecl)))
+    period = target.periods[0] if target.periods else None
+    if target.periods and target.periods[0] != target.periods[1]:
+        raise InputError("the goal is in one period", "--until")
+    if not total:
+        if decl.kinds and target.entity not in dataset.organisations:
+            raise InputError(f"say which organisation: {target.name} for CODE in PERIOD (or `total {target.name}`)", "--until")
+        if decl.granularity and (period is None or period.kind != decl.granularity):
+            raise InputError(f"`{target.name}` is {decl.granularity}ly: name one {decl.granularity} with `in`", "--until")
+    if decl.type not in UNITS:
+        raise InputError(f"`{target.name}` is {decl.type}; solve reaches amounts, percentages and counts", "--until")
+    value, errors, _ = ExpressionChecker(plan.declarations).check(clause.value, target.name, (), None, decl.type,
+                                                                   f"the goal for `{target.name}`")
+    if errors:
+        raise ScenarioError(errors, {source.name: source})
+    goal_value = constant_value(plan, value)
+    if not isinstance(goal_value, Fraction):
+        raise InputError("the goal is a fixed amount, percentage or count", "--until")
+    return Goal(decl.name, None if total else target.entity, period, goal_value, total=bool(total)), decl.type
+
+
+def _cli_period(text: str, option: str):
+    try:
+        return parse_period(text)
+    except PeriodError as error:
+        raise InputError(str(error), option) from None
+
+
+def cmd_solve(args) -> int:
+    program = _program(args)
+    dataset = load_data(args.data, program)
+    plan = compile_plan(program)
+    scenario = _one_scenario(args, plan, dataset)
+    baseline = run(plan, dataset)
+    name, entity, periods, type_ = _vary(args, plan, dataset)
+    goal, goal_type = _goal(args, plan, dataset, baseline)
+    solution = solve(baseline, scenario, name, entity, periods, type_, goal)
+    if args.json:
+        print(json.dumps({"vary": args.vary, "until": args.until, "value": json_value(solution.value, type_),
+                          "baseline_value": json_value(solution.baseline_value, type_),
+                          "achieved": json_value(solution.achieved, goal_type),
+                          "reached": solution.value is not None}, indent=2, ensure_ascii=False))
+    else:
+        print(solve_text(args.vary, args.until, type_, goal_type, solution))
+    return EXIT_OK if solution.value is not None else EXIT_POLICY
+
+
 def cmd_deadlines(args) -> int:
     program = _program(args)
     try:
@@ -298,6 +395,21 @@ def _parser() -> argparse.ArgumentParser:
     deadlines.add_argument("--as-of", metavar="DATE", help="the date to count from (default: today)")
     deadlines.add_argument("--data", metavar="FILE", help="data for deadlines that differ by organisation")
     deadlines.set_defaults(handler=cmd_deadlines)
+
+    solve_ = commands.add_parser("solve", help="goal seek: the value of an input or parameter that reaches a target",
+                                 epilog="example: planlang solve policies/2021_22 --data examples/erf_worked_example.json "
+                                        "--vary 'erf_actual for EXAMPLE2 in 2021-05' "
+                                        "--until 'erf_additional_funding for EXAMPLE2 in 2021-05 = £8,000,000'")
+    solve_.add_argument("policy", metavar="POLICY_DIR")
+    solve_.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
+    solve_.add_argument("--vary", required=True, metavar="TARGET",
+                        help="an input (NAME for CODE in PERIOD) or a parameter (NAME [in PERIOD])")
+    solve_.add_argument("--until", required=True, metavar="GOAL",
+                        help="'NAME for CODE in PERIOD = VALUE', 'total NAME [in PERIOD] = VALUE' or "
+                             "'flag NAME for CODE in PERIOD raised|cleared'")
+    solve_.add_argument("--json", action="store_true", help="print one JSON object")
+    _scenario_options(solve_)
+    solve_.set_defaults(handler=cmd_solve)
 
     rules = commands.add_parser("rules", help="list every rule of a pack with its source and interpretations (Markdown)")
     rules.add_argument("policy", metavar="POLICY_DIR")

@@ -39,7 +39,7 @@ def grammar_text() -> str:
 @functools.lru_cache(maxsize=1)
 def _lark() -> Lark:
     return Lark(grammar_text(), parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False,
-                start=["start", "setting"])
+                start=["start", "setting", "target_only"])
 
 
 class _NodeError(Exception):
@@ -305,6 +305,9 @@ class _ToSyntax(Transformer):
 
     def setting(self, meta, items):
         return s.SetClause(span=self._span(meta), target=items[0], value=items[1])
+
+    def target_only(self, meta, items):
+        return items[0]
 
     def note_kind(self, meta, items):
         return str(items[0])
@@ -615,10 +618,11 @@ def parse_source(source: SourceFile) -> tuple[s.PolicyFile, list[Diagnostic]]:
     return s.PolicyFile(path=source.name, declarations=tuple(declarations)), errors
 
 
-def parse_setting(source: SourceFile) -> tuple[s.SetClause | None, list[Diagnostic]]:
-    """Parse the text of one ``--set`` option (``TARGET = EXPR``, the ``given`` syntax of tests)."""
+def parse_setting(source: SourceFile, start: str = "setting") -> tuple[s.SetClause | None, list[Diagnostic]]:
+    """Parse the text of one ``--set`` option (``TARGET = EXPR``, the ``given`` syntax of tests), or with
+    ``start="target_only"`` a target alone (``NAME [for ENTITY] [in PERIOD]``)."""
     try:
-        tree = _lark().parse(source.text, start="setting")
+        tree = _lark().parse(source.text, start=start)
         return _ToSyntax(source.name).transform(tree), []
     except UnexpectedInput as error:
         return None, [_syntax_diagnostic(error, source.name, source)]

@@ -515,3 +515,19 @@ def _compare_tree(before, after: TraceNode, prefix: str, last: bool, root: bool,
     for k, child in enumerate(after.children):
         _compare_tree(olds.get((child.kind, child.label, child.entity, child.period)), child, body,
                       k == len(after.children) - 1, False, shown, lines)
+
+
+def solve_text(vary: str, until: str, type_: str, goal_type: str, solution) -> str:
+    """A goal seek's answer, or why there is none."""
+    if solution.value is None:
+        low, high = solution.reach
+        reach = (f"; over the values tried the output ran from {format_value(low, goal_type)} to "
+                 f"{format_value(high, goal_type)}") if low is not None else ""
+        return (f"no value of {vary} reaches {until} (tried {format_value(solution.tried[0], type_)} to "
+                f"{format_value(solution.tried[1], type_)}){reach}")
+    return "\n".join([
+        f"{vary} = {format_value(solution.value, type_)}",
+        f"  reaches {until}: {format_value(solution.achieved, goal_type)}",
+        f"  baseline value {format_value(solution.baseline_value, type_)}; one step less gives "
+        f"{format_value(solution.below, goal_type)}",
+    ])

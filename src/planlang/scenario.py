@@ -20,7 +20,7 @@ from .diagnostics import Diagnostic, suggest
 from .periods import Period, period_range
 from .source import SourceFile, Span
 
-__all__ = ["Setting", "Scenario", "BASELINE", "ScenarioError", "scenario_from_sets", "read_scenarios"]
+__all__ = ["Setting", "Scenario", "BASELINE", "ScenarioError", "check_setting", "scenario_from_sets", "read_scenarios"]
 
 
 @attrs.frozen
@@ -184,6 +184,15 @@ class _ScenarioChecker:
 
 _BAD = object()
 _EVERY = {"month": "monthly", "quarter": "quarterly", "half": "half-yearly", "year": "annual"}
+
+
+def check_setting(clause: s.SetClause, source: SourceFile, plan, dataset) -> Setting:
+    """One setting checked against the plan and data; raises :class:`ScenarioError`."""
+    checker = _ScenarioChecker(plan, dataset)
+    setting = checker.setting(clause, source)
+    if checker.errors or setting is None:
+        raise ScenarioError(checker.errors, {source.name: source})
+    return setting
 
 
 def scenario_from_sets(texts, plan, dataset, name: str = "--set") -> Scenario:

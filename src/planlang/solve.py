@@ -1,0 +1,168 @@
+"""Goal seek: the value of one input or parameter that makes an output reach a target, exactly.
+
+planlang's rules are piecewise linear in any one value (sums, products by constants, bands,
+tapers, min and max, branches), so the search runs on the exact grid of the varied value's unit
+(a penny for money, 0.01 percentage point for percentages, one for counts) with exact arithmetic:
+first a bracket, by doubling steps away from the baseline value in both directions, then
+interpolation along the line through the bracket's ends (exact on a linear piece), falling back to
+halving so that every step narrows the bracket. The answer is the smallest value on the grid at
+which the output has reached the target, coming from below (for an output that rises with the
+value, the smallest value giving at least the target; for one that falls, at most); for a flag,
+the value nearest the baseline's at which it flips. It is checked by re-running with it and with
+one unit less. The search assumes the output is monotone between the baseline value and the
+bracket's far end; where it is not, the answer is still checked, and still reaches the target.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import ceil, floor
+
+import attrs
+
+from . import syntax as s
+from .evaluator import ExactRun, Results
+from .periods import Period
+from .scenario import Scenario, Setting
+from .source import Span
+
+__all__ = ["Goal", "Solution", "solve", "UNITS"]
+
+UNITS = {"money": Fraction(1, 100), "percent": Fraction(1, 10_000), "ratio": Fraction(1, 10_000), "count": Fraction(1),
+         "number": Fraction(1, 100)}
+_SPAN = Span("--vary", 1, 1, 1, 1)
+_DOUBLINGS = 40
+
+
+@attrs.frozen
+class Goal:
+    """What to reach: an output cell (or the total of an output over all entities) equal to ``value``,
+    or a flag raised (``raised`` True) or cleared (False)."""
+
+    name: str
+    entity: str | None
+    period: Period | None
+    value: Fraction | None = None
+    total: bool = False
+    raised: bool | None = None
+
+
+@attrs.frozen
+class Solution:
+    value: Fraction | None  # None: no value tried reaches the goal
+    baseline_value: object
+    achieved: object
+    below: object  # the goal's measure one unit below the answer
+    reach: tuple  # (lowest, highest) measure seen over the values tried
+    tried: tuple  # (lowest, highest) value tried
+    evaluations: int
+
+
+def solve(baseline: Results, scenario: Scenario, name: str, entity: str | None, periods, type_: str, goal: Goal) -> Solution:
+    """The value of ``name`` (for ``entity`` in ``periods``, None for all) that reaches ``goal`` under ``scenario``."""
+    unit = UNITS[type_]
+    base_run = ExactRun(baseline.plan, baseline.dataset, scenario, baseline.run if scenario.settings else None) \
+        if scenario.settings else baseline.run
+    cell_period = periods[0] if periods else goal.period
+    start = base_run.value(name, entity, cell_period) if entity is not None or periods else base_run.parameter(name, cell_period)
+    x0 = Fraction(round(start / unit)) * unit if isinstance(start, Fraction) else Fraction(0)
+    cache: dict[Fraction, object] = {}
+
+    def measure(x: Fraction):
+        if x not in cache:
+            setting = Setting(_SPAN, name, s.Literal(span=_SPAN, value=x, text=str(x), type=type_), entity, periods)
+            trial = Scenario("solve", scenario.settings + (setting,), sources=scenario.sources)
+            cache[x] = _measure(ExactRun(baseline.plan, baseline.dataset, trial, baseline.run), baseline, goal)
+        return cache[x]
+
+    def distance(x: Fraction):
+        """Signed distance to the goal (0 when reached exactly); None when the measure is missing."""
+        m = measure(x)
+        if goal.raised is not None:
+            return None if not isinstance(m, bool) else (0 if m is goal.raised else 1)
+        return m - goal.value if isinstance(m, Fraction) else None
+
+    d0 = distance(x0)
+    if d0 == 0:
+        return _solution(x0, measure, unit, cache, start)
+    x1 = _bracket(x0, unit, d0, distance)
+    if x1 is None:
+        return _solution(None, measure, unit, cache, start)
+    if goal.raised is not None:  # a flag: the value nearest the baseline's at which it flips
+        return _solution(_boundary(x0, x1, unit, lambda x: distance(x) == 0, None), measure, unit, cache, start)
+    low, high = sorted((x0, x1))
+    increasing = measure(high) > measure(low)
+
+    def reached(x):
+        d = distance(x)
+        return d is not None and (d >= 0 if increasing else d <= 0)
+
+    if reached(low):
+        return _solution(low, measure, unit, cache, start)
+    return _solution(_boundary(low, high, unit, reached, distance), measure, unit, cache, start)
+
+
+def _measure(trial: ExactRun, baseline: Results, goal: Goal):
+    if goal.total:
+        keys = baseline.scope[goal.name]
+        total = Fraction(0)
+        for e, p in keys:
+            if goal.period is not None and p != goal.period:
+                continue
+            value = trial.value(goal.name, e, p)
+            if not isinstance(value, Fraction):
+                return value
+            total += value
+        return total
+    return trial.value(goal.name, goal.entity, goal.period)
+
+
+def _crossed(d0, d) -> bool:
+    """Whether ``d`` is on the other side of the goal from ``d0``, or on it."""
+    if d is None:
+        return False
+    return d == 0 or (d0 is not None and d0 != 1 and (d > 0) != (d0 > 0)) if isinstance(d, Fraction) else d == 0
+
+
+def _bracket(x0: Fraction, unit: Fraction, d0, distance) -> Fraction | None:
+    """A grid value across the goal from ``x0``, the nearest first in either direction; None when none is found."""
+    step = max(unit, abs(x0) / 100)
+    for k in range(_DOUBLINGS):
+        for sign in (1, -1):
+            x = Fraction(round((x0 + sign * step * 2 ** k) / unit)) * unit
+            if _crossed(d0, distance(x)):
+                return x
+    return None
+
+
+def _boundary(near: Fraction, far: Fraction, unit: Fraction, reached, distance) -> Fraction:
+    """The grid value next to the boundary on ``far``'s side, between ``near`` (not reached) and ``far`` (reached).
+
+    Each round tries the root of the line through the two ends (exact on a linear piece), then the
+    midpoint, so the bracket at least halves every round.
+    """
+    while abs(far - near) > unit:
+        candidates = []
+        if distance is not None:
+            dn, df = distance(near), distance(far)
+            if isinstance(dn, Fraction) and isinstance(df, Fraction) and df != dn:
+                root = near + (far - near) * (-dn) / (df - dn)
+                grid = ceil(root / unit) if far > near else floor(root / unit)
+                candidates.append(Fraction(grid) * unit)
+        candidates.append(Fraction(round((near + far) / 2 / unit)) * unit)
+        for x in candidates:
+            if abs(far - near) <= unit or not (min(near, far) < x < max(near, far)):
+                continue
+            if reached(x):
+                far = x
+            else:
+                near = x
+    return far
+
+
+def _solution(answer, measure, unit, cache, start) -> Solution:
+    measures = [m for m in cache.values() if isinstance(m, Fraction)]
+    values = sorted(cache)
+    below = measure(answer - unit) if answer is not None else None
+    return Solution(answer, start, measure(answer) if answer is not None else None, below,
+                    (min(measures), max(measures)) if measures else (None, None), (values[0], values[-1]), len(cache))
