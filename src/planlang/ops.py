@@ -20,7 +20,7 @@ import attrs
 
 from .values import Missing
 
-__all__ = ["bands", "band_total", "taper", "within", "divide", "merge_missing", "binary_operation", "COMPARISONS", "AGGREGATES",
+__all__ = ["bands", "band_total", "day_span", "no_members", "taper", "within", "divide", "merge_missing", "binary_operation", "COMPARISONS", "AGGREGATES",
            "kleene_and", "kleene_or", "DaySpan"]
 
 
@@ -30,6 +30,14 @@ class DaySpan:
 
     days: int
     working: bool
+
+
+def day_span(count, working: bool):
+    """A whole number of days to add to a date; a fraction of a day is missing, never rounded away."""
+    if count.denominator != 1:
+        unit = "working days" if working else "days"
+        return Missing.because(f"a number of {unit} is whole; {_plain(count)} is not")
+    return DaySpan(int(count), working)
 
 
 def merge_missing(*values) -> Missing:
@@ -66,10 +74,19 @@ def _subtract(a, b, where):
     return a - b
 
 
-def _shift(day: dt.date, days: int, working: bool) -> dt.date:
-    from .periods import add_working_days
+def _shift(day: dt.date, days: int, working: bool):
+    """The date ``days`` (working) days on, or missing when that leaves the supported dates."""
+    from .periods import DATE_RANGE, FIRST_DATE, LAST_DATE, PeriodError, add_working_days
 
-    return add_working_days(day, days) if working else day + dt.timedelta(days=days)
+    unit = "working days" if working else "days"
+    beyond = f"{day} {'+' if days >= 0 else '-'} {abs(days):,} {unit} is outside the dates planlang supports, {DATE_RANGE}"
+    if abs(days) > (LAST_DATE - FIRST_DATE).days:
+        return Missing.because(beyond)
+    try:
+        moved = add_working_days(day, days) if working else day + dt.timedelta(days=days)
+    except (PeriodError, OverflowError):
+        return Missing.because(beyond)
+    return moved if FIRST_DATE <= moved <= LAST_DATE else Missing.because(beyond)
 
 
 def binary_operation(op: str, left_type: str | None, right_type: str | None):
@@ -171,21 +188,43 @@ def taper(base, shortfall, rate, floor, cap) -> dict:
     return {"value": value, "reduction": reduction, "floored": floored, "capped": capped}
 
 
+_PLURAL = {"trust": "trusts", "ccg": "CCGs", "system": "systems", "organisation": "organisations"}
+
+
+def no_members(entity: str, kinds) -> str:
+    """Why an aggregate over a system's members has no value: it has none of the kinds counted.
+
+    >>> no_members("SYS1", ("ccg", "trust"))
+    'SYS1 has no member trusts or CCGs'
+    """
+    words = sorted((_PLURAL.get(kind, kind) for kind in kinds), key=lambda w: (w != "trusts", w))
+    return f"{entity} has no member {' or '.join(words) or 'organisations'}"
+
+
 def _or_missing(values, compute):
     missing = merge_missing(*values)
     return missing if missing is not None else compute()
 
 
+# Over no values at all an aggregate is missing, with the reason ``empty``: a system with no member
+# trusts has no outpatient attendances to sum, not zero of them (a later division would blame zero).
+# With no reason (any_error_flag where no flag applies) an empty set is simply none raised.
 def _sum(values, empty):
+    if not values:
+        return Missing.because(empty)
     return _or_missing(values, lambda: sum(values, Fraction(0)))
 
 
 def _count(values, empty):
+    if not values:
+        return Missing.because(empty)
     return _or_missing(values, lambda: Fraction(sum(1 for v in values if v)))
 
 
 def _any(values, empty):
     """True if any member's is true, even when others are missing."""
+    if not values and empty:
+        return Missing.because(empty)
     if any(v is True for v in values):
         return True
     return _or_missing(values, lambda: False)
@@ -193,6 +232,8 @@ def _any(values, empty):
 
 def _all(values, empty):
     """False if any member's is false, even when others are missing."""
+    if not values and empty:
+        return Missing.because(empty)
     if any(v is False for v in values):
         return False
     return _or_missing(values, lambda: True)
