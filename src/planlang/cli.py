@@ -1,238 +1,83 @@
-"""The command line: ``planlang check | run | explain | test | deadlines | rules``.
+"""The command line's edge: the process, its signals and its terminal. The commands are in :mod:`planlang.commands`.
 
-Exit codes are a contract: 0 success; 1 the policy has errors or its tests fail; 2 bad data or
-usage (including missing inputs under ``--strict``). No input produces a Python traceback.
+Ctrl-C ends the process with exit code 130 and no traceback, at any moment: the handler is set
+before anything heavy is imported. Everything written is escaped for the terminal (no escape
+sequence, bidirectional control or lone surrogate from a policy or data file reaches it raw). A
+reader that goes away (``planlang check BAD | head -1``) does not change the exit code: the rest
+of the output is discarded and the command finishes as it would have.
 """
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
-import json
+import contextlib
+import io
+import os
+import signal
 import sys
 import threading
 
-from . import syntax as s
-from .compiler import Program, compile_pack, compile_sources, read_pack
-from .data import load_data, make_dataset
-from .diagnostics import InputError, PolicyError, format_diagnostic, suggest
-from .evaluator import evaluate
-from .explain import explain
-from .periods import PeriodError, add_working_days, parse_date, parse_period, working_days_between
-from .render import explanation_json, explanation_text, rulebook_markdown, run_json, run_text
-from .testing import run_tests
-
 __all__ = ["main"]
-
-EXIT_OK, EXIT_POLICY, EXIT_DATA, EXIT_INTERNAL = 0, 1, 2, 70
-
-
-def _print_diagnostics(diagnostics, sources, stream) -> None:
-    for diagnostic in diagnostics:
-        print(format_diagnostic(diagnostic, sources), file=stream)
-        print(file=stream)
-
-
-def _summary(diagnostics) -> str:
-    errors = sum(d.is_error for d in diagnostics)
-    warnings = len(diagnostics) - errors
-    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
-
-
-def cmd_check(args) -> int:
-    sources = read_pack(args.policy)
-    program, diagnostics = compile_sources(sources, args.policy)
-    _print_diagnostics(diagnostics, {x.name: x for x in sources}, sys.stdout)
-    status = "ok" if program is not None else "failed"
-    print(f"{args.policy}: {status}: {_summary(diagnostics)}")
-    return EXIT_OK if program is not None else EXIT_POLICY
-
-
-def _program(args) -> Program:
-    return compile_pack(args.policy)
-
-
-def cmd_run(args) -> int:
-    program = _program(args)
-    results = evaluate(program, load_data(args.data, program))
-    if args.strict:
-        absent = results.missing_inputs()
-        if absent:
-            for reason in absent:
-                print(f"{results.dataset.source}: error: input {reason.name} has no value for {reason.entity} in {reason.period}",
-                      file=sys.stderr)
-            print(f"--strict: {len(absent)} missing input value(s)", file=sys.stderr)
-            return EXIT_DATA
-    if args.json:
-        print(json.dumps(run_json(results), indent=2, ensure_ascii=False))
-    else:
-        print(run_text(results))
-    return EXIT_OK
-
-
-def cmd_explain(args) -> int:
-    program = _program(args)
-    dataset = load_data(args.data, program)
-    decl = program.declarations.get(args.name)
-    explainable = {n for n, d in program.declarations.items() if not isinstance(d, s.TestDecl)}
-    if decl is None:
-        raise InputError(f"`{args.name}` is not declared in {args.policy}", "NAME", suggest(args.name, explainable))
-    kinds = getattr(decl, "kinds", ())
-    entity = args.entity
-    if kinds:
-        if entity is None:
-            raise InputError(f"`{args.name}` is worked out per {' or '.join(kinds)}: say which with --entity CODE", "--entity")
-        if entity not in dataset.organisations:
-            raise InputError(f"no organisation {entity!r} in {dataset.source}", "--entity", suggest(entity, dataset.organisations))
-        kind = dataset.organisations[entity].kind
-        if kind not in kinds:
-            raise InputError(f"`{args.name}` is worked out per {' or '.join(kinds)}; {entity} is a {kind}", "--entity")
-    else:
-        entity = None
-    granularity = getattr(decl, "granularity", None)
-    period = None
-    if granularity is not None or isinstance(decl, s.ParameterDecl):
-        if args.period is None:
-            raise InputError(f"`{args.name}` has a value per period: say which with --period, as in 2021-05", "--period")
-        try:
-            period = parse_period(args.period)
-        except PeriodError as error:
-            raise InputError(str(error), "--period") from None
-        if granularity is not None and period.kind != granularity:
-            raise InputError(f"`{args.name}` is {granularity}ly; {period} is a {period.kind}", "--period")
-        if not program.year.contains(period):
-            raise InputError(f"{period} is outside the policy year {program.year}", "--period")
-    results = evaluate(program, dataset)
-    trace = explain(results, args.name, entity, period)
-    if args.json:
-        print(json.dumps(explanation_json(trace), indent=2, ensure_ascii=False))
-    else:
-        print(explanation_text(trace))
-    return EXIT_OK
-
-
-def cmd_test(args) -> int:
-    program = _program(args)
-    outcomes = run_tests(program)
-    passed = sum(o.passed for o in outcomes)
-    for outcome in outcomes:
-        status = "PASS" if outcome.passed else "FAIL"
-        print(f"{status}  {outcome.test.name}  ({outcome.test.span.file}:{outcome.test.span.line})")
-        for failure in outcome.failures:
-            print(f"      {failure}")
-        for note in outcome.notes:
-            print(f"      {note.kind}: {note.text}")
-    print(f"{passed} passed, {len(outcomes) - passed} failed")
-    return EXIT_OK if passed == len(outcomes) else EXIT_POLICY
-
-
-def cmd_deadlines(args) -> int:
-    program = _program(args)
-    try:
-        as_of = parse_date(args.as_of) if args.as_of else dt.date.today()
-    except PeriodError as error:
-        raise InputError(str(error), "--as-of") from None
-    dataset = load_data(args.data, program) if args.data else make_dataset([], {}, {}, "no data")
-    results = evaluate(program, dataset)
-    rows = []
-    for name, decl in program.of_kind(s.DeadlineDecl).items():
-        entities = [o.code for o in dataset.of_kinds(decl.kinds)] if decl.kinds else [None]
-        if decl.kinds and not entities:
-            rows.append((None, name, None, f"= {program.text_of(decl.value.span)} (for each {' or '.join(decl.kinds)}; "
-                                               "give --data to work it out)", decl))
-        for entity in entities:
-            rows.append((results.deadline_for(name, entity), name, entity, None, decl))
-    rows.sort(key=lambda r: (r[0] if isinstance(r[0], dt.date) else dt.date.max, r[1], r[2] or ""))
-    print(f"{program.title}: deadlines as of {as_of}")
-    for date, name, entity, note, decl in rows:
-        who = f" [{entity}]" if entity else ""
-        what = f": {decl.description}" if decl.description else ""
-        cite = f"  ({decl.citations[0]})" if decl.citations else ""
-        if not isinstance(date, dt.date):
-            reason = note or f"missing: {date.describe()}"
-            print(f"  {'?':<10}  {'':<22}  {name}{who}{what}  {reason}{cite}")
-            continue
-        if date < as_of:
-            status = f"past ({working_days_between(add_working_days(date, 1), as_of)} wd ago)"
-        elif date == as_of:
-            status = "due today"
-        else:
-            status = f"upcoming ({working_days_between(add_working_days(as_of, 1), date)} wd left)"
-        print(f"  {date}  {status:<22}  {name}{who}{what}{cite}")
-    return EXIT_OK
-
-
-def cmd_rules(args) -> int:
-    print(rulebook_markdown(_program(args)), end="")
-    return EXIT_OK
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="planlang", description="Rules-as-code for NHS operational-planning finance.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    check = commands.add_parser("check", help="compile a policy pack and report every problem")
-    check.add_argument("policy", metavar="POLICY_DIR")
-    check.set_defaults(handler=cmd_check)
-
-    run = commands.add_parser("run", help="evaluate a policy pack on organisation data")
-    run.add_argument("policy", metavar="POLICY_DIR")
-    run.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
-    run.add_argument("--json", action="store_true", help="print one JSON object")
-    run.add_argument("--strict", action="store_true", help="treat any missing input as an error (exit 2)")
-    run.set_defaults(handler=cmd_run)
-
-    explain_ = commands.add_parser("explain", help="show how one value was worked out")
-    explain_.add_argument("policy", metavar="POLICY_DIR")
-    explain_.add_argument("--data", required=True, metavar="FILE")
-    explain_.add_argument("--entity", metavar="CODE", help="the organisation (when the value is per organisation)")
-    explain_.add_argument("--period", metavar="PERIOD", help="the period (when the value has one)")
-    explain_.add_argument("--json", action="store_true", help="print the derivation as JSON")
-    explain_.add_argument("name", metavar="NAME")
-    explain_.set_defaults(handler=cmd_explain)
-
-    deadlines = commands.add_parser("deadlines", help="list a pack's dated milestones: past, due and upcoming")
-    deadlines.add_argument("policy", metavar="POLICY_DIR")
-    deadlines.add_argument("--as-of", metavar="DATE", help="the date to count from (default: today)")
-    deadlines.add_argument("--data", metavar="FILE", help="data for deadlines that differ by organisation")
-    deadlines.set_defaults(handler=cmd_deadlines)
-
-    rules = commands.add_parser("rules", help="list every rule of a pack with its source and interpretations (Markdown)")
-    rules.add_argument("policy", metavar="POLICY_DIR")
-    rules.set_defaults(handler=cmd_rules)
-
-    test = commands.add_parser("test", help="run the tests written in a policy pack")
-    test.add_argument("policy", metavar="POLICY_DIR")
-    test.set_defaults(handler=cmd_test)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    return _on_deep_stack(lambda: _dispatch(args))
+    with _interrupt_exits_130():
+        from .commands import dispatch, parser  # heavy (Lark, networkx, openpyxl): after the handler is set
+
+        out, err = _TerminalStream(sys.stdout), _TerminalStream(sys.stderr)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            args = parser().parse_args(argv)
+            code = _on_deep_stack(lambda: dispatch(args))
+            out.flush()
+            err.flush()
+        return code
 
 
-def _dispatch(args) -> int:
+@contextlib.contextmanager
+def _interrupt_exits_130():
+    if threading.current_thread() is not threading.main_thread():  # only the main thread receives signals
+        yield
+        return
+    # os._exit: a KeyboardInterrupt raised in the middle of an import or a finally block prints a traceback
+    previous = signal.signal(signal.SIGINT, lambda number, frame: os._exit(130))
     try:
-        return args.handler(args)
-    except PolicyError as error:
-        _print_diagnostics(error.diagnostics, error.sources, sys.stderr)
-        print(f"{args.policy}: the policy does not compile: {_summary(error.diagnostics)}", file=sys.stderr)
-        return EXIT_POLICY
-    except InputError as error:
-        print(f"planlang: error: {error}", file=sys.stderr)
-        return EXIT_DATA
-    except BrokenPipeError:
-        return EXIT_OK
-    except RecursionError:
-        print(f"planlang: error: {args.policy}: an expression or a chain of definitions nests too deeply to follow "
-              f"(beyond {_RECURSION_LIMIT:,} nested steps)\n  help: split long expressions into named definitions",
-              file=sys.stderr)
-        return EXIT_POLICY
-    except Exception as error:  # the last line of defence: never show a traceback
-        print(f"planlang: internal error ({type(error).__name__}: {error}); please report it with the command you ran",
-              file=sys.stderr)
-        return EXIT_INTERNAL
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _TerminalStream(io.TextIOBase):
+    """Writes to ``stream`` with unsafe characters escaped; after a broken pipe, discards the rest."""
+
+    def __init__(self, stream):
+        super().__init__()
+        self._stream = stream
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        from .source import printable
+
+        if not self.broken:
+            try:
+                self._stream.write(printable(text, keep="\n\t"))
+            except BrokenPipeError:
+                self._broke()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._broke()
+
+    def _broke(self) -> None:
+        self.broken = True
+        # the reader has gone: point the descriptor at /dev/null, so that the interpreter's own flush
+        # of what is still buffered, at exit, does not fail and print "Exception ignored"
+        with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
 
 
 # Parsing, checking, evaluating and explaining all follow the syntax tree and the chain of
@@ -259,6 +104,8 @@ def _on_deep_stack(work) -> int:
         return 130
     finally:
         sys.setrecursionlimit(previous_limit)
+    from .commands import EXIT_INTERNAL
+
     return outcome[0] if outcome else EXIT_INTERNAL
 
 

@@ -54,16 +54,31 @@ def _plain(value) -> str:
     return decimal_text(value, 2)
 
 
+# A worked-out number is kept exact while its fraction's numerator and denominator each stay below
+# about 10^900: literals and data have at most 40 digits, so only runaway arithmetic (a product of
+# hundreds of large factors) gets there, and beyond it Python cannot even print the number.
+MAX_BITS = 3000
+MAX_DIGITS_WORKED = 900
+
+
+def _bounded(value, verb: str, where: str):
+    if type(value) is Fraction and max(value.numerator.bit_length(), value.denominator.bit_length()) > MAX_BITS:
+        shown = where if len(where) <= 60 else where[:57] + "..."
+        return Missing.because(f"{verb} {shown} gives a number too large to keep exactly "
+                               f"(more than {MAX_DIGITS_WORKED} digits)")
+    return value
+
+
 def divide(a, b, where: str):
     if b == 0:
         return Missing.because(f"division by zero: {where} is zero")
-    return a / b
+    return _bounded(a / b, "dividing by", where)
 
 
 def _add(a, b, where):
     if type(b) is DaySpan:
         return _shift(a, b.days, b.working)
-    return a + b
+    return _bounded(a + b, "adding", where)
 
 
 def _subtract(a, b, where):
@@ -71,7 +86,11 @@ def _subtract(a, b, where):
         return _shift(a, -b.days, b.working)
     if isinstance(a, dt.date):
         return Fraction((a - b).days)
-    return a - b
+    return _bounded(a - b, "subtracting", where)
+
+
+def _multiply(a, b, where):
+    return _bounded(a * b, "multiplying by", where)
 
 
 def _shift(day: dt.date, days: int, working: bool):
@@ -90,7 +109,7 @@ def _shift(day: dt.date, days: int, working: bool):
 
 
 def binary_operation(op: str, left_type: str | None, right_type: str | None):
-    return {"+": _add, "-": _subtract, "*": lambda a, b, w: a * b, "/": divide}[op]
+    return {"+": _add, "-": _subtract, "*": _multiply, "/": divide}[op]
 
 
 COMPARISONS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq,

@@ -1,0 +1,256 @@
+"""The commands of the command line: ``planlang check | run | explain | test | deadlines | rules``.
+
+Exit codes are a contract: 0 success; 1 the policy has errors or its tests fail; 2 bad data or
+usage (including missing inputs under ``--strict``). No input produces a Python traceback.
+:mod:`planlang.cli` is the process's edge (signals, the terminal, broken pipes); this module is
+what each command does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+
+from . import syntax as s
+from .compiler import Program, compile_pack, compile_sources, read_pack
+from .data import load_data, make_dataset
+from .diagnostics import InputError, PolicyError, format_diagnostic, suggest
+from .evaluator import evaluate
+from .files import MAX_DATA_BYTES
+from .explain import explain
+from .periods import PeriodError, is_working_day, parse_date, parse_period, working_days_between
+from .render import explanation_json, explanation_text, rulebook_markdown, run_json, run_text
+from .testing import run_tests
+
+__all__ = ["parser", "dispatch", "EXIT_OK", "EXIT_POLICY", "EXIT_DATA", "EXIT_INTERNAL"]
+
+EXIT_OK, EXIT_POLICY, EXIT_DATA, EXIT_INTERNAL = 0, 1, 2, 70
+
+
+def _print_diagnostics(diagnostics, sources, stream) -> None:
+    for diagnostic in diagnostics:
+        print(format_diagnostic(diagnostic, sources), file=stream)
+        print(file=stream)
+
+
+def _summary(diagnostics) -> str:
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+
+
+def cmd_check(args) -> int:
+    sources = read_pack(args.policy)
+    program, diagnostics = compile_sources(sources, args.policy)
+    _print_diagnostics(diagnostics, {x.name: x for x in sources}, sys.stdout)
+    status = "ok" if program is not None else "failed"
+    print(f"{args.policy}: {status}: {_summary(diagnostics)}")
+    return EXIT_OK if program is not None else EXIT_POLICY
+
+
+def _program(args) -> Program:
+    return compile_pack(args.policy)
+
+
+def cmd_run(args) -> int:
+    program = _program(args)
+    results = evaluate(program, load_data(args.data, program, max_bytes=_max_bytes(args)))
+    if args.strict:
+        absent = results.missing_inputs()
+        if absent:
+            for reason in absent:
+                print(f"{results.dataset.source}: error: input {reason.name} has no value for {reason.entity} in {reason.period}",
+                      file=sys.stderr)
+            print(f"--strict: {len(absent)} missing input value(s)", file=sys.stderr)
+            return EXIT_DATA
+    if args.json:
+        print(json.dumps(run_json(results), indent=2, ensure_ascii=False))
+    else:
+        print(run_text(results))
+    return EXIT_OK
+
+
+def cmd_explain(args) -> int:
+    program = _program(args)
+    dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
+    decl = program.declarations.get(args.name)
+    explainable = {n for n, d in program.declarations.items() if not isinstance(d, s.TestDecl)}
+    if decl is None:
+        raise InputError(f"`{args.name}` is not declared in {args.policy}", "NAME", suggest(args.name, explainable))
+    kinds = getattr(decl, "kinds", ())
+    entity = args.entity
+    if kinds:
+        if entity is None:
+            raise InputError(f"`{args.name}` is worked out per {' or '.join(kinds)}: say which with --entity CODE", "--entity")
+        if entity not in dataset.organisations:
+            raise InputError(f"no organisation {entity!r} in {dataset.source}", "--entity", suggest(entity, dataset.organisations))
+        kind = dataset.organisations[entity].kind
+        if kind not in kinds:
+            raise InputError(f"`{args.name}` is worked out per {' or '.join(kinds)}; {entity} is a {kind}", "--entity")
+    else:
+        entity = None
+    granularity = getattr(decl, "granularity", None)
+    period = None
+    if granularity is not None or isinstance(decl, s.ParameterDecl):
+        if args.period is None:
+            raise InputError(f"`{args.name}` has a value per period: say which with --period, as in 2021-05", "--period")
+        try:
+            period = parse_period(args.period)
+        except PeriodError as error:
+            raise InputError(str(error), "--period") from None
+        if granularity is not None and period.kind != granularity:
+            raise InputError(f"`{args.name}` is {granularity}ly; {period} is a {period.kind}", "--period")
+        if not program.year.contains(period):
+            raise InputError(f"{period} is outside the policy year {program.year}", "--period")
+    results = evaluate(program, dataset)
+    trace = explain(results, args.name, entity, period)
+    if args.json:
+        print(json.dumps(explanation_json(trace), indent=2, ensure_ascii=False))
+    else:
+        print(explanation_text(trace))
+    return EXIT_OK
+
+
+def cmd_test(args) -> int:
+    program = _program(args)
+    outcomes = run_tests(program)
+    passed = sum(o.passed for o in outcomes)
+    for outcome in outcomes:
+        status = "PASS" if outcome.passed else "FAIL"
+        print(f"{status}  {outcome.test.name}  ({outcome.test.span.file}:{outcome.test.span.line})")
+        for failure in outcome.failures:
+            print(f"      {failure}")
+        for note in outcome.notes:
+            print(f"      {note.kind}: {note.text}")
+    print(f"{passed} passed, {len(outcomes) - passed} failed")
+    return EXIT_OK if passed == len(outcomes) else EXIT_POLICY
+
+
+def cmd_deadlines(args) -> int:
+    program = _program(args)
+    try:
+        as_of = parse_date(args.as_of) if args.as_of else dt.date.today()
+    except PeriodError as error:
+        raise InputError(str(error), "--as-of") from None
+    dataset = load_data(args.data, program, max_bytes=_max_bytes(args)) if args.data else make_dataset([], {}, {}, "no data")
+    results = evaluate(program, dataset)
+    rows = []
+    for name, decl in program.of_kind(s.DeadlineDecl).items():
+        entities = [o.code for o in dataset.of_kinds(decl.kinds)] if decl.kinds else [None]
+        if decl.kinds and not entities:
+            rows.append((None, name, None, f"= {program.text_of(decl.value.span)} (for each {' or '.join(decl.kinds)}; "
+                                               "give --data to work it out)", decl))
+        for entity in entities:
+            rows.append((results.deadline_for(name, entity), name, entity, None, decl))
+    rows.sort(key=lambda r: (r[0] if isinstance(r[0], dt.date) else dt.date.max, r[1], r[2] or ""))
+    print(f"{program.title}: deadlines as of {as_of}")
+    for date, name, entity, note, decl in rows:
+        who = f" [{entity}]" if entity else ""
+        what = f": {decl.description}" if decl.description else ""
+        cite = f"  ({decl.citations[0]})" if decl.citations else ""
+        if not isinstance(date, dt.date):
+            reason = note or f"missing: {date.describe()}"
+            print(f"  {'?':<10}  {'':<22}  {name}{who}{what}  {reason}{cite}")
+            continue
+        if date < as_of:
+            status = f"past ({_working_days_after(date, as_of)} wd ago)"
+        elif date == as_of:
+            status = "due today"
+        else:
+            status = f"upcoming ({_working_days_after(as_of, date)} wd left)"
+        print(f"  {date}  {status:<22}  {name}{who}{what}{cite}")
+    return EXIT_OK
+
+
+def _working_days_after(first: dt.date, last: dt.date) -> int:
+    """Working days after ``first`` up to ``last``: no date past ``last`` is made, so none leaves the calendar."""
+    return working_days_between(first, last) - is_working_day(first)
+
+
+def cmd_rules(args) -> int:
+    print(rulebook_markdown(_program(args)), end="")
+    return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="planlang", description="Rules-as-code for NHS operational-planning finance.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="compile a policy pack and report every problem")
+    check.add_argument("policy", metavar="POLICY_DIR")
+    check.set_defaults(handler=cmd_check)
+
+    run = commands.add_parser("run", help="evaluate a policy pack on organisation data")
+    run.add_argument("policy", metavar="POLICY_DIR")
+    run.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.add_argument("--strict", action="store_true", help="treat any missing input as an error (exit 2)")
+    _data_limit(run)
+    run.set_defaults(handler=cmd_run)
+
+    explain_ = commands.add_parser("explain", help="show how one value was worked out")
+    explain_.add_argument("policy", metavar="POLICY_DIR")
+    explain_.add_argument("--data", required=True, metavar="FILE")
+    explain_.add_argument("--entity", metavar="CODE", help="the organisation (when the value is per organisation)")
+    explain_.add_argument("--period", metavar="PERIOD", help="the period (when the value has one)")
+    explain_.add_argument("--json", action="store_true", help="print the derivation as JSON")
+    _data_limit(explain_)
+    explain_.add_argument("name", metavar="NAME")
+    explain_.set_defaults(handler=cmd_explain)
+
+    deadlines = commands.add_parser("deadlines", help="list a pack's dated milestones: past, due and upcoming")
+    deadlines.add_argument("policy", metavar="POLICY_DIR")
+    deadlines.add_argument("--as-of", metavar="DATE", help="the date to count from (default: today)")
+    deadlines.add_argument("--data", metavar="FILE", help="data for deadlines that differ by organisation")
+    _data_limit(deadlines)
+    deadlines.set_defaults(handler=cmd_deadlines)
+
+    rules = commands.add_parser("rules", help="list every rule of a pack with its source and interpretations (Markdown)")
+    rules.add_argument("policy", metavar="POLICY_DIR")
+    rules.set_defaults(handler=cmd_rules)
+
+    test = commands.add_parser("test", help="run the tests written in a policy pack")
+    test.add_argument("policy", metavar="POLICY_DIR")
+    test.set_defaults(handler=cmd_test)
+    return parser
+
+
+
+
+def _data_limit(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--max-data-mb", type=_megabytes, metavar="N", default=MAX_DATA_BYTES // (1024 * 1024),
+                         help=f"read a data file of up to N MB (default {MAX_DATA_BYTES // (1024 * 1024)})")
+
+
+def _megabytes(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 1024 * 1024:
+        raise argparse.ArgumentTypeError(f"expected a whole number of megabytes from 1 to 1048576, found {text!r}")
+    return int(text)
+
+
+def _max_bytes(args) -> int:
+    return args.max_data_mb * 1024 * 1024
+
+
+def dispatch(args) -> int:
+    """Run the command ``args`` names; every failure becomes its exit code and a message, never a traceback."""
+    try:
+        return args.handler(args)
+    except PolicyError as error:
+        _print_diagnostics(error.diagnostics, error.sources, sys.stderr)
+        print(f"{args.policy}: the policy does not compile: {_summary(error.diagnostics)}", file=sys.stderr)
+        return EXIT_POLICY
+    except InputError as error:
+        print(f"planlang: error: {error}", file=sys.stderr)
+        return EXIT_DATA
+    except RecursionError:
+        print(f"planlang: error: {args.policy}: an expression or a chain of definitions nests too deeply to follow "
+              f"(beyond {sys.getrecursionlimit():,} nested steps)\n  help: split long expressions into named definitions",
+              file=sys.stderr)
+        return EXIT_POLICY
+    except Exception as error:  # the last line of defence: never show a traceback
+        print(f"planlang: internal error ({type(error).__name__}: {error}); please report it with the command you ran",
+              file=sys.stderr)
+        return EXIT_INTERNAL
