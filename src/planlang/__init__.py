@@ -10,17 +10,29 @@ The verbs::
 ``planlang.check`` compiles without raising and returns (program or None, diagnostics).
 """
 
-from .compiler import Program, compile_pack as load, compile_sources, read_pack
-from .data import Dataset, load_data
-from .diagnostics import Diagnostic, InputError, PolicyError
-from .evaluator import Results, evaluate
-from .explain import TraceNode, explain
-from .periods import Period, parse_period
+import importlib
 
 __all__ = ["load", "check", "load_data", "evaluate", "explain", "parse_period", "Program", "Dataset", "Results",
            "TraceNode", "Diagnostic", "PolicyError", "InputError", "Period"]
 
+# Imported on first use (PEP 562), so that `planlang` on the command line can set its Ctrl-C handler
+# before Lark, networkx and openpyxl load: an interrupt during those imports printed a traceback.
+_WHERE = {"load": ("compiler", "compile_pack"), "Program": ("compiler", "Program"), "load_data": ("data", "load_data"),
+          "Dataset": ("data", "Dataset"), "Diagnostic": ("diagnostics", "Diagnostic"),
+          "InputError": ("diagnostics", "InputError"), "PolicyError": ("diagnostics", "PolicyError"),
+          "Results": ("evaluator", "Results"), "evaluate": ("evaluator", "evaluate"), "TraceNode": ("explain", "TraceNode"),
+          "explain": ("explain", "explain"), "Period": ("periods", "Period"), "parse_period": ("periods", "parse_period")}
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'planlang' has no attribute {name!r}")
+    module, attribute = _WHERE[name]
+    return getattr(importlib.import_module(f".{module}", __name__), attribute)
+
 
 def check(directory):
     """Compile a pack and return (program or None, every diagnostic), without raising for policy errors."""
+    from .compiler import compile_sources, read_pack
+
     return compile_sources(read_pack(directory), str(directory))

@@ -1,463 +1,83 @@
-"""The command line: ``planlang check | run | compare | solve | explain | test | deadlines | rules``.
+"""The command line's edge: the process, its signals and its terminal. The commands are in :mod:`planlang.commands`.
 
-Exit codes are a contract: 0 success; 1 the policy has errors or its tests fail; 2 bad data or
-usage (including missing inputs under ``--strict``). No input produces a Python traceback.
+Ctrl-C ends the process with exit code 130 and no traceback, at any moment: the handler is set
+before anything heavy is imported. Everything written is escaped for the terminal (no escape
+sequence, bidirectional control or lone surrogate from a policy or data file reaches it raw). A
+reader that goes away (``planlang check BAD | head -1``) does not change the exit code: the rest
+of the output is discarded and the command finishes as it would have.
 """
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
-import json
+import contextlib
+import io
+import os
+import signal
 import sys
-import re
 import threading
-from fractions import Fraction
-from pathlib import Path
-
-import attrs
-
-from . import syntax as s
-from .checker import ExpressionChecker
-from .compare import compare
-from .compiler import Program, compile_pack, compile_sources, read_pack
-from .data import load_data, make_dataset
-from .diagnostics import InputError, PolicyError, format_diagnostic, suggest
-from .evaluator import constant_value, evaluate, run
-from .explain import explain
-from .periods import PeriodError, add_working_days, parse_date, parse_period, working_days_between
-from .parser import parse_setting
-from .plan import compile_plan
-from .render import (compare_json, compare_text, explanation_compare_text, explanation_json, explanation_text, rulebook_markdown, run_json, run_text,
-                     json_value, scenario_json, solve_text)
-from .scenario import BASELINE, Scenario, ScenarioError, check_setting, read_scenarios, scenario_from_sets
-from .solve import UNITS, Goal, solve
-from .source import SourceFile
-from .testing import run_tests
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_POLICY, EXIT_DATA, EXIT_INTERNAL = 0, 1, 2, 70
-
-
-def _print_diagnostics(diagnostics, sources, stream) -> None:
-    for diagnostic in diagnostics:
-        print(format_diagnostic(diagnostic, sources), file=stream)
-        print(file=stream)
-
-
-def _summary(diagnostics) -> str:
-    errors = sum(d.is_error for d in diagnostics)
-    warnings = len(diagnostics) - errors
-    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
-
-
-def cmd_check(args) -> int:
-    sources = read_pack(args.policy)
-    program, diagnostics = compile_sources(sources, args.policy)
-    _print_diagnostics(diagnostics, {x.name: x for x in sources}, sys.stdout)
-    status = "ok" if program is not None else "failed"
-    print(f"{args.policy}: {status}: {_summary(diagnostics)}")
-    return EXIT_OK if program is not None else EXIT_POLICY
-
-
-def _program(args) -> Program:
-    return compile_pack(args.policy)
-
-
-def _scenarios(args, plan, dataset) -> list[Scenario]:
-    """The scenarios of ``--scenario FILE_OR_DIR[:NAME]`` (each), with ``--set`` layered on top of each;
-    ``--set`` alone is one scenario."""
-    extra = scenario_from_sets(args.set, plan, dataset) if args.set else None
-    chosen: list[Scenario] = []
-    for spec in args.scenario or ():
-        path, name = spec, None
-        if not Path(spec).exists() and ":" in spec:
-            path, name = spec.rsplit(":", 1)
-        found = read_scenarios(path, plan, dataset)
-        if name is None:
-            if not found:
-                raise InputError("holds no scenario", path, "declare one with `scenario NAME` and `set` lines")
-            chosen += found.values()
-        elif name in found:
-            chosen.append(found[name])
-        else:
-            raise InputError(f"has no scenario `{name}`", path, suggest(name, found) or f"it has {', '.join(found) or 'none'}")
-    if extra is None:
-        return chosen
-    if not chosen:
-        return [extra]
-    return [attrs.evolve(x, settings=x.settings + extra.settings, sources={**x.sources, **extra.sources}) for x in chosen]
-
-
-def _one_scenario(args, plan, dataset) -> Scenario:
-    scenarios = _scenarios(args, plan, dataset)
-    if len(scenarios) > 1:
-        raise InputError(f"names {len(scenarios)} scenarios ({', '.join(x.name for x in scenarios)}); this command runs one",
-                         "--scenario", "name one as FILE:NAME, or use `planlang compare` to see them side by side")
-    return scenarios[0] if scenarios else BASELINE
-
-
-def cmd_run(args) -> int:
-    program = _program(args)
-    dataset = load_data(args.data, program)
-    plan = compile_plan(program)
-    scenario = _one_scenario(args, plan, dataset)
-    results = run(plan, dataset, scenario, baseline=run(plan, dataset) if scenario.settings else None)
-    if args.strict:
-        absent = results.missing_inputs()
-        if absent:
-            for reason in absent:
-                print(f"{results.dataset.source}: error: input {reason.name} has no value for {reason.entity} in {reason.period}",
-                      file=sys.stderr)
-            print(f"--strict: {len(absent)} missing input value(s)", file=sys.stderr)
-            return EXIT_DATA
-    if args.json:
-        out = run_json(results)
-        if scenario.settings:
-            out["scenario"] = scenario_json(scenario)
-        print(json.dumps(out, indent=2, ensure_ascii=False))
-    else:
-        text = run_text(results)
-        if scenario.settings:
-            head, _, rest = text.partition("\n")
-            sets = "; ".join(x.text for x in scenario.settings)
-            text = f"{head}\nunder the scenario {scenario.name}: {sets}\n{rest}"
-        print(text)
-    return EXIT_OK
-
-
-def cmd_compare(args) -> int:
-    program = _program(args)
-    dataset = load_data(args.data, program)
-    plan = compile_plan(program)
-    scenarios = _scenarios(args, plan, dataset)
-    if not scenarios:
-        raise InputError("compare needs a scenario: give --set 'TARGET = EXPR' or --scenario FILE", "compare")
-    for code in args.entity or ():
-        if code not in dataset.organisations:
-            raise InputError(f"no organisation {code!r} in {dataset.source}", "--entity", suggest(code, dataset.organisations))
-    for name in args.only or ():
-        if not isinstance(program.declarations.get(name), s.DefineDecl):
-            raise InputError(f"`{name}` is not a definition of {args.policy}", "--only", suggest(name, program.of_kind(s.DefineDecl)))
-    baseline = run(plan, dataset)
-    only, entities = set(args.only or ()), set(args.entity or ())
-    comparisons = [compare(baseline, run(plan, dataset, x, baseline=baseline), only, entities) for x in scenarios]
-    if args.json:
-        print(json.dumps(compare_json(comparisons), indent=2, ensure_ascii=False))
-    else:
-        print(compare_text(comparisons))
-    return EXIT_OK
-
-
-def cmd_explain(args) -> int:
-    program = _program(args)
-    dataset = load_data(args.data, program)
-    decl = program.declarations.get(args.name)
-    explainable = {n for n, d in program.declarations.items() if not isinstance(d, s.TestDecl)}
-    if decl is None:
-        raise InputError(f"`{args.name}` is not declared in {args.policy}", "NAME", suggest(args.name, explainable))
-    kinds = getattr(decl, "kinds", ())
-    entity = args.entity
-    if kinds:
-        if entity is None:
-            raise InputError(f"`{args.name}` is worked out per {' or '.join(kinds)}: say which with --entity CODE", "--entity")
-        if entity not in dataset.organisations:
-            raise InputError(f"no organisation {entity!r} in {dataset.source}", "--entity", suggest(entity, dataset.organisations))
-        kind = dataset.organisations[entity].kind
-        if kind not in kinds:
-            raise InputError(f"`{args.name}` is worked out per {' or '.join(kinds)}; {entity} is a {kind}", "--entity")
-    else:
-        entity = None
-    granularity = getattr(decl, "granularity", None)
-    period = None
-    if granularity is not None or isinstance(decl, s.ParameterDecl):
-        if args.period is None:
-            raise InputError(f"`{args.name}` has a value per period: say which with --period, as in 2021-05", "--period")
-        try:
-            period = parse_period(args.period)
-        except PeriodError as error:
-            raise InputError(str(error), "--period") from None
-        if granularity is not None and period.kind != granularity:
-            raise InputError(f"`{args.name}` is {granularity}ly; {period} is a {period.kind}", "--period")
-        if not program.year.contains(period):
-            raise InputError(f"{period} is outside the policy year {program.year}", "--period")
-    plan = compile_plan(program)
-    scenario = _one_scenario(args, plan, dataset)
-    baseline = run(plan, dataset)
-    results = run(plan, dataset, scenario, baseline=baseline) if scenario.settings else baseline
-    trace = explain(results, args.name, entity, period)
-    if args.compare:
-        if not scenario.settings:
-            raise InputError("--compare explains a value under the baseline and a scenario: give --set or --scenario",
-                             "--compare")
-        before = explain(baseline, args.name, entity, period)
-        if args.json:
-            print(json.dumps({"scenario": scenario_json(scenario), "baseline": explanation_json(before),
-                              "explanation": explanation_json(trace)}, indent=2, ensure_ascii=False))
-        else:
-            print(explanation_compare_text(before, trace))
-        return EXIT_OK
-    if args.json:
-        print(json.dumps(explanation_json(trace), indent=2, ensure_ascii=False))
-    else:
-        print(explanation_text(trace))
-    return EXIT_OK
-
-
-def cmd_test(args) -> int:
-    program = _program(args)
-    outcomes = run_tests(program)
-    passed = sum(o.passed for o in outcomes)
-    for outcome in outcomes:
-        status = "PASS" if outcome.passed else "FAIL"
-        print(f"{status}  {outcome.test.name}  ({outcome.test.span.file}:{outcome.test.span.line})")
-        for failure in outcome.failures:
-            print(f"      {failure}")
-        for note in outcome.notes:
-            print(f"      {note.kind}: {note.text}")
-    print(f"{passed} passed, {len(outcomes) - passed} failed")
-    return EXIT_OK if passed == len(outcomes) else EXIT_POLICY
-
-
-_FLAG_GOAL = re.compile(r"^\s*flag\s+(?P<name>\w+)\s+for\s+(?P<entity>\S+)\s+in\s+(?P<period>.+?)\s+(?P<state>raised|cleared)\s*$")
-_TOTAL_GOAL = re.compile(r"^\s*total\s+")
-
-
-def _vary(args, plan, dataset):
-    """(name, entity, periods, type) of ``--vary``: one input cell, or a parameter (in one period or all)."""
-    source = SourceFile("--vary", args.vary)
-    target, errors = parse_setting(source, start="target_only")
-    if errors:
-        raise ScenarioError(errors, {source.name: source})
-    decl = plan.declarations.get(target.name)
-    clause = s.SetClause(span=target.span, target=target, value=s.Ref(span=target.name_span, name=target.name))
-    checked = check_setting(clause, source, plan, dataset)
-    if isinstance(decl, s.InputDecl) and (checked.entity is None or checked.periods is None or len(checked.periods) != 1):
-        raise InputError("an input is varied for one organisation in one period: NAME for CODE in PERIOD", "--vary")
-    if not isinstance(decl, (s.InputDecl, s.ParameterDecl)):
-        raise InputError(f"`{target.name}` is not an input or a parameter; solve varies one of those", "--vary")
-    if checked.periods is not None and len(checked.periods) != 1:
-        raise InputError("vary a parameter in one period, or in all of them", "--vary")
-    return checked.name, checked.entity, checked.periods, decl.type
-
-
-def _goal(args, plan, dataset, results) -> tuple[Goal, str]:
-    """The goal of ``--until`` and the type of what it measures."""
-    text = args.until
-    flag = _FLAG_GOAL.match(text)
-    if flag:
-        decl = plan.declarations.get(flag["name"])
-        if not isinstance(decl, s.FlagDecl):
-            raise InputError(f"`{flag['name']}` is not a flag", "--until", suggest(flag["name"], plan.program.of_kind(s.FlagDecl)))
-        if flag["entity"] not in dataset.organisations:
-            raise InputError(f"no organisation {flag['entity']!r} in {dataset.source}", "--until",
-                             suggest(flag["entity"], dataset.organisations))
-        period = _cli_period(flag["period"], "--until")
-        return Goal(decl.name, flag["entity"], period, raised=flag["state"] == "raised"), "bool"
-    total = _TOTAL_GOAL.match(text)
-    source = SourceFile("--until", text[total.end():] if total else text)
-    clause, errors = parse_setting(source)
-    if errors:
-        raise ScenarioError(errors, {source.name: source})
-    target = clause.target
-    decl = plan.declarations.get(target.name)
-    if not isinstance(decl, s.DefineDecl):
-        raise InputError(f"`{target.name}` is not a definition; solve reaches a definition's value or a flag", "--until",
-                         suggest(target.name, plan.program.of_kind(s.DefineDecl)))
-    period = target.periods[0] if target.periods else None
-    if target.periods and target.periods[0] != target.periods[1]:
-        raise InputError("the goal is in one period", "--until")
-    if not total:
-        if decl.kinds and target.entity not in dataset.organisations:
-            raise InputError(f"say which organisation: {target.name} for CODE in PERIOD (or `total {target.name}`)", "--until")
-        if decl.granularity and (period is None or period.kind != decl.granularity):
-            raise InputError(f"`{target.name}` is {decl.granularity}ly: name one {decl.granularity} with `in`", "--until")
-    if decl.type not in UNITS:
-        raise InputError(f"`{target.name}` is {decl.type}; solve reaches amounts, percentages and counts", "--until")
-    value, errors, _ = ExpressionChecker(plan.declarations).check(clause.value, target.name, (), None, decl.type,
-                                                                   f"the goal for `{target.name}`")
-    if errors:
-        raise ScenarioError(errors, {source.name: source})
-    goal_value = constant_value(plan, value)
-    if not isinstance(goal_value, Fraction):
-        raise InputError("the goal is a fixed amount, percentage or count", "--until")
-    return Goal(decl.name, None if total else target.entity, period, goal_value, total=bool(total)), decl.type
-
-
-def _cli_period(text: str, option: str):
-    try:
-        return parse_period(text)
-    except PeriodError as error:
-        raise InputError(str(error), option) from None
-
-
-def cmd_solve(args) -> int:
-    program = _program(args)
-    dataset = load_data(args.data, program)
-    plan = compile_plan(program)
-    scenario = _one_scenario(args, plan, dataset)
-    baseline = run(plan, dataset)
-    name, entity, periods, type_ = _vary(args, plan, dataset)
-    goal, goal_type = _goal(args, plan, dataset, baseline)
-    solution = solve(baseline, scenario, name, entity, periods, type_, goal)
-    if args.json:
-        print(json.dumps({"vary": args.vary, "until": args.until, "value": json_value(solution.value, type_),
-                          "baseline_value": json_value(solution.baseline_value, type_),
-                          "achieved": json_value(solution.achieved, goal_type),
-                          "reached": solution.value is not None}, indent=2, ensure_ascii=False))
-    else:
-        print(solve_text(args.vary, args.until, type_, goal_type, solution))
-    return EXIT_OK if solution.value is not None else EXIT_POLICY
-
-
-def cmd_deadlines(args) -> int:
-    program = _program(args)
-    try:
-        as_of = parse_date(args.as_of) if args.as_of else dt.date.today()
-    except PeriodError as error:
-        raise InputError(str(error), "--as-of") from None
-    dataset = load_data(args.data, program) if args.data else make_dataset([], {}, {}, "no data")
-    results = evaluate(program, dataset)
-    rows = []
-    for name, decl in program.of_kind(s.DeadlineDecl).items():
-        entities = [o.code for o in dataset.of_kinds(decl.kinds)] if decl.kinds else [None]
-        if decl.kinds and not entities:
-            rows.append((None, name, None, f"= {program.text_of(decl.value.span)} (for each {' or '.join(decl.kinds)}; "
-                                               "give --data to work it out)", decl))
-        for entity in entities:
-            rows.append((results.deadline_for(name, entity), name, entity, None, decl))
-    rows.sort(key=lambda r: (r[0] if isinstance(r[0], dt.date) else dt.date.max, r[1], r[2] or ""))
-    print(f"{program.title}: deadlines as of {as_of}")
-    for date, name, entity, note, decl in rows:
-        who = f" [{entity}]" if entity else ""
-        what = f": {decl.description}" if decl.description else ""
-        cite = f"  ({decl.citations[0]})" if decl.citations else ""
-        if not isinstance(date, dt.date):
-            reason = note or f"missing: {date.describe()}"
-            print(f"  {'?':<10}  {'':<22}  {name}{who}{what}  {reason}{cite}")
-            continue
-        if date < as_of:
-            status = f"past ({working_days_between(add_working_days(date, 1), as_of)} wd ago)"
-        elif date == as_of:
-            status = "due today"
-        else:
-            status = f"upcoming ({working_days_between(add_working_days(as_of, 1), date)} wd left)"
-        print(f"  {date}  {status:<22}  {name}{who}{what}{cite}")
-    return EXIT_OK
-
-
-def cmd_rules(args) -> int:
-    print(rulebook_markdown(_program(args)), end="")
-    return EXIT_OK
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="planlang", description="Rules-as-code for NHS operational-planning finance.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    check = commands.add_parser("check", help="compile a policy pack and report every problem")
-    check.add_argument("policy", metavar="POLICY_DIR")
-    check.set_defaults(handler=cmd_check)
-
-    run = commands.add_parser("run", help="evaluate a policy pack on organisation data")
-    run.add_argument("policy", metavar="POLICY_DIR")
-    run.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
-    run.add_argument("--json", action="store_true", help="print one JSON object")
-    run.add_argument("--strict", action="store_true", help="treat any missing input as an error (exit 2)")
-    _scenario_options(run)
-    run.set_defaults(handler=cmd_run)
-
-    compare_ = commands.add_parser("compare", help="run the baseline and scenarios and show what changed",
-                                   epilog="example: planlang compare policies/2021_22 --data examples/erf_worked_example.json "
-                                          "--set 'erf_thresholds in 2021-05 = 70%%'")
-    compare_.add_argument("policy", metavar="POLICY_DIR")
-    compare_.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
-    compare_.add_argument("--json", action="store_true", help="print one JSON object")
-    compare_.add_argument("--only", nargs="+", metavar="NAME", help="compare only these outputs")
-    compare_.add_argument("--entity", nargs="+", metavar="CODE", help="compare only these organisations")
-    _scenario_options(compare_)
-    compare_.set_defaults(handler=cmd_compare)
-
-    explain_ = commands.add_parser("explain", help="show how one value was worked out")
-    explain_.add_argument("policy", metavar="POLICY_DIR")
-    explain_.add_argument("--data", required=True, metavar="FILE")
-    explain_.add_argument("--entity", metavar="CODE", help="the organisation (when the value is per organisation)")
-    explain_.add_argument("--period", metavar="PERIOD", help="the period (when the value has one)")
-    explain_.add_argument("--json", action="store_true", help="print the derivation as JSON")
-    explain_.add_argument("--compare", action="store_true", help="explain the value under the baseline and the scenario together")
-    _scenario_options(explain_)
-    explain_.add_argument("name", metavar="NAME")
-    explain_.set_defaults(handler=cmd_explain)
-
-    deadlines = commands.add_parser("deadlines", help="list a pack's dated milestones: past, due and upcoming")
-    deadlines.add_argument("policy", metavar="POLICY_DIR")
-    deadlines.add_argument("--as-of", metavar="DATE", help="the date to count from (default: today)")
-    deadlines.add_argument("--data", metavar="FILE", help="data for deadlines that differ by organisation")
-    deadlines.set_defaults(handler=cmd_deadlines)
-
-    solve_ = commands.add_parser("solve", help="goal seek: the value of an input or parameter that reaches a target",
-                                 epilog="example: planlang solve policies/2021_22 --data examples/erf_worked_example.json "
-                                        "--vary 'erf_actual for EXAMPLE2 in 2021-05' "
-                                        "--until 'erf_additional_funding for EXAMPLE2 in 2021-05 = £8,000,000'")
-    solve_.add_argument("policy", metavar="POLICY_DIR")
-    solve_.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
-    solve_.add_argument("--vary", required=True, metavar="TARGET",
-                        help="an input (NAME for CODE in PERIOD) or a parameter (NAME [in PERIOD])")
-    solve_.add_argument("--until", required=True, metavar="GOAL",
-                        help="'NAME for CODE in PERIOD = VALUE', 'total NAME [in PERIOD] = VALUE' or "
-                             "'flag NAME for CODE in PERIOD raised|cleared'")
-    solve_.add_argument("--json", action="store_true", help="print one JSON object")
-    _scenario_options(solve_)
-    solve_.set_defaults(handler=cmd_solve)
-
-    rules = commands.add_parser("rules", help="list every rule of a pack with its source and interpretations (Markdown)")
-    rules.add_argument("policy", metavar="POLICY_DIR")
-    rules.set_defaults(handler=cmd_rules)
-
-    test = commands.add_parser("test", help="run the tests written in a policy pack")
-    test.add_argument("policy", metavar="POLICY_DIR")
-    test.set_defaults(handler=cmd_test)
-    return parser
-
-
-def _scenario_options(command) -> None:
-    command.add_argument("--set", action="append", metavar="'TARGET = EXPR'",
-                         help="a what-if setting, as a test's `given` (repeatable; together one scenario)")
-    command.add_argument("--scenario", action="append", metavar="FILE_OR_DIR[:NAME]",
-                         help="scenarios declared in .plan files outside the pack (repeatable)")
-
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    return _on_deep_stack(lambda: _dispatch(args))
+    with _interrupt_exits_130():
+        from .commands import dispatch, parser  # heavy (Lark, networkx, openpyxl): after the handler is set
+
+        out, err = _TerminalStream(sys.stdout), _TerminalStream(sys.stderr)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            args = parser().parse_args(argv)
+            code = _on_deep_stack(lambda: dispatch(args))
+            out.flush()
+            err.flush()
+        return code
 
 
-def _dispatch(args) -> int:
+@contextlib.contextmanager
+def _interrupt_exits_130():
+    if threading.current_thread() is not threading.main_thread():  # only the main thread receives signals
+        yield
+        return
+    # os._exit: a KeyboardInterrupt raised in the middle of an import or a finally block prints a traceback
+    previous = signal.signal(signal.SIGINT, lambda number, frame: os._exit(130))
     try:
-        return args.handler(args)
-    except PolicyError as error:
-        _print_diagnostics(error.diagnostics, error.sources, sys.stderr)
-        print(f"{args.policy}: the policy does not compile: {_summary(error.diagnostics)}", file=sys.stderr)
-        return EXIT_POLICY
-    except ScenarioError as error:
-        _print_diagnostics(error.diagnostics, error.sources, sys.stderr)
-        print(f"planlang: error: the scenario does not check: {_summary(error.diagnostics)}", file=sys.stderr)
-        return EXIT_DATA
-    except InputError as error:
-        print(f"planlang: error: {error}", file=sys.stderr)
-        return EXIT_DATA
-    except BrokenPipeError:
-        return EXIT_OK
-    except RecursionError:
-        print(f"planlang: error: {args.policy}: an expression or a chain of definitions nests too deeply to follow "
-              f"(beyond {_RECURSION_LIMIT:,} nested steps)\n  help: split long expressions into named definitions",
-              file=sys.stderr)
-        return EXIT_POLICY
-    except Exception as error:  # the last line of defence: never show a traceback
-        print(f"planlang: internal error ({type(error).__name__}: {error}); please report it with the command you ran",
-              file=sys.stderr)
-        return EXIT_INTERNAL
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _TerminalStream(io.TextIOBase):
+    """Writes to ``stream`` with unsafe characters escaped; after a broken pipe, discards the rest."""
+
+    def __init__(self, stream):
+        super().__init__()
+        self._stream = stream
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        from .source import printable
+
+        if not self.broken:
+            try:
+                self._stream.write(printable(text, keep="\n\t"))
+            except BrokenPipeError:
+                self._broke()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._broke()
+
+    def _broke(self) -> None:
+        self.broken = True
+        # the reader has gone: point the descriptor at /dev/null, so that the interpreter's own flush
+        # of what is still buffered, at exit, does not fail and print "Exception ignored"
+        with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
 
 
 # Parsing, checking, evaluating and explaining all follow the syntax tree and the chain of
@@ -484,6 +104,8 @@ def _on_deep_stack(work) -> int:
         return 130
     finally:
         sys.setrecursionlimit(previous_limit)
+    from .commands import EXIT_INTERNAL
+
     return outcome[0] if outcome else EXIT_INTERNAL
 
 

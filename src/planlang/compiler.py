@@ -26,6 +26,7 @@ import networkx as nx
 from . import syntax as s
 from .checker import check
 from .diagnostics import Diagnostic, InputError, PolicyError, has_errors
+from .files import MAX_POLICY_BYTES, read_bytes
 from .graph import build_graph, evaluation_order, find_cycles
 from .parser import parse_source
 from .source import SourceFile, Span
@@ -65,13 +66,8 @@ class Program:
 
 
 @functools.lru_cache(maxsize=65536)
-def _lines(source: SourceFile) -> tuple[str, ...]:
-    return tuple(source.text.splitlines())
-
-
-@functools.lru_cache(maxsize=65536)
 def _span_text(source: SourceFile, span: Span) -> str:
-    lines = list(_lines(source)[span.line - 1: span.end_line])
+    lines = list(source.lines[span.line - 1: span.end_line])
     if not lines:
         return ""
     if len(lines) == 1:
@@ -99,28 +95,40 @@ def _display_name(path: Path) -> str:
 
 
 def read_pack(directory: str | os.PathLike) -> list[SourceFile]:
-    """Every ``.plan`` file in a folder, in name order."""
+    """Every ``.plan`` file in a folder, in name order.
+
+    Only regular files of at most :data:`~planlang.files.MAX_POLICY_BYTES` are read, and a link
+    that leads out of the folder is refused with its target named: what the folder shows is what runs.
+    """
     folder = Path(directory)
     if not folder.is_dir():
         raise InputError("is not a folder of policy files", str(directory), "give the folder that holds the pack's .plan files")
     paths = sorted(folder.glob("*.plan"))
     if not paths:
         raise InputError("holds no .plan files", str(directory))
-    return [read_policy_file(path) for path in paths]
+    inside = folder.resolve()
+    return [read_policy_file(path, inside) for path in paths]
 
 
-def read_policy_file(path: str | os.PathLike) -> SourceFile:
-    """One ``.plan`` file's text, named as messages show it."""
+def read_policy_file(path: str | os.PathLike, inside: Path | None = None) -> SourceFile:
+    """One ``.plan`` file's text, named as messages show it: a regular file of bounded size, and, when
+    ``inside`` is given, not a link leading out of that folder."""
     path = Path(path)
+    display = _display_name(path)
+    if inside is not None and path.is_symlink():
+        try:
+            target = path.resolve()
+        except (OSError, RuntimeError):  # a loop of links
+            raise InputError("is a link that leads nowhere (a loop of links)", display) from None
+        if not target.is_relative_to(inside):
+            raise InputError(f"refused: it is a link to {target}, outside the policy folder", display,
+                             "copy the file into the folder if it belongs to the pack")
+    data = read_bytes(path, display, MAX_POLICY_BYTES)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8-sig")  # -sig: tolerate the byte-order mark some editors write
     except UnicodeDecodeError as error:
-        raise InputError(f"is not UTF-8 text ({error.reason} at byte {error.start})", _display_name(path)) from None
-    except FileNotFoundError:
-        raise InputError("no such file", _display_name(path)) from None
-    except OSError as error:
-        raise InputError(f"cannot be read: {error.strerror}", _display_name(path)) from None
-    return SourceFile(_display_name(path), text)
+        raise InputError(f"is not UTF-8 text ({error.reason} at byte {error.start})", display) from None
+    return SourceFile(display, text)
 
 
 def compile_sources(sources: list[SourceFile], directory: str = ".") -> tuple[Program | None, list[Diagnostic]]:

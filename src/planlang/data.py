@@ -39,8 +39,10 @@ import attrs
 
 from . import syntax as s
 from .diagnostics import InputError, suggest
-from .periods import GRANULARITIES, Period, PeriodError, parse_date, parse_period
-from .values import AmountError, format_money, format_percent, parse_amount
+from .files import MAX_DATA_BYTES, check_regular, read_bytes
+from .periods import GRANULARITIES, Period, PeriodError, check_date, parse_date, parse_period
+from .source import UNSAFE, character_name
+from .values import MAX_DIGITS, AmountError, format_money, format_percent, parse_amount, shown
 
 __all__ = ["Organisation", "Dataset", "PercentCell", "make_dataset", "load_data", "convert_value", "write_workbook", "KINDS",
            "SHEETS"]
@@ -53,8 +55,6 @@ _ORGANISATION_FIELDS = ("code", "name", "kind", "system")
 # Zip-bomb limits for workbooks: real planning workbooks are a few MB and compress perhaps 10-fold.
 _MAX_UNCOMPRESSED = 256 * 1024 * 1024
 _MAX_RATIO = 200
-# A JSON number such as 1e999999999 would become an integer with a billion digits; no amount needs this.
-_MAX_EXPONENT = 1000
 
 Locate = Callable[[int, str], str]  # (index of an organisation, field) -> where it was written
 
@@ -133,6 +133,8 @@ def _check_organisations(organisations: list[Organisation], locate: Locate) -> d
     for index, org in enumerate(organisations):
         if not isinstance(org.code, str) or not org.code.strip():
             raise InputError(f"expected an organisation code, found {_describe(org.code)}", locate(index, "code"))
+        for field in ("code", "system"):
+            _identifier(getattr(org, field), f"an organisation's {field}", locate(index, field))
         if org.code in by_code:
             raise InputError(f"the organisation code {org.code!r} appears twice (first at {locate(first_index[org.code], 'code')})",
                              locate(index, "code"))
@@ -159,6 +161,18 @@ def _check_organisations(organisations: list[Organisation], locate: Locate) -> d
         if parent.kind != "system":
             raise InputError(f"{org.kind} {code} names {org.system} as its system, but {org.system} is a {parent.kind}", where)
     return by_code
+
+
+def _identifier(text, what: str, where: str) -> None:
+    """Refuse a code holding a control, line-breaking or bidirectional character, or a lone surrogate.
+
+    Codes are identifiers that reach reports and terminals: one holding ``\\x1b[2J`` would clear the
+    screen, one holding a newline could forge a report line ("Flags: none raised").
+    """
+    found = UNSAFE.search(text) if isinstance(text, str) else None
+    if found:
+        raise InputError(f"{what} is an identifier and may not hold the character {character_name(found[0])}; "
+                         f"found {_describe(text)}", where)
 
 
 # ---- values ----------------------------------------------------------------------------------
@@ -213,16 +227,18 @@ def _number(raw, type_: str, where: str) -> Fraction:
         raw = raw.value
     if isinstance(raw, bool):  # bool is an int in Python, but true is not an amount
         raise InputError(f"expected {expected}, found {_describe(raw)}", where)
-    if isinstance(raw, int):
-        value = Fraction(raw)
+    if isinstance(raw, _JsonConstant):
+        raise InputError(f"expected {expected}, found {raw.text}, which is not a number planlang accepts", where)
+    if isinstance(raw, (int, _LongNumber)):
+        value = _bounded(Decimal(raw.text if isinstance(raw, _LongNumber) else raw), raw, expected, where)
     elif isinstance(raw, Decimal):  # a JSON number, parsed exactly
-        if not raw.is_finite() or abs(raw.as_tuple().exponent) > _MAX_EXPONENT:
-            raise InputError(f"expected {expected}, found the out-of-range number {raw}", where)
-        value = Fraction(raw)
+        if not raw.is_finite():
+            raise InputError(f"expected {expected}, found {raw}", where)
+        value = _bounded(raw, raw, expected, where)
     elif isinstance(raw, float):  # an Excel cell: take the shortest decimal that is this float, as Excel shows it
         if not math.isfinite(raw):
             raise InputError(f"expected {expected}, found {raw}", where)
-        value = Fraction(Decimal(repr(raw)))
+        value = _bounded(Decimal(repr(raw)), raw, expected, where)
     elif isinstance(raw, str):
         value = _number_text(raw, type_, where)
         shown_as_percent = "%" in raw
@@ -235,6 +251,21 @@ def _number(raw, type_: str, where: str) -> Fraction:
     return value
 
 
+def _bounded(number: Decimal, raw, expected: str, where: str) -> Fraction:
+    """``number`` exactly, if it has at most MAX_DIGITS digits before the point and after it.
+
+    Checked on the decimal's digits and exponent, so 1e999999999 is refused without being expanded.
+    """
+    _, digits, exponent = number.as_tuple()
+    whole = len(digits) + exponent if digits != (0,) else 0
+    if whole > MAX_DIGITS or -exponent > MAX_DIGITS:
+        shown = raw.text if isinstance(raw, _LongNumber) else str(raw)
+        shown = shown if len(shown) <= 40 else f"{shown[:20]}... ({len(shown):,} characters)"
+        raise InputError(f"expected {expected}, found the number {shown}, which has more digits than planlang reads "
+                         f"(at most {MAX_DIGITS} before the decimal point and {MAX_DIGITS} after it)", where)
+    return Fraction(number)
+
+
 def _number_text(raw: str, type_: str, where: str) -> Fraction:
     text = raw.strip()
     # a £ or % sign says what the writer meant; if it is not what the input is, the data is wrong
@@ -244,8 +275,9 @@ def _number_text(raw: str, type_: str, where: str) -> Fraction:
         raise InputError(f"expected {_EXPECTED[type_]}, found the amount of money {raw!r}", where)
     try:
         return parse_amount(text)
-    except AmountError:
-        raise InputError(f"expected {_EXPECTED[type_]}, found {raw!r}", where) from None
+    except AmountError as error:
+        why = f"; {error.why}" if error.why else ""
+        raise InputError(f"expected {_EXPECTED[type_]}, found {shown(raw)}{why}", where) from None
 
 
 def _bare_percentage(value: Fraction, raw, where: str) -> None:
@@ -269,10 +301,12 @@ def _bool(raw, where: str) -> bool:
 
 
 def _date(raw, where: str) -> dt.date:
-    if isinstance(raw, dt.datetime):  # an Excel date cell
-        return raw.date()
-    if isinstance(raw, dt.date):
-        return raw
+    if isinstance(raw, dt.date):  # an Excel date cell
+        day = raw.date() if isinstance(raw, dt.datetime) else raw
+        try:
+            return check_date(day)
+        except PeriodError as error:
+            raise InputError(str(error), where) from None
     if not isinstance(raw, str):
         raise InputError(f"expected a date written as 2021-06-03, found {_describe(raw)}", where)
     try:
@@ -291,6 +325,8 @@ def _describe(raw) -> str:
         return repr(raw)
     if isinstance(raw, PercentCell):
         return f"the percentage {raw}"
+    if isinstance(raw, (_LongNumber, _JsonConstant)):
+        return f"the number {raw.text[:20]}" + ("..." if len(raw.text) > 20 else "")
     if isinstance(raw, (int, float, Decimal)):
         return f"the number {raw}"
     if isinstance(raw, (dt.date, dt.time)):
@@ -385,8 +421,11 @@ class _Checker:
 
 # ---- reading a file --------------------------------------------------------------------------
 
-def load_data(path: str | os.PathLike, program) -> Dataset:
-    """Read a ``.json`` or ``.xlsx`` data file for a compiled policy, checking every value."""
+def load_data(path: str | os.PathLike, program, *, max_bytes: int = MAX_DATA_BYTES) -> Dataset:
+    """Read a ``.json`` or ``.xlsx`` data file for a compiled policy, checking every value.
+
+    Only a regular file of at most ``max_bytes`` is read (``run --max-data-mb`` raises it).
+    """
     display = os.fspath(path)
     path = Path(path)
     suffix = path.suffix.lower()
@@ -399,47 +438,105 @@ def load_data(path: str | os.PathLike, program) -> Dataset:
     if not path.exists():
         raise InputError("no such file", display)
     if suffix == ".json":
-        return _load_json(path, display, program)
+        return _load_json(read_bytes(path, display, max_bytes, _RAISE_WITH), display, program)
+    check_regular(path, display, max_bytes, _RAISE_WITH)
     return _load_xlsx(path, display, program)
+
+
+_RAISE_WITH = "`--max-data-mb N`"
 
 
 # ---- JSON ------------------------------------------------------------------------------------
 
-class _BadJson(Exception):
-    """Raised inside the JSON parser's hooks, which do not know the position."""
+@attrs.frozen
+class _LongNumber:
+    """A JSON integer too long to convert (Python refuses beyond 4,300 digits); refused where it is used."""
+
+    text: str
 
 
-def _unique_keys(pairs):
+@attrs.frozen
+class _JsonConstant:
+    """NaN, Infinity or -Infinity, which JSON does not have but Python's reader accepts; refused where used."""
+
+    text: str
+
+
+class _Doubled(dict):
+    """An object with a key given twice: the reader keeps it, and the walk in :func:`_first_doubled` places it."""
+
+    def __init__(self, pairs, key):
+        super().__init__(pairs)
+        self.doubled = key
+
+
+def _unique_keys(pairs, found: list):
     # the json module keeps the last of two equal keys silently; a value given twice is a data error
     seen = {}
     for key, value in pairs:
         if key in seen:
-            raise _BadJson(f"the key {key!r} appears twice in one object")
+            found.append(key)
+            return _Doubled(pairs, key)
         seen[key] = value
     return seen
 
 
-def _no_constant(name):
-    raise _BadJson(f"{name} is not a number planlang accepts")
+def _parse_int(text: str):
+    return int(text) if len(text) <= 4000 else _LongNumber(text)
 
 
-def _parse_json(path: Path, display: str):
+def _parse_json(data: bytes, display: str):
     try:
-        text = path.read_text(encoding="utf-8-sig")  # -sig: tolerate the byte-order mark some editors write
+        text = data.decode("utf-8-sig")  # -sig: tolerate the byte-order mark some editors write
     except UnicodeDecodeError as error:
         raise InputError(f"is not UTF-8 text ({error.reason} at byte {error.start})", display) from None
-    except OSError as error:
-        raise InputError(f"cannot be read: {error.strerror or error}", display) from None
+    doubled: list = []
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+        document = json.loads(text, parse_float=Decimal, parse_int=_parse_int, parse_constant=_JsonConstant,
+                              object_pairs_hook=lambda pairs: _unique_keys(pairs, doubled))
     except json.JSONDecodeError as error:
         raise InputError(f"is not valid JSON: {error.msg}", f"{display}:{error.lineno}:{error.colno}") from None
-    except _BadJson as error:
-        raise InputError(str(error), display) from None
     except RecursionError:
-        raise InputError("is not valid data: its objects nest too deeply", display) from None
-    except ValueError as error:  # e.g. an integer with more digits than Python will convert
-        raise InputError(f"is not valid JSON: {error}", display) from None
+        line, column = _too_deep(text)
+        raise InputError(f"is not valid data: its objects and lists nest too deeply (more than {_MAX_NESTING} levels)",
+                         f"{display}:{line}:{column}") from None
+    if doubled:
+        path, key = _first_doubled(document)
+        raise InputError(f"the key {key!r} appears twice in one object", f"{display}: {path}" if path else display)
+    return document
+
+
+# a data file nests four deep; the reader's own limit is Python's stack, which depends on the caller
+_MAX_NESTING = 100
+_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep(text: str) -> tuple[int, int]:
+    """The line and column where the nesting first passes :data:`_MAX_NESTING` (strings skipped)."""
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        if match[0] in "[{":
+            depth += 1
+            if depth > _MAX_NESTING:
+                offset = match.start()
+                return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+        elif match[0] in "]}":
+            depth -= 1
+    return 1, 1
+
+
+def _first_doubled(document) -> tuple[str, str]:
+    """The path of the first object with a doubled key, in the notation of the other messages, and the key."""
+    stack = [(document, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, _Doubled):
+            return path, node.doubled
+        if isinstance(node, dict):
+            stack.extend((value, f"{path}.{key}" if path else str(key)) for key, value in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((value, f"{path}[{index}]") for index, value in reversed(list(enumerate(node))))
+    return "", ""
 
 
 def _json_kind(value) -> str:
@@ -447,8 +544,8 @@ def _json_kind(value) -> str:
         type(value), "a number")
 
 
-def _load_json(path: Path, display: str, program) -> Dataset:
-    document = _parse_json(path, display)
+def _load_json(data: bytes, display: str, program) -> Dataset:
+    document = _parse_json(data, display)
     if not isinstance(document, dict):
         raise InputError(f'expected an object with the keys "organisations" and "inputs", found {_json_kind(document)}',
                          display)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-from .source import SourceFile, Span
+from .source import SourceFile, Span, printable
 
 __all__ = ["Diagnostic", "Note", "PolicyError", "InputError", "suggest", "format_diagnostic", "has_errors"]
 
@@ -59,6 +59,11 @@ def suggest(name: str, candidates: Iterable[str], cutoff: float = 0.7) -> str | 
     return f"did you mean `{matches[0]}`?" if matches else None
 
 
+# a line longer than this is quoted around the span only, so a generated one-line file stays readable
+_EXCERPT_WIDTH = 120
+_CONTEXT = 40
+
+
 def _excerpt(span: Span, sources: Mapping[str, SourceFile]) -> list[str]:
     source = sources.get(span.file)
     if source is None or span.line < 1:
@@ -66,21 +71,29 @@ def _excerpt(span: Span, sources: Mapping[str, SourceFile]) -> list[str]:
     text = source.line(span.line).expandtabs(1)
     if not text.strip():
         return []
-    end = span.end_column if span.end_line == span.line else len(text) + 1
-    width = max(1, end - span.column)
+    start = span.column - 1
+    stop = max(start + 1, span.end_column - 1 if span.end_line == span.line else len(text))
+    left, right = 0, len(text)
+    if len(text) > _EXCERPT_WIDTH:
+        left, right = max(0, start - _CONTEXT), min(len(text), min(stop, start + _CONTEXT) + _CONTEXT)
+    # an unsafe character is shown escaped (\u0085), and the underline widens with it
+    shown = [printable(char) for char in text[left:right]]
+    opening, closing = ("…" if left else ""), ("…" if right < len(text) else "")
+    before = len(opening) + sum(map(len, shown[: start - left]))
+    width = max(1, sum(map(len, shown[start - left: stop - left])))
     gutter = f"{span.line:>4} | "
-    return [gutter + text, " " * len(gutter) + " " * (span.column - 1) + "^" * width]
+    return [gutter + opening + "".join(shown) + closing, " " * (len(gutter) + before) + "^" * width]
 
 
 def format_diagnostic(diagnostic: Diagnostic, sources: Mapping[str, SourceFile]) -> str:
     """``file:line:col: error: message``, the source line with the span underlined, notes, suggestion."""
-    lines = [f"{diagnostic.span}: {diagnostic.severity}: {diagnostic.message}"]
+    lines = [printable(f"{diagnostic.span}: {diagnostic.severity}: {diagnostic.message}")]
     lines += _excerpt(diagnostic.span, sources)
     for note in diagnostic.notes:
-        lines.append(f"{note.span}: note: {note.message}")
+        lines.append(printable(f"{note.span}: note: {note.message}"))
         lines += _excerpt(note.span, sources)
     if diagnostic.suggestion:
-        lines.append(f"  help: {diagnostic.suggestion}")
+        lines.append(printable(f"  help: {diagnostic.suggestion}"))
     return "\n".join(lines)
 
 
@@ -92,5 +105,6 @@ class InputError(Exception):
         super().__init__(f"{where}: {message}" if where else message)
 
     def __str__(self) -> str:
-        text = f"{self.where}: {self.message}" if self.where else self.message
-        return text + (f"\n  help: {self.suggestion}" if self.suggestion else "")
+        # one line each, whatever the data held: a code or key with a newline in it cannot forge a line
+        text = printable(f"{self.where}: {self.message}" if self.where else self.message)
+        return text + (f"\n  help: {printable(self.suggestion)}" if self.suggestion else "")

@@ -371,7 +371,7 @@ class ExactRun:
 
         def span(f):
             n = count(f)
-            return n if _missing(n) else ops.DaySpan(int(n), working)
+            return n if _missing(n) else ops.day_span(n, working)
 
         return span
 
@@ -428,7 +428,7 @@ class ExactRun:
             def members(f):
                 return [inner(Frame(m, f.period)) for m in members_of(f.entity) if organisations[m].kind in kinds]
 
-            return lambda f: reduce(members(f), ("no_members", None, f.entity))
+            return lambda f: reduce(members(f), ops.no_members(f.entity, node.member_kinds))
         part = {"months": "month", "quarters": "quarter"}[arg.over]
         return lambda f: reduce([inner(Frame(f.entity, p)) for p in f.period.parts(part)], ("no_periods",))
 

@@ -20,7 +20,7 @@ import attrs
 
 from .values import Missing
 
-__all__ = ["bands", "band_total", "taper", "within", "divide", "merge_missing", "binary_operation", "COMPARISONS", "AGGREGATES",
+__all__ = ["bands", "band_total", "day_span", "no_members", "taper", "within", "divide", "merge_missing", "binary_operation", "COMPARISONS", "AGGREGATES",
            "kleene_and", "kleene_or", "DaySpan"]
 
 
@@ -32,6 +32,14 @@ class DaySpan:
     working: bool
 
 
+def day_span(count, working: bool):
+    """A whole number of days to add to a date; a fraction of a day is missing, never rounded away."""
+    if count.denominator != 1:
+        unit = "working days" if working else "days"
+        return Missing.because(f"a number of {unit} is whole; {_plain(count)} is not")
+    return DaySpan(int(count), working)
+
+
 def merge_missing(*values) -> Missing:
     found = None
     for value in values:
@@ -40,16 +48,37 @@ def merge_missing(*values) -> Missing:
     return found
 
 
+def _plain(value) -> str:
+    from .values import decimal_text
+
+    return decimal_text(value, 2)
+
+
+# A worked-out number is kept exact while its fraction's numerator and denominator each stay below
+# about 10^900: literals and data have at most 40 digits, so only runaway arithmetic (a product of
+# hundreds of large factors) gets there, and beyond it Python cannot even print the number.
+MAX_BITS = 3000
+MAX_DIGITS_WORKED = 900
+
+
+def _bounded(value, verb: str, where: str):
+    if type(value) is Fraction and max(value.numerator.bit_length(), value.denominator.bit_length()) > MAX_BITS:
+        shown = where if len(where) <= 60 else where[:57] + "..."
+        return Missing.because(f"{verb} {shown} gives a number too large to keep exactly "
+                               f"(more than {MAX_DIGITS_WORKED} digits)")
+    return value
+
+
 def divide(a, b, where: str):
     if b == 0:
         return Missing.of("division_by_zero", detail=(where,))
-    return a / b
+    return _bounded(a / b, "dividing by", where)
 
 
 def _add(a, b, where):
     if type(b) is DaySpan:
         return _shift(a, b.days, b.working)
-    return a + b
+    return _bounded(a + b, "adding", where)
 
 
 def _subtract(a, b, where):
@@ -57,17 +86,30 @@ def _subtract(a, b, where):
         return _shift(a, -b.days, b.working)
     if isinstance(a, dt.date):
         return Fraction((a - b).days)
-    return a - b
+    return _bounded(a - b, "subtracting", where)
 
 
-def _shift(day: dt.date, days: int, working: bool) -> dt.date:
-    from .periods import add_working_days
+def _multiply(a, b, where):
+    return _bounded(a * b, "multiplying by", where)
 
-    return add_working_days(day, days) if working else day + dt.timedelta(days=days)
+
+def _shift(day: dt.date, days: int, working: bool):
+    """The date ``days`` (working) days on, or missing when that leaves the supported dates."""
+    from .periods import DATE_RANGE, FIRST_DATE, LAST_DATE, PeriodError, add_working_days
+
+    unit = "working days" if working else "days"
+    beyond = f"{day} {'+' if days >= 0 else '-'} {abs(days):,} {unit} is outside the dates planlang supports, {DATE_RANGE}"
+    if abs(days) > (LAST_DATE - FIRST_DATE).days:
+        return Missing.because(beyond)
+    try:
+        moved = add_working_days(day, days) if working else day + dt.timedelta(days=days)
+    except (PeriodError, OverflowError):
+        return Missing.because(beyond)
+    return moved if FIRST_DATE <= moved <= LAST_DATE else Missing.because(beyond)
 
 
 def binary_operation(op: str, left_type: str | None, right_type: str | None):
-    return {"+": _add, "-": _subtract, "*": lambda a, b, w: a * b, "/": divide}[op]
+    return {"+": _add, "-": _subtract, "*": _multiply, "/": divide}[op]
 
 
 COMPARISONS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq,
@@ -164,23 +206,40 @@ def taper(base, shortfall, rate, floor, cap) -> dict:
     return {"value": value, "reduction": reduction, "floored": floored, "capped": capped}
 
 
-# Each aggregate takes the values and ``empty``: the reason (arguments of Missing.of) for a result
-# over no values, where an empty set has no answer of its own.
+def no_members(entity: str, kinds) -> tuple:
+    """Why an aggregate over a system's members has no value (the arguments of ``Missing.of``): it has
+    none of the kinds counted.
+
+    >>> Missing.of(*no_members("SYS1", ("ccg", "trust"))).describe()
+    'SYS1 has no member trusts or CCGs'
+    """
+    return ("no_members", None, entity, None, (tuple(kinds),))
+
+
 def _or_missing(values, compute):
     missing = merge_missing(*values)
     return missing if missing is not None else compute()
 
 
+# Over no values at all an aggregate is missing, with the reason ``empty`` (the arguments of Missing.of): a system with no member
+# trusts has no outpatient attendances to sum, not zero of them (a later division would blame zero).
+# With no reason (any_error_flag where no flag applies) an empty set is simply none raised.
 def _sum(values, empty):
+    if not values:
+        return Missing.of(*empty)
     return _or_missing(values, lambda: sum(values, Fraction(0)))
 
 
 def _count(values, empty):
+    if not values:
+        return Missing.of(*empty)
     return _or_missing(values, lambda: Fraction(sum(1 for v in values if v)))
 
 
 def _any(values, empty):
     """True if any member's is true, even when others are missing."""
+    if not values and empty:
+        return Missing.of(*empty)
     if any(v is True for v in values):
         return True
     return _or_missing(values, lambda: False)
@@ -188,6 +247,8 @@ def _any(values, empty):
 
 def _all(values, empty):
     """False if any member's is false, even when others are missing."""
+    if not values and empty:
+        return Missing.of(*empty)
     if any(v is False for v in values):
         return False
     return _or_missing(values, lambda: True)

@@ -19,7 +19,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from . import syntax as s
 from .diagnostics import Diagnostic, suggest
 from .periods import GRANULARITIES, PeriodError, parse_date, parse_period
-from .source import SourceFile, Span
+from .source import UNSAFE, SourceFile, Span, character_name, printable
 from .values import AmountError, parse_amount
 
 __all__ = ["parse_source", "parse_setting", "grammar_text", "DECLARATION_KEYWORDS"]
@@ -63,25 +63,33 @@ def _unquote(token: str) -> str:
 class _ToSyntax(Transformer):
     """Lark tree -> syntax nodes. Declarations come out as (keyword, head values, clauses)."""
 
-    def __init__(self, filename: str):
+    def __init__(self, filename: str, offset: int):
         super().__init__()
         self.filename = filename
+        self.offset = offset  # the lines of the file above the declaration, which Lark did not see
 
     def _span(self, meta) -> Span:
-        return Span(self.filename, meta.line, meta.column, meta.end_line, meta.end_column)
+        return Span(self.filename, meta.line + self.offset, meta.column, meta.end_line + self.offset, meta.end_column)
 
     def _tok(self, token: Token) -> Span:
-        return Span(self.filename, token.line, token.column, token.end_line, token.end_column)
+        return Span(self.filename, token.line + self.offset, token.column, token.end_line + self.offset, token.end_column)
 
     # ---- literals ----
+    def _amount(self, meta, token: Token, type_: str) -> s.Literal:
+        try:
+            value = parse_amount(token)
+        except AmountError as error:
+            raise _NodeError(str(error), self._tok(token)) from None
+        return s.Literal(span=self._span(meta), value=value, text=str(token), type=type_)
+
     def money(self, meta, items):
-        return s.Literal(span=self._span(meta), value=parse_amount(items[0]), text=str(items[0]), type="money")
+        return self._amount(meta, items[0], "money")
 
     def percent(self, meta, items):
-        return s.Literal(span=self._span(meta), value=parse_amount(items[0]), text=str(items[0]), type="percent")
+        return self._amount(meta, items[0], "percent")
 
     def number(self, meta, items):
-        return s.Literal(span=self._span(meta), value=parse_amount(items[0]), text=str(items[0]), type="number")
+        return self._amount(meta, items[0], "number")
 
     def date(self, meta, items):
         return s.Literal(span=self._span(meta), value=self._date(items[0]), text=str(items[0]), type="date")
@@ -199,11 +207,17 @@ class _ToSyntax(Transformer):
         return s.Taper(span=self._span(meta), base=base, shortfall=shortfall, rate=rate,
                        floor=found.get("floor"), cap=found.get("cap"))
 
+    def _day_span(self, meta, count, working: bool) -> s.DaySpan:
+        if isinstance(count, s.Literal) and count.type == "number" and count.value.denominator != 1:
+            raise _NodeError(f"a number of days is whole; {count.text} is not", count.span,
+                             "write a whole number of days, such as 1 or 2")
+        return s.DaySpan(span=self._span(meta), count=count, working=working)
+
     def working_days_span(self, meta, items):
-        return s.DaySpan(span=self._span(meta), count=items[0], working=True)
+        return self._day_span(meta, items[0], True)
 
     def days_span(self, meta, items):
-        return s.DaySpan(span=self._span(meta), count=items[0], working=False)
+        return self._day_span(meta, items[0], False)
 
     # ---- clauses ----
     def description(self, meta, items):
@@ -372,7 +386,8 @@ def _article(word: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
 
 
-def _assemble(keyword: str, span: Span, head: list, interpretations: tuple[str, ...], filename: str, errors: list[Diagnostic]):
+def _assemble(keyword: str, span: Span, head: list, interpretations: tuple[str, ...], filename: str, offset: int,
+              errors: list[Diagnostic]):
     clauses = [item for item in head if isinstance(item, _Clause)]
     head = [item for item in head if not isinstance(item, _Clause)]
     seen: dict[str, list[_Clause]] = {}
@@ -401,7 +416,8 @@ def _assemble(keyword: str, span: Span, head: list, interpretations: tuple[str, 
                   interpretations=interpretations)
     if name_token is not None:
         common.update(name=str(name_token),
-                      name_span=Span(filename, name_token.line, name_token.column, name_token.end_line, name_token.end_column))
+                      name_span=Span(filename, name_token.line + offset, name_token.column, name_token.end_line + offset,
+                                     name_token.end_column))
 
     missing = [k for k in _REQUIRED.get(keyword, ()) if k not in seen]
     if missing:
@@ -438,7 +454,14 @@ def _assemble(keyword: str, span: Span, head: list, interpretations: tuple[str, 
         return s.ParameterDecl(**common, type=type_name, type_span=type_span, granularity=one.get("granularity"),
                                value=one.get("value"), schedule=many.get("schedule", ()))
     if keyword == "amend":
-        return s.AmendDecl(**common, effective=parse_date(head[1]), value=one.get("value"),
+        try:
+            effective = parse_date(head[1])
+        except PeriodError as error:
+            date = head[1]
+            errors.append(Diagnostic("error", str(error), Span(filename, date.line + offset, date.column,
+                                                               date.end_line + offset, date.end_column)))
+            return None
+        return s.AmendDecl(**common, effective=effective, value=one.get("value"),
                            schedule=many.get("schedule", ()))
     if keyword == "define":
         (type_name, type_span) = head[1]
@@ -468,7 +491,7 @@ _TERMINAL_WORDS = {
 
 def _previous_token(source: SourceFile, line: int, column: int):
     """((line, column, end line, end column), text) of the word or symbol before a position, skipping comments."""
-    lines = source.text.splitlines()
+    lines = source.lines
     row, limit = line - 1, column - 1
     while row >= 0:
         text = re.sub(r"#.*$", "", lines[row][:limit] if row == line - 1 else lines[row])
@@ -509,7 +532,7 @@ def _syntax_diagnostic(error: UnexpectedInput, filename: str, source: SourceFile
     if isinstance(error, UnexpectedToken):
         token = error.token
         if token.type == "$END":
-            line = max(1, line if line and line > 0 else len(source.text.splitlines()))
+            line = max(1, line if line and line > 0 else len(source.lines))
             return Diagnostic("error", f"the declaration ends too early; expected {_expected_list(error.expected)}",
                               Span(filename, line, max(column, 1), line, max(column, 1) + 1))
         span = Span(filename, token.line, token.column, token.end_line or token.line, token.end_column or token.column + 1)
@@ -534,7 +557,7 @@ def _syntax_diagnostic(error: UnexpectedInput, filename: str, source: SourceFile
             suggestion = f"`{token}` is a reserved word of the language; choose another name"
         return Diagnostic("error", message, span, suggestion)
     if isinstance(error, UnexpectedCharacters):
-        char = source.line(line)[column - 1: column] if line else "?"
+        char = printable(source.line(line)[column - 1: column]) if line else "?"
         suggestion = None
         if char == "'":
             suggestion = 'texts are written in double quotes: "..."'
@@ -576,10 +599,63 @@ def _leading_comments(lines: list[str], start: int) -> int:
     return first
 
 
+# characters that some tools (Python's splitlines, some editors and viewers) take as a line break
+_LINE_BREAKING = set("\x0b\x0c\r\x1c\x1d\x1e\x85\u2028\u2029")
+_BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# deeper than this, following the syntax tree would exhaust even the CLI's deep stack
+MAX_NESTING = 10_000
+
+
+def _unsafe_characters(source: SourceFile) -> list[Diagnostic]:
+    """An error for each line holding a character that could make the file read differently in
+    different tools: the rulebook people review must be the rulebook that runs."""
+    errors = []
+    for number, line in enumerate(source.lines, start=1):
+        found = [m for m in UNSAFE.finditer(line) if m[0] != "\t"]
+        if not found:
+            continue
+        char, column = found[0][0], found[0].start() + 1
+        more = f" (and {len(found) - 1} more on this line)" if len(found) > 1 else ""
+        if char in _LINE_BREAKING:
+            help_ = ("a policy file's lines end only at a newline; editors, git and `wc -l` show this as one line, "
+                     "but other tools break it here: remove the character, or start a real new line")
+        elif char in _BIDI:
+            help_ = "a bidirectional control makes text show in a different order from the one it is read in: remove it"
+        else:
+            help_ = "remove it: tab is the only control character a policy file may hold"
+        errors.append(Diagnostic("error", f"the character {character_name(char)} is not allowed in a policy file{more}",
+                                 Span(source.name, number, column, number, column + 1), help_))
+    return errors
+
+
+def _nested_too_deep(tree) -> Span | None:
+    """Where a declaration's syntax tree first goes deeper than :data:`MAX_NESTING`, found without recursion."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return node
+        stack.extend((child, depth + 1) for child in getattr(node, "children", ()) if hasattr(child, "children"))
+    return None
+
+
+def _shift(error: UnexpectedInput, offset: int) -> None:
+    """Lark saw one declaration alone: move its error's position to the declaration's place in the file."""
+    if isinstance(error.line, int) and error.line > 0:
+        error.line += offset
+    token = getattr(error, "token", None)
+    if isinstance(token, Token) and isinstance(token.line, int) and token.line > 0:
+        token.line += offset
+        if isinstance(token.end_line, int):
+            token.end_line += offset
+
+
 def parse_source(source: SourceFile) -> tuple[s.PolicyFile, list[Diagnostic]]:
     """Parse one policy file into declarations, collecting every syntax error."""
-    lines = source.text.splitlines()
-    errors: list[Diagnostic] = []
+    errors = _unsafe_characters(source)
+    # each unsafe character was reported; read on with a space in its place to find the file's other errors
+    lines = [UNSAFE.sub(lambda m: m[0] if m[0] == "\t" else " ", line) for line in source.lines] if errors \
+        else source.lines
     starts = [i for i, line in enumerate(lines) if _DECLARATION_START.match(line)]
     first_decl = starts[0] if starts else len(lines)
     for number, line in enumerate(lines[:first_decl], start=1):
@@ -596,11 +672,19 @@ def parse_source(source: SourceFile) -> tuple[s.PolicyFile, list[Diagnostic]]:
         # comments just above the next declaration belong to it, not to this one
         own_end = _leading_comments(lines, end) if k + 1 < len(starts) else end
         interpretations = _interpretations(lines, _leading_comments(lines, start), own_end)
-        text = "\n" * start + "\n".join(lines[start:end])
         try:
-            tree = _lark().parse(text, start="start")
-            keyword, span, head = _ToSyntax(source.name).transform(tree)
+            tree = _lark().parse("\n".join(lines[start:end]), start="start")
+            deep = _nested_too_deep(tree)
+            if deep is not None:
+                line = deep.meta.line + start if not deep.meta.empty else start + 1
+                column = deep.meta.column if not deep.meta.empty else 1
+                errors.append(Diagnostic("error", f"this expression nests more than {MAX_NESTING:,} levels deep, "
+                                                  "more than planlang follows", Span(source.name, line, column, line, column + 1),
+                                         "split it into named definitions"))
+                continue
+            keyword, span, head = _ToSyntax(source.name, start).transform(tree)
         except UnexpectedInput as error:
+            _shift(error, start)
             errors.append(_syntax_diagnostic(error, source.name, source))
             continue
         except VisitError as error:
@@ -612,7 +696,7 @@ def parse_source(source: SourceFile) -> tuple[s.PolicyFile, list[Diagnostic]]:
             else:
                 raise
             continue
-        declaration = _assemble(keyword, span, head, interpretations, source.name, errors)
+        declaration = _assemble(keyword, span, head, interpretations, source.name, start, errors)
         if declaration is not None:
             declarations.append(declaration)
     return s.PolicyFile(path=source.name, declarations=tuple(declarations)), errors
@@ -623,7 +707,7 @@ def parse_setting(source: SourceFile, start: str = "setting") -> tuple[s.SetClau
     ``start="target_only"`` a target alone (``NAME [for ENTITY] [in PERIOD]``)."""
     try:
         tree = _lark().parse(source.text, start=start)
-        return _ToSyntax(source.name).transform(tree), []
+        return _ToSyntax(source.name, 0).transform(tree), []
     except UnexpectedInput as error:
         return None, [_syntax_diagnostic(error, source.name, source)]
     except VisitError as error:

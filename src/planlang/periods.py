@@ -33,6 +33,10 @@ __all__ = [
     "is_working_day",
     "bank_holidays",
     "period_range",
+    "check_date",
+    "FIRST_DATE",
+    "LAST_DATE",
+    "DATE_RANGE",
 ]
 
 # granularity word used in policies -> period kind
@@ -172,23 +176,24 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(total // 12, total % 12 + 1, 1)
 
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_FY = re.compile(r"^(\d{4})/(\d{2})(?:\s+([QH])(\d))?$")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+# ASCII digits only: \\d would read "٢٠٢١-٠٥" as 2021-05
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_FY = re.compile(r"([0-9]{4})/([0-9]{2})(?: +([QH])([0-9]))?")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
 def parse_period(text: str) -> Period:
     """Parse ``2021-04``, ``2021/22``, ``2021/22 Q1`` or ``2021/22 H1``."""
     text = str(text).strip()
-    year = re.match(r"^(\d{4})", text)
-    if year and not 1 <= int(year[1]) <= 9998:
-        raise PeriodError(f"{text!r}: the year {year[1]} is out of range")
-    if m := _MONTH.match(text):
+    year = re.match(r"[0-9]{4}", text)
+    if year and not 1 <= int(year[0]) <= 9998:
+        raise PeriodError(f"{text!r}: the year {year[0]} is out of range (periods run from 0001 to 9998)")
+    if m := _MONTH.fullmatch(text):
         year, month = int(m[1]), int(m[2])
         if not 1 <= month <= 12:
             raise PeriodError(f"{text!r}: month {month} is not between 01 and 12")
         return Period("month", year, month)
-    if m := _FY.match(text):
+    if m := _FY.fullmatch(text):
         start, end = int(m[1]), int(m[2])
         if (start + 1) % 100 != end:
             raise PeriodError(f"{text!r}: a financial year runs into the next year, so write {start}/{(start + 1) % 100:02d}")
@@ -201,19 +206,45 @@ def parse_period(text: str) -> Period:
         return Period(kind, start, index)
     raise PeriodError(
         f"{text!r} is not a period; write a month as 2021-04, a financial year as 2021/22, "
-        "a quarter as 2021/22 Q1 or a half as 2021/22 H1"
+        f"a quarter as 2021/22 Q1 or a half as 2021/22 H1{_digits_hint(text)}"
     )
 
 
+def _digits_hint(text: str) -> str:
+    return " (digits are 0 to 9)" if any(c.isdigit() and not "0" <= c <= "9" for c in text) else ""
+
+
+# The dates planlang reads and works out. Planning needs a few years either side of today; a bounded
+# range keeps day counts and working-day walks short and every date sum inside Python's calendar.
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+DATE_RANGE = f"{FIRST_DATE} to {LAST_DATE}"
+# the most working days a date may be moved by: about 380 years, more than the whole range above
+MAX_WORKING_DAYS = 100_000
+
+
 def parse_date(text: str) -> dt.date:
-    """Parse an ISO date ``2021-06-03``."""
-    m = _DATE.match(str(text).strip())
+    """Parse an ISO date ``2021-06-03``, from :data:`FIRST_DATE` to :data:`LAST_DATE`.
+
+    >>> parse_date("9999-12-31")
+    Traceback (most recent call last):
+    ...
+    planlang.periods.PeriodError: '9999-12-31' is outside the dates planlang supports, 1900-01-01 to 2199-12-31
+    """
+    m = _DATE.fullmatch(str(text).strip())
     if not m:
-        raise PeriodError(f"{text!r} is not a date; write it as 2021-06-03")
+        raise PeriodError(f"{text!r} is not a date; write it as 2021-06-03{_digits_hint(str(text))}")
     try:
-        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        day = dt.date(int(m[1]), int(m[2]), int(m[3]))
     except ValueError as error:
         raise PeriodError(f"{text!r} is not a date: {error}") from None
+    return check_date(day, repr(text))
+
+
+def check_date(day: dt.date, shown: str | None = None) -> dt.date:
+    """``day``, if it is inside the supported range; otherwise a :class:`PeriodError` that names the range."""
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise PeriodError(f"{shown or day} is outside the dates planlang supports, {DATE_RANGE}")
+    return day
 
 
 def period_range(first: Period, last: Period) -> list[Period]:
@@ -261,9 +292,14 @@ def add_working_days(day: dt.date, count: int) -> dt.date:
     >>> add_working_days(dt.date(2021, 4, 1), 2)  # Good Friday and Easter Monday are skipped
     datetime.date(2021, 4, 7)
     """
+    if abs(count) > MAX_WORKING_DAYS:
+        raise PeriodError(f"{count:,} working days is more than planlang counts (at most {MAX_WORKING_DAYS:,})")
     step = dt.timedelta(days=1 if count >= 0 else -1)
     remaining = abs(count)
-    while remaining:
-        day += step
-        remaining -= is_working_day(day)
+    try:
+        while remaining:
+            day += step
+            remaining -= is_working_day(day)
+    except OverflowError:
+        raise PeriodError(f"{count:,} working days from the date would fall outside the calendar") from None
     return day

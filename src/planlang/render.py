@@ -14,6 +14,7 @@ from . import syntax as s
 from .evaluator import FlagResult, LateSubmission, Results
 from .explain import TraceNode
 from .periods import Period
+from .source import printable
 from .values import Missing, decimal_text, format_money, format_percent, money_text
 
 __all__ = ["format_value", "json_value", "run_json", "run_text", "flag_message", "explanation_text", "explanation_json"]
@@ -36,7 +37,7 @@ def format_value(value, type_: str | None) -> str:
     if isinstance(value, (dt.date, Period)):
         return str(value)
     if isinstance(value, str):
-        return f'"{value}"'
+        return f'"{printable(value)}"'  # one line, whatever the data held
     return str(value)
 
 
@@ -113,7 +114,7 @@ def run_json(results: Results) -> dict:
 
 def run_text(results: Results) -> str:
     program = results.program
-    lines = [f"{program.title} ({program.year}) on {results.dataset.source}", ""]
+    lines = [f"{program.title} ({program.year}) on {printable(results.dataset.source)}", ""]
     table: dict[str, dict[str, dict[str, str]]] = {}
     for name, entity, period, value in results.outputs():
         table.setdefault(name, {}).setdefault(entity or "*", {})[_label(period)] = \
@@ -233,14 +234,32 @@ def _detail_lines(node: TraceNode) -> list[str]:
 _NAMED = ("definition", "input", "parameter", "flag", "deadline")
 
 
-def explanation_text(node: TraceNode) -> str:
-    """The derivation as an indented tree; a named value already shown is not repeated."""
+# Deeper than this the tree is not drawn: each level indents by three characters, so a chain of
+# 10,000 definitions drew 450 MB. What is cut is said, with how to see it.
+MAX_DRAWN_DEPTH = 60
+
+
+def explanation_text(node: TraceNode, max_depth: int = MAX_DRAWN_DEPTH) -> str:
+    """The derivation as an indented tree; a named value already shown is not repeated.
+
+    Steps deeper than ``max_depth`` are not drawn; a line in their place says how many were cut.
+    """
     lines: list[str] = []
-    _tree(node, "", True, True, set(), lines)
+    _tree(node, "", True, True, set(), lines, max_depth, max_depth)
     return "\n".join(lines)
 
 
-def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set, lines: list[str]) -> None:
+def _steps_below(node: TraceNode) -> int:
+    count, stack = 0, list(node.children)
+    while stack:
+        child = stack.pop()
+        count += 1
+        stack.extend(child.children)
+    return count
+
+
+def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set, lines: list[str], depth: int,
+          max_depth: int) -> None:
     """Append the lines of ``node``'s subtree (one list for the whole tree: deep trees stay linear)."""
     where = ""
     if node.kind in _NAMED and (node.entity or node.period):
@@ -272,8 +291,14 @@ def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set, l
         info.append(f"declared at {node.span}")
     bar = "│ " if node.children else "  "
     lines += [body_prefix + bar + line for line in info]
+    if node.children and depth <= 0:
+        steps = _steps_below(node)
+        onward = f"explain {node.label} to continue from here" if node.kind in _NAMED else "explain a value further down"
+        lines.append(body_prefix + f"└─ … {steps:,} deeper step{'s' * (steps != 1)} not drawn: the drawing stops "
+                                   f"{max_depth} levels down ({onward})")
+        return
     for k, child in enumerate(node.children):
-        _tree(child, body_prefix, k == len(node.children) - 1, False, shown, lines)
+        _tree(child, body_prefix, k == len(node.children) - 1, False, shown, lines, depth - 1, max_depth)
 
 
 def _json_detail(value: Any, type_: str | None):

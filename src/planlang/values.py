@@ -28,6 +28,8 @@ __all__ = [
     "reason_text",
     "parse_amount",
     "AmountError",
+    "MAX_DIGITS",
+    "shown",
     "round_to",
     "ROUNDING_MODES",
     "money_text",
@@ -68,6 +70,15 @@ def _out_of_order(r: Reason) -> str:
     return f"band thresholds out of order: {name} ({decimal_text(limit, 2)}) is below {previous_name} ({decimal_text(previous, 2)})"
 
 
+_PLURAL = {"trust": "trusts", "ccg": "CCGs", "system": "systems", "organisation": "organisations"}
+
+
+def _no_members(r: Reason) -> str:
+    kinds = r.detail[0] if r.detail else ()
+    words = sorted((_PLURAL.get(kind, kind) for kind in kinds), key=lambda w: (w != "trusts", w))
+    return f"{r.entity} has no member {' or '.join(words) or 'organisations'}"
+
+
 # one wording per kind of reason; a new kind of cause is a new line here
 _REASON_WORDS = {
     "no_input": lambda r: f"{r.name} has no value for {r.entity} in {r.period}",
@@ -75,7 +86,7 @@ _REASON_WORDS = {
     "outside_during": _outside,
     "division_by_zero": lambda r: f"division by zero: {r.detail[0]} is zero",
     "thresholds_out_of_order": _out_of_order,
-    "no_members": lambda r: f"{r.entity} has no members",
+    "no_members": _no_members,
     "no_periods": lambda r: "no periods",
     "message": lambda r: r.detail[0],
 }
@@ -122,31 +133,65 @@ def first_missing(*values):
 
 
 class AmountError(ValueError):
-    """Text that is not a number, amount or percentage."""
+    """Text that is not a number, amount or percentage; ``why`` says what rule it broke, when one did."""
+
+    def __init__(self, message: str, why: str | None = None):
+        super().__init__(message)
+        self.why = why
 
 
-_AMOUNT = re.compile(r"^\s*(?P<sign>[-−]?)\s*(?P<pound>£?)\s*(?P<sign2>[-−]?)(?P<digits>\d[\d,]*(\.\d+)?|\.\d+)\s*(?P<pct>%?)\s*$")
+# Digits are the ASCII 0-9 only: Python's \\d and int() also read Arabic-Indic and other digits, which
+# a reviewer would not recognise as the same number.
+_DIGITS = re.compile(r"(?P<digits>[0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)\s*(?P<pct>%?)")
+_SIGNS = "-−"
+# The largest number written in a policy or data file: far beyond any amount of money, and small
+# enough that no arithmetic on such numbers runs into Python's 4,300-digit limit on printing them.
+MAX_DIGITS = 40
 
 
 def parse_amount(text: str) -> Fraction:
     """Parse ``£1,000.50``, ``-£500``, ``70%``, ``1.25%`` or ``0.7`` exactly.
 
-    A percentage becomes its fraction of one (``70%`` is ``7/10``).
+    A percentage becomes its fraction of one (``70%`` is ``7/10``). At most :data:`MAX_DIGITS`
+    digits before the decimal point and as many after it. Read in one pass (a pattern with spaces
+    on both sides of an optional sign took quadratic time on a long run of spaces).
+
+    >>> parse_amount("£٣٠")
+    Traceback (most recent call last):
+    ...
+    planlang.values.AmountError: '£٣٠' is not a number, an amount such as £1,000 or a percentage such as 70% (digits are 0 to 9)
     """
-    match = _AMOUNT.match(text)
-    if not match or (match["pound"] and match["pct"]):
-        raise AmountError(f"{text!r} is not a number, an amount such as £1,000 or a percentage such as 70%")
+    rest = text.strip()
+    sign = rest[:1] in _SIGNS and rest[:1] != ""
+    rest = rest[sign:].lstrip()
+    pound = rest.startswith("£")
+    rest = rest[pound:].lstrip()
+    sign2 = rest[:1] in _SIGNS and rest[:1] != ""
+    match = _DIGITS.fullmatch(rest[sign2:])
+    if not match or (pound and match["pct"]):
+        why = "digits are 0 to 9" if any(c.isdigit() and not "0" <= c <= "9" for c in text) else None
+        raise AmountError(f"{shown(text)} is not a number, an amount such as £1,000 or a percentage such as 70%"
+                          + (f" ({why})" if why else ""), why)
     digits = match["digits"]
-    if "," in digits and not re.fullmatch(r"\d{1,3}(,\d{3})*(\.\d+)?", digits):
-        raise AmountError(f"{text!r} has misplaced thousands separators")
-    value = Fraction(Decimal(digits.replace(",", "")))
-    if match["sign"] and match["sign2"]:
-        raise AmountError(f"{text!r} has two minus signs")
-    if match["sign"] or match["sign2"]:
+    if "," in digits and not re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})*(\.[0-9]+)?", digits):
+        raise AmountError(f"{shown(text)} has misplaced thousands separators")
+    whole, _, decimals = digits.replace(",", "").partition(".")
+    if len(whole.lstrip("0")) > MAX_DIGITS or len(decimals) > MAX_DIGITS:
+        why = f"planlang reads at most {MAX_DIGITS} digits before the decimal point and {MAX_DIGITS} after it"
+        raise AmountError(f"{shown(text)} has too many digits: {why}", why)
+    if sign and sign2:
+        raise AmountError(f"{shown(text)} has two minus signs")
+    value = Fraction(int(whole or "0") * 10 ** len(decimals) + int(decimals or "0"), 10 ** len(decimals))
+    if sign or sign2:
         value = -value
     if match["pct"]:
         value /= 100
     return value
+
+
+def shown(text: str) -> str:
+    """Text quoted in a message, cut short when long: a 40,000-character cell need not be echoed whole."""
+    return repr(text) if len(text) <= 60 else repr(text[:40]) + f"... ({len(text):,} characters)"
 
 
 def _quantize(value: Fraction, step: Fraction, direction) -> Fraction:

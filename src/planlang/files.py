@@ -1,0 +1,58 @@
+"""Reading the files people give planlang: regular files only, of a bounded size.
+
+A FIFO would block a read forever and ``/dev/zero`` would fill memory, so anything that is not a
+regular file is refused before it is opened, and a file is read at most one byte past its limit
+(a file that grows while it is read cannot get past the limit either).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from .diagnostics import InputError
+
+__all__ = ["read_bytes", "check_regular", "MAX_POLICY_BYTES", "MAX_DATA_BYTES", "megabytes"]
+
+MAX_POLICY_BYTES = 8 * 1024 * 1024  # a policy file: the shipped ones are a few kB
+MAX_DATA_BYTES = 64 * 1024 * 1024  # a data file, unless the caller raises it (run --max-data-mb)
+
+_KINDS = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a named pipe (FIFO)", stat.S_ISCHR: "a character device",
+          stat.S_ISBLK: "a block device", stat.S_ISSOCK: "a socket"}
+
+
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):,.0f} MB" if size >= 1024 * 1024 else f"{size:,} bytes"
+
+
+def check_regular(path: Path, display: str, limit: int, raise_with: str | None = None) -> os.stat_result:
+    """The file's status, once it is known to be a regular file of at most ``limit`` bytes."""
+    try:
+        status = path.stat()
+    except OSError as error:
+        raise InputError(f"cannot be read: {error.strerror or error}", display) from None
+    if not stat.S_ISREG(status.st_mode):
+        kind = next((word for test, word in _KINDS.items() if test(status.st_mode)), "not a regular file")
+        raise InputError(f"is {kind}, not a regular file; planlang reads only regular files", display)
+    if status.st_size > limit:
+        raise _too_large(display, limit, raise_with)
+    return status
+
+
+def read_bytes(path: Path, display: str, limit: int, raise_with: str | None = None) -> bytes:
+    """The contents of a regular file of at most ``limit`` bytes."""
+    check_regular(path, display, limit, raise_with)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise InputError(f"cannot be read: {error.strerror or error}", display) from None
+    if len(data) > limit:
+        raise _too_large(display, limit, raise_with)
+    return data
+
+
+def _too_large(display: str, limit: int, raise_with: str | None) -> InputError:
+    return InputError(f"is larger than the {megabytes(limit)} planlang reads", display,
+                      f"{raise_with} raises the limit" if raise_with else None)
