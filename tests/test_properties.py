@@ -254,7 +254,7 @@ def test_funding_matches_an_independent_computation_of_section_3(case, actual, g
 
 
 def test_the_independent_computation_reproduces_the_worked_example():
-    """Guards the reference itself: §3.1 example 2, to the penny as README shows it."""
+    """Guards the reference itself: §3 example 2, to the penny as README shows it."""
     baseline, cc = Fraction(30_000_000), Fraction(500_000)
     got = [reference_funding(m, baseline, cc, a, True)
            for m, a in [(4, 26_000_000), (5, 26_000_000), (6, 28_000_000), (7, 25_000_000)]]
