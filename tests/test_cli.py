@@ -194,6 +194,15 @@ def test_run_with_every_default_overridden_assumes_none(tmp_path, capsys):
         ("erf_counting_coding_adjustment", 0, 4), ("erf_gateway_met", 0, 4)]
 
 
+def test_rules_lists_what_the_pack_does_not_encode(capsys):
+    code, out, _ = cli(capsys, "rules", POLICIES / "2021_22")
+    assert code == 0
+    section = out[out.index("### In the source, not encoded in 2021/22"):]
+    assert '- `002_0a239ee164b5232a.txt` §6.3: "by noon on the submission deadline"; why: submissions are recorded by date' in section
+    listed = sum(len(source.unencoded) for source in compile_pack(POLICIES / "2021_22").sources.values())
+    assert section.count("\n- `002_") == listed > 0
+
+
 def test_explain_prints_the_tree_with_bands_citation_and_origin(capsys):
     code, out, _ = cli(capsys, *EXPLAIN, "erf_additional_funding")
     assert code == 0
