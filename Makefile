@@ -25,7 +25,7 @@ demo: $(STAMP)
 		if [ -f examples/$$year.xlsx ]; then $(BIN)/planlang run policies/$$year --data examples/$$year.xlsx || exit 1; fi; \
 		echo; \
 	done
-	@echo "=== 2021/22 ERF worked example (002_0a239ee164b5232a.txt §3.1) ==="
+	@echo "=== 2021/22 ERF worked example (002_0a239ee164b5232a.txt §3) ==="
 	$(BIN)/planlang run policies/2021_22 --data examples/erf_worked_example.json
 	$(BIN)/planlang explain policies/2021_22 --data examples/erf_worked_example.json \
 		--entity EXAMPLE2 --period 2021-05 erf_additional_funding

@@ -132,7 +132,7 @@ def run_json(capsys, *argv) -> dict:
 def test_run_json_is_one_object_with_the_documented_keys(capsys):
     document = run_json(capsys, "--data", EXAMPLE)
     assert isinstance(document, dict)
-    assert {"policy", "results", "flags", "missing"} <= set(document)
+    assert {"policy", "results", "flags", "missing", "defaults"} <= set(document)
     assert document["policy"] == "2021/22 priorities and operational planning guidance"
     assert document["flags"] == []
     assert document["missing"] == []
@@ -169,6 +169,38 @@ def test_run_text(capsys):
     assert code == 0
     assert "erf_additional_funding" in out
     assert "£6,828,571.43" in out
+
+
+def test_run_says_how_many_entity_periods_assumed_each_default(tmp_path, capsys):
+    """Two systems for two months: the gateway is given once (3 of 4 assume it), the adjustment never."""
+    document = changed(lambda d: d["inputs"].update({"erf_gateway_met": {"SYS1": {"2021-05": False}}}))
+    path = write_json(tmp_path, document)
+    code, out, _ = cli(capsys, "run", PACK, "--data", path)
+    assert code == 0
+    section = out[out.index("Assumed defaults"):].splitlines()
+    assert "  erf_gateway_met = true: assumed for 3 of 4 entity-periods" in section
+    assert "  erf_counting_coding_adjustment = £0: assumed for 4 of 4 entity-periods" in section
+    defaults = {d["input"]: d for d in run_json(capsys, "--data", path)["defaults"]}
+    assert defaults["erf_gateway_met"] == {"input": "erf_gateway_met", "default": "true", "assumed": 3, "of": 4}
+    assert defaults["erf_counting_coding_adjustment"]["assumed"] == 4
+
+
+def test_run_with_every_default_overridden_assumes_none(tmp_path, capsys):
+    document = changed(lambda d: d["inputs"].update({
+        "erf_gateway_met": {code: {"2021-05": True, "2021-06": True} for code in ("SYS1", "SYS2")},
+        "erf_counting_coding_adjustment": {code: {"2021-05": "£0", "2021-06": "£0"} for code in ("SYS1", "SYS2")}}))
+    defaults = run_json(capsys, "--data", write_json(tmp_path, document))["defaults"]
+    assert sorted((d["input"], d["assumed"], d["of"]) for d in defaults) == [
+        ("erf_counting_coding_adjustment", 0, 4), ("erf_gateway_met", 0, 4)]
+
+
+def test_rules_lists_what_the_pack_does_not_encode(capsys):
+    code, out, _ = cli(capsys, "rules", POLICIES / "2021_22")
+    assert code == 0
+    section = out[out.index("### In the source, not encoded in 2021/22"):]
+    assert '- `002_0a239ee164b5232a.txt` §6.3: "by noon on the submission deadline"; why: submissions are recorded by date' in section
+    listed = sum(len(source.unencoded) for source in compile_pack(POLICIES / "2021_22").sources.values())
+    assert section.count("\n- `002_") == listed > 0
 
 
 def test_explain_prints_the_tree_with_bands_citation_and_origin(capsys):

@@ -514,3 +514,18 @@ def test_taper_loses_rate_per_unit_of_shortfall_within_floor_and_cap(base, short
     assert taper_of(base, shortfall + more, rate, floor, cap) <= kept  # more shortfall never pays more
     if shortfall <= 0:  # being ahead of the trajectory earns nothing extra: a negative shortfall counts as none
         assert kept == min(cap, max(floor, base))
+
+
+def test_an_unencoded_passage_is_kept_with_the_source_it_quotes():
+    program, diagnostics = compile_text('''
+unencoded "s.txt" §2 "A national sum of £80m"
+  because "no share per system"
+input x : money
+  per system annual
+  cites "s.txt" §1 "x"
+''')
+    assert program is not None and not diagnostics
+    (passage,) = program.sources["s.txt"].unencoded
+    assert (passage.citation.source, passage.citation.section, passage.citation.quote, passage.reason) == (
+        "s.txt", "§2", "A national sum of £80m", "no share per system")
+    assert "s.txt §2" not in program.declarations  # a passage is not a rule: it has no value and is not run

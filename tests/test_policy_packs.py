@@ -41,3 +41,11 @@ def test_pack_compiles_without_warnings(pack):
 def test_policy_test(outcome):
     assert outcome.checked > 0
     assert outcome.passed, "\n".join(outcome.failures)
+
+
+def test_frf_converts_to_public_dividend_capital_for_trusts_only():
+    """PDC is a trust instrument: a CCG's unearned FRF is reported (frf_unearned_by_ccg), never converted."""
+    declarations = compile_pack(POLICIES / "2020_21").declarations
+    assert declarations["frf_pdc_conversion"].kinds == ("trust",)
+    assert declarations["frf_converted_to_pdc"].kinds == ("trust",)
+    assert declarations["frf_unearned_by_ccg"].kinds == ("ccg",)

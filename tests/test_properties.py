@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 
 import planlang
 from planlang.data import Organisation, make_dataset
-from planlang.periods import Period, working_days
+from planlang.periods import Period, parse_period, working_days
+from planlang.render import assumed_defaults
 from planlang.values import Missing
 
 PACK = Path(__file__).resolve().parents[1] / "policies" / "2021_22"
@@ -254,7 +255,7 @@ def test_funding_matches_an_independent_computation_of_section_3(case, actual, g
 
 
 def test_the_independent_computation_reproduces_the_worked_example():
-    """Guards the reference itself: §3.1 example 2, to the penny as README shows it."""
+    """Guards the reference itself: §3 example 2, to the penny as README shows it."""
     baseline, cc = Fraction(30_000_000), Fraction(500_000)
     got = [reference_funding(m, baseline, cc, a, True)
            for m, a in [(4, 26_000_000), (5, 26_000_000), (6, 28_000_000), (7, 25_000_000)]]
@@ -312,3 +313,20 @@ def test_funding_agrees_with_the_policys_own_breakdown(case, actual, gateway):
     above = results.get("erf_activity_above_upper", "S", period)
     expected = RATE_BETWEEN * between + RATE_ABOVE * above if gateway_met(gateway) else 0
     assert results.get(FUNDING, "S", period) == expected
+
+
+# ---- assumed defaults: the run's count is the entity-periods the data leaves out ---------------
+
+@settings(max_examples=40, deadline=None)
+@given(systems=st.integers(min_value=1, max_value=4),
+       given_gateway=st.sets(st.tuples(st.integers(0, 3), st.integers(0, 5))))
+def test_assumed_defaults_count_the_entity_periods_the_data_leaves_out(systems, given_gateway):
+    months = [parse_period(f"2021-{m:02d}") for m in range(4, 10)]
+    organisations = [Organisation(f"S{k}", f"System {k}", "system", None) for k in range(systems)]
+    values = {("erf_baseline", o.code, month): Fraction(30_000_000) for o in organisations for month in months}
+    given_keys = {(f"S{k}", months[m]) for k, m in given_gateway if k < systems}
+    values.update({("erf_gateway_met", code, month): True for code, month in given_keys})
+    results = planlang.evaluate(PROGRAM, make_dataset(organisations, values, {}, "property"))
+    counts = {d["input"]: (d["assumed"], d["of"]) for d in assumed_defaults(results)}
+    assert counts["erf_gateway_met"] == (systems * 6 - len(given_keys), systems * 6)
+    assert counts["erf_counting_coding_adjustment"] == (systems * 6, systems * 6)

@@ -1,4 +1,4 @@
-"""The §3.1 worked example of the 2021/22 implementation guidance, figure by figure.
+"""The §3 worked example of the 2021/22 implementation guidance, figure by figure.
 
 The published table is transcribed below exactly as printed (whole pounds). Each figure is
 compared with the engine's exact result rounded to the pound. Where the table disagrees with the
@@ -21,7 +21,7 @@ from conftest import EXAMPLES, POLICIES
 
 MONTHS = ["2021-04", "2021-05", "2021-06", "2021-07"]
 
-# 002_0a239ee164b5232a.txt §3.1, as printed
+# 002_0a239ee164b5232a.txt §3, as printed
 PUBLISHED_THRESHOLDS = {
     "erf_lower_threshold": [20_500_000, 19_857_143, 25_900_000, 23_891_304],
     "erf_upper_threshold": [25_000_000, 22_571_429, 27_550_000, 23_891_304],

@@ -88,7 +88,7 @@ class _Checker:
 
     # ---- collecting names ----
     def collect(self):
-        headers = []
+        headers, unencoded = [], []
         for file in self.files:
             for decl in file.declarations:
                 match decl:
@@ -106,6 +106,8 @@ class _Checker:
                     case s.ScenarioDecl():
                         self.error("a scenario is written in a file of its own, outside the pack", decl.name_span,
                                    f"move it to a file such as scenarios/{decl.name}.plan and give it with --scenario")
+                    case s.Unencoded():
+                        unencoded.append(decl)
                     case _:
                         if decl.name in self.decls:
                             first = self.decls[decl.name]
@@ -114,6 +116,7 @@ class _Checker:
                                        [Note(first.name_span, "first declared here")])
                             continue
                         self.decls[decl.name] = decl
+        self.attach_unencoded(unencoded)
         if len(headers) > 1:
             for extra in headers[1:]:
                 self.error("a policy pack has one `policy` header", extra.span, notes=[Note(headers[0].span, "the header is here")])
@@ -121,6 +124,19 @@ class _Checker:
         if self.header is not None and self.header.year.kind != "year":
             self.error(f"a policy pack is for a financial year such as 2021/22, not the {self.header.year.kind} {self.header.year}",
                        self.header.span)
+
+    def attach_unencoded(self, passages: list[s.Unencoded]):
+        """Each passage the pack does not encode is kept with the source it quotes."""
+        for passage in passages:
+            source = self.sources.get(passage.citation.source)
+            if source is None:
+                self.error(f"`{passage.citation.source}` is not a declared source", passage.span,
+                           suggest(passage.citation.source, self.sources) or "declare it with `source \"<file>\" \"<title>\"`")
+            elif not passage.citation.quote.strip() or not passage.reason.strip():
+                self.error("an `unencoded` passage gives the source's words and, after `because`, why the pack does not encode them",
+                           passage.span)
+            else:
+                self.sources[source.name] = attrs.evolve(source, unencoded=(*source.unencoded, passage))
 
     # ---- kinds and granularity of names ----
     def kinds_of(self, decl: s.Decl) -> frozenset[str]:

@@ -24,7 +24,8 @@ from .values import AmountError, parse_amount
 
 __all__ = ["parse_source", "parse_setting", "grammar_text", "DECLARATION_KEYWORDS"]
 
-DECLARATION_KEYWORDS = ("policy", "source", "input", "parameter", "amend", "define", "flag", "deadline", "test", "scenario")
+DECLARATION_KEYWORDS = ("policy", "source", "input", "parameter", "amend", "define", "flag", "deadline", "test", "scenario",
+                        "unencoded")
 _DECLARATION_START = re.compile(r"^(%s)\b" % "|".join(DECLARATION_KEYWORDS))
 
 
@@ -346,6 +347,7 @@ class _ToSyntax(Transformer):
     deadline_decl = _decl("deadline")
     test_decl = _decl("test")
     scenario_decl = _decl("scenario")
+    unencoded_decl = _decl("unencoded")
 
     def start(self, meta, items):
         return items[0]
@@ -362,6 +364,7 @@ _ALLOWED = {
     "deadline": {"description", "citation", "entity", "granularity", "value"},
     "test": {"description", "citation", "test_entity", "test_period", "given", "expect", "note"},
     "scenario": {"description", "citation", "based_on", "set"},
+    "unencoded": {"because"},
 }
 _KINDS = ("system", "trust", "ccg", "organisation")
 _CLAUSE_KEYWORDS = {"cites", "per", "default", "when", "says", "severity", "during", "monthly", "quarterly", "annual", "given",
@@ -377,7 +380,7 @@ _CLAUSE_WORDS = {
     "granularity": "a granularity (monthly, quarterly, half-yearly, annual)",
     "during": "`during`", "default": "`default`", "value": "`= value`", "schedule": "a schedule line (`2021-04: 70%`)",
     "severity": "`severity`", "when": "`when`", "message": "`says`", "test_entity": "an organisation line",
-    "test_period": "`period`", "given": "`given`", "expect": "`expect`", "note": "`note`",
+    "test_period": "`period`", "given": "`given`", "expect": "`expect`", "note": "`note`", "because": "`because`",
     "based_on": "`based on`", "set": "`set` or `replace`",
 }
 
@@ -473,6 +476,11 @@ def _assemble(keyword: str, span: Span, head: list, interpretations: tuple[str, 
         return s.DeadlineDecl(**common, **scoped, value=one["value"])
     if keyword == "scenario":
         return s.ScenarioDecl(**common, based_on=one.get("based_on", ()), settings=many.get("set", ()))
+    if keyword == "unencoded":
+        source, section, quote = _unquote(head[0]), str(head[1]), _unquote(head[2])
+        citation = s.Citation(span=span, source=source, section=section, quote=quote)
+        return s.Unencoded(**{**common, "name": f"{source} {section}", "name_span": span, "citations": (citation,)},
+                           citation=citation, reason=one["because"])
     title = _unquote(head[0])
     return s.TestDecl(**{**common, "name": title, "name_span": span}, entities=many.get("test_entity", ()),
                       period=one.get("test_period"), givens=many.get("given", ()),
@@ -663,7 +671,7 @@ def parse_source(source: SourceFile) -> tuple[s.PolicyFile, list[Diagnostic]]:
         if stripped and not stripped.startswith("#"):
             column = len(line) - len(line.lstrip()) + 1
             errors.append(Diagnostic(
-                "error", "expected a declaration (policy, source, input, parameter, amend, define, flag, deadline or test)",
+                "error", "expected a declaration (policy, source, input, parameter, amend, define, flag, deadline, test or unencoded)",
                 Span(source.name, number, column, number, len(line) + 1),
                 "declarations start in column 1; indent only the lines that belong to one"))
     declarations = []

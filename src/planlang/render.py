@@ -11,13 +11,14 @@ from fractions import Fraction
 from typing import Any
 
 from . import syntax as s
-from .evaluator import FlagResult, LateSubmission, Results
+from .evaluator import FlagResult, LateSubmission, Results, periods_for
 from .explain import TraceNode
 from .periods import Period
 from .source import printable
 from .values import Missing, decimal_text, format_money, format_percent, money_text
 
-__all__ = ["format_value", "json_value", "run_json", "run_text", "flag_message", "explanation_text", "explanation_json"]
+__all__ = ["format_value", "json_value", "run_json", "run_text", "flag_message", "explanation_text", "explanation_json",
+           "assumed_default", "assumed_defaults"]
 
 
 def format_value(value, type_: str | None) -> str:
@@ -96,6 +97,29 @@ def _label(period) -> str:
     return str(period) if period is not None else "-"
 
 
+def assumed_default(results: Results, name: str, entity: str, period) -> bool:
+    """Whether the run took input ``name``'s declared default for ``entity`` in ``period`` (the data gave no value)."""
+    return results.engine.is_default(name, entity, period)
+
+
+def assumed_defaults(results: Results) -> list[dict]:
+    """For each input declared with a default: the default, and how many of the entity-periods the run
+    covers assumed it.
+
+    Defaults can pay (a gateway taken as met, a trajectory taken as agreed), so a run says how often
+    it relied on one rather than leaving it to be found in an explanation.
+    """
+    program, dataset = results.program, results.dataset
+    out = []
+    for name, decl in program.of_kind(s.InputDecl).items():
+        if decl.default is None:
+            continue
+        keys = [(org.code, period) for org in dataset.of_kinds(decl.kinds) for period in periods_for(program, dataset, decl)]
+        assumed = sum(assumed_default(results, name, entity, period) for entity, period in keys)
+        out.append({"input": name, "default": program.text_of(decl.default.span), "assumed": assumed, "of": len(keys)})
+    return out
+
+
 def run_json(results: Results) -> dict:
     program = results.program
     outputs: dict[str, dict] = {}
@@ -109,7 +133,7 @@ def run_json(results: Results) -> dict:
     missing = [{"output": name, "entity": entity, "period": _label(period), "because": value.describe()}
                for name, entity, period, value in results.missing]
     return {"policy": program.title, "year": str(program.year), "data": results.dataset.source,
-            "results": outputs, "flags": flags, "missing": missing}
+            "results": outputs, "flags": flags, "missing": missing, "defaults": assumed_defaults(results)}
 
 
 def run_text(results: Results) -> str:
@@ -140,6 +164,10 @@ def run_text(results: Results) -> str:
         lines.append(f"Missing ({len(missing)}):")
         for name, entity, period, value in missing:
             lines.append(f"  {name} [{entity}, {_label(period)}]: {value.describe()}")
+    defaults = assumed_defaults(results)
+    if defaults:
+        lines += ["", "Assumed defaults (the data gives no value, so the declared default is used):"]
+        lines += [f"  {d['input']} = {d['default']}: assumed for {d['assumed']} of {d['of']} entity-periods" for d in defaults]
     return "\n".join(lines)
 
 
@@ -362,6 +390,12 @@ def rulebook_markdown(program) -> str:
             interpretations += [(f"{amend.name} (amended from {amend.effective})", amend.span, t) for t in amend.interpretations]
     lines += ["", f"### Interpretations taken in {program.year}", ""]
     lines += [f"- `{name}` ({span.file}:{span.line}): {text}" for name, span, text in interpretations] or ["- none"]
+    lines += ["", f"### In the source, not encoded in {program.year}", "",
+              "What the year's documents state that no rule of the pack encodes, in their words, and why "
+              "(declared with `unencoded` in the pack).", ""]
+    lines += [f"- `{p.citation.source}` {p.citation.section}: \"{_cell_text(p.citation.quote)}\"; why: "
+              f"{_cell_text(p.reason)} ({p.span.file}:{p.span.line})"
+              for source in program.sources.values() for p in source.unencoded] or ["- none"]
     return "\n".join(lines) + "\n"
 
 

@@ -224,8 +224,17 @@ class PolicyHeader(Decl):
 
 
 @frozen
+class Unencoded(Decl):
+    """A passage of a source that the pack does not encode, quoted, with the reason."""
+
+    citation: Citation
+    reason: str
+
+
+@frozen
 class Source(Decl):
     title: str | None = None
+    unencoded: tuple[Unencoded, ...] = ()  # the passages of this source the pack does not encode
 
 
 @frozen
