@@ -1,4 +1,4 @@
-"""The command line: ``planlang check | run | explain | test | deadlines | rules``.
+"""The command line: ``planlang check | run | explain | test | deadlines | rules | diff``.
 
 Exit codes are a contract: 0 success; 1 the policy has errors or its tests fail; 2 bad data or
 usage (including missing inputs under ``--strict``). No input produces a Python traceback.
@@ -20,6 +20,8 @@ from .evaluator import evaluate
 from .explain import explain
 from .periods import PeriodError, add_working_days, parse_date, parse_period, working_days_between
 from .render import explanation_json, explanation_text, rulebook_markdown, run_json, run_text
+from .render_diff import diff_json, diff_markdown, diff_text
+from .rulediff import diff_programs
 from .testing import run_tests
 
 __all__ = ["main"]
@@ -162,6 +164,22 @@ def cmd_deadlines(args) -> int:
     return EXIT_OK
 
 
+def cmd_diff(args) -> int:
+    # a pack that does not compile is named in the error message as ``args.policy``
+    args.policy = args.old
+    old = compile_pack(args.old)
+    args.policy = args.new
+    new = compile_pack(args.new)
+    changes = diff_programs(old, new)
+    if args.json:
+        print(json.dumps(diff_json(changes), indent=2, ensure_ascii=False))
+    elif args.markdown:
+        print(diff_markdown(changes), end="")
+    else:
+        print(diff_text(changes), end="")
+    return EXIT_OK
+
+
 def cmd_rules(args) -> int:
     print(rulebook_markdown(_program(args)), end="")
     return EXIT_OK
@@ -200,6 +218,14 @@ def _parser() -> argparse.ArgumentParser:
     rules = commands.add_parser("rules", help="list every rule of a pack with its source and interpretations (Markdown)")
     rules.add_argument("policy", metavar="POLICY_DIR")
     rules.set_defaults(handler=cmd_rules)
+
+    diff = commands.add_parser("diff", help="compare two policy packs: declarations added, removed, renamed and changed")
+    diff.add_argument("old", metavar="OLD_PACK")
+    diff.add_argument("new", metavar="NEW_PACK")
+    form = diff.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print one JSON object")
+    form.add_argument("--markdown", action="store_true", help="print Markdown, for a sign-off paper")
+    diff.set_defaults(handler=cmd_diff, policy=None)
 
     test = commands.add_parser("test", help="run the tests written in a policy pack")
     test.add_argument("policy", metavar="POLICY_DIR")

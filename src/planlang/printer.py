@@ -17,8 +17,11 @@ an operand, which keeps a trailing ``because`` or ``else`` with the construct it
 from __future__ import annotations
 
 from . import syntax as s
+from .periods import GRANULARITIES
 
-__all__ = ["format_expr"]
+__all__ = ["format_expr", "format_amendments", "format_value_clause", "format_scope", "GRANULARITY_WORDS"]
+
+GRANULARITY_WORDS = {kind: word for word, kind in GRANULARITIES.items()}  # "month" -> "monthly"
 
 # how tightly each form binds, loosest first, as in grammar/planlang.lark
 _CONSTRUCT, _OR, _AND, _NOT, _COMPARISON, _SUM, _PRODUCT, _UNARY, _POSTFIX, _ATOM = range(10)
@@ -86,3 +89,32 @@ def _format(node: s.Expr) -> tuple[str, int]:
             return (f"taper {_at(node.base, _OR)} by {_at(node.shortfall, _OR)} at {_at(node.rate, _OR)}{limits}",
                     _CONSTRUCT)
     raise TypeError(f"cannot print {type(node).__name__}")
+
+
+def _range(first, last) -> str:
+    return str(first) if last == first else f"{first} to {last}"
+
+
+def format_value_clause(decl) -> str | None:
+    """A parameter's or amendment's value: ``= 5%``, or its schedule as ``2021-04: 70%; 2021-05: 75%``."""
+    if getattr(decl, "value", None) is not None:
+        return "= " + format_expr(decl.value)
+    entries = getattr(decl, "schedule", ())
+    return "; ".join(f"{_range(e.first, e.last)}: {format_expr(e.value)}" for e in entries) or None
+
+
+def format_scope(decl) -> str | None:
+    """Whom and how often a declaration is worked out for: ``per trust or ccg monthly during 2021-04 to 2021-09``."""
+    words = []
+    if getattr(decl, "kinds", ()):
+        words.append("per " + " or ".join(decl.kinds))
+    if getattr(decl, "granularity", None):
+        words.append(GRANULARITY_WORDS[decl.granularity])
+    if getattr(decl, "during", None):
+        words.append("during " + _range(*decl.during))
+    return " ".join(words) or None
+
+
+def format_amendments(amendments) -> str | None:
+    """A parameter's amendments, each as ``from 2019-10-01 = 1.25%``."""
+    return "; ".join(f"from {a.effective} {format_value_clause(a)}" for a in amendments) or None
