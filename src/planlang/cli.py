@@ -1,4 +1,4 @@
-"""The command line: ``planlang check | run | explain | test | deadlines | rules | diff``.
+"""The command line: ``planlang check | run | explain | test | deadlines | rules | diff | fmt``.
 
 Exit codes are a contract: 0 success; 1 the policy has errors or its tests fail; 2 bad data or
 usage (including missing inputs under ``--strict``). No input produces a Python traceback.
@@ -11,17 +11,21 @@ import datetime as dt
 import json
 import sys
 import threading
+from pathlib import Path
 
 from . import syntax as s
+from .atomic import write_atomically
 from .compiler import Program, compile_pack, compile_sources, read_pack
 from .data import load_data, make_dataset
 from .diagnostics import InputError, PolicyError, format_diagnostic, suggest
 from .evaluator import evaluate
 from .explain import explain
+from .formatter import format_source
 from .periods import PeriodError, add_working_days, parse_date, parse_period, working_days_between
 from .render import explanation_json, explanation_text, rulebook_markdown, run_json, run_text
 from .render_diff import diff_json, diff_markdown, diff_text
 from .rulediff import diff_programs
+from .source import read_source
 from .testing import run_tests
 
 __all__ = ["main"]
@@ -180,6 +184,42 @@ def cmd_diff(args) -> int:
     return EXIT_OK
 
 
+def _plan_files(paths: list[str]) -> list[Path]:
+    files = []
+    for given in map(Path, paths):
+        if given.is_dir():
+            found = sorted(given.glob("*.plan"))
+            if not found:
+                raise InputError("holds no .plan files", str(given))
+            files += found
+        elif given.is_file():
+            files.append(given)
+        else:
+            raise InputError("no such file or folder", str(given))
+    return files
+
+
+def cmd_fmt(args) -> int:
+    """Rewrite each file in canonical layout, or with --check only say which would change."""
+    sources = [read_source(path, str(path)) for path in _plan_files(args.paths)]
+    failed, changed = [], []
+    for source in sources:
+        text, errors = format_source(source)
+        if text is None:
+            _print_diagnostics(errors, {source.name: source}, sys.stderr)
+            failed.append(source.name)
+        elif text != source.text:
+            changed.append(source.name)
+            if not args.check:
+                write_atomically(Path(source.name), lambda path, text=text: Path(path).write_text(text, encoding="utf-8"))
+    verb = "would reformat" if args.check else "reformatted"
+    for name in changed:
+        print(f"{verb} {name}")
+    print(f"{len(changed)} file{'s' * (len(changed) != 1)} {verb}, {len(sources) - len(changed) - len(failed)} already canonical"
+          + (f", {len(failed)} with syntax errors (not changed)" if failed else ""))
+    return EXIT_POLICY if failed or (args.check and changed) else EXIT_OK
+
+
 def cmd_rules(args) -> int:
     print(rulebook_markdown(_program(args)), end="")
     return EXIT_OK
@@ -226,6 +266,11 @@ def _parser() -> argparse.ArgumentParser:
     form.add_argument("--json", action="store_true", help="print one JSON object")
     form.add_argument("--markdown", action="store_true", help="print Markdown, for a sign-off paper")
     diff.set_defaults(handler=cmd_diff, policy=None)
+
+    fmt = commands.add_parser("fmt", help="lay policy files out canonically (comments kept)")
+    fmt.add_argument("paths", nargs="+", metavar="PATH", help="a .plan file, or a folder of them")
+    fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if any file is not canonical")
+    fmt.set_defaults(handler=cmd_fmt, policy="fmt")
 
     test = commands.add_parser("test", help="run the tests written in a policy pack")
     test.add_argument("policy", metavar="POLICY_DIR")

@@ -28,7 +28,7 @@ from .checker import check
 from .diagnostics import Diagnostic, InputError, PolicyError, has_errors
 from .graph import build_graph, evaluation_order, find_cycles
 from .parser import parse_source
-from .source import SourceFile, Span
+from .source import SourceFile, Span, read_source
 
 __all__ = ["Program", "compile_pack", "read_pack", "compile_sources"]
 
@@ -101,16 +101,7 @@ def read_pack(directory: str | os.PathLike) -> list[SourceFile]:
     paths = sorted(folder.glob("*.plan"))
     if not paths:
         raise InputError("holds no .plan files", str(directory))
-    sources = []
-    for path in paths:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as error:
-            raise InputError(f"is not UTF-8 text ({error.reason} at byte {error.start})", _display_name(path)) from None
-        except OSError as error:
-            raise InputError(f"cannot be read: {error.strerror}", _display_name(path)) from None
-        sources.append(SourceFile(_display_name(path), text))
-    return sources
+    return [read_source(path, _display_name(path)) for path in paths]
 
 
 def compile_sources(sources: list[SourceFile], directory: str = ".") -> tuple[Program | None, list[Diagnostic]]:

@@ -18,11 +18,11 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import syntax as s
 from .diagnostics import Diagnostic, suggest
-from .periods import GRANULARITIES, PeriodError, parse_date, parse_period
+from .periods import GRANULARITIES, Period, PeriodError, parse_date, parse_period
 from .source import SourceFile, Span
 from .values import AmountError, parse_amount
 
-__all__ = ["parse_source", "grammar_text", "DECLARATION_KEYWORDS"]
+__all__ = ["parse_source", "parse_layout", "DeclarationLayout", "Clause", "grammar_text", "DECLARATION_KEYWORDS"]
 
 DECLARATION_KEYWORDS = ("policy", "source", "input", "parameter", "amend", "define", "flag", "deadline", "test")
 _DECLARATION_START = re.compile(r"^(%s)\b" % "|".join(DECLARATION_KEYWORDS))
@@ -48,7 +48,9 @@ class _NodeError(Exception):
 
 
 @attrs.frozen
-class _Clause:
+class Clause:
+    """One clause of a declaration as written: ``kind`` (description, citation, value, ...), where, its value."""
+
     kind: str
     span: Span
     value: object
@@ -163,11 +165,11 @@ class _ToSyntax(Transformer):
         return s.Within(span=self._span(meta), value=items[0], tolerance=items[1], reference=items[2])
 
     def because(self, meta, items):
-        return _Clause("because", self._span(meta), _unquote(items[0]))
+        return Clause("because", self._span(meta), _unquote(items[0]))
 
     def if_expr(self, meta, items):
         condition, then, *rest = items
-        then_because = rest.pop(0).value if isinstance(rest[0], _Clause) else None
+        then_because = rest.pop(0).value if isinstance(rest[0], Clause) else None
         otherwise = rest.pop(0)
         because = rest[0].value if rest else None
         return s.If(span=self._span(meta), condition=condition, then=then, otherwise=otherwise, because=because,
@@ -186,7 +188,7 @@ class _ToSyntax(Transformer):
         return str(items[0])
 
     def taper_limit(self, meta, items):
-        return _Clause(items[0], self._span(meta), items[1])
+        return Clause(items[0], self._span(meta), items[1])
 
     def taper_expr(self, meta, items):
         base, shortfall, rate, *limits = items
@@ -206,44 +208,44 @@ class _ToSyntax(Transformer):
 
     # ---- clauses ----
     def description(self, meta, items):
-        return _Clause("description", self._span(meta), _unquote(items[0]))
+        return Clause("description", self._span(meta), _unquote(items[0]))
 
     def citation(self, meta, items):
         quote = _unquote(items[2]) if len(items) > 2 else None
-        return _Clause("citation", self._span(meta),
+        return Clause("citation", self._span(meta),
                        s.Citation(span=self._span(meta), source=_unquote(items[0]), section=str(items[1]), quote=quote))
 
     def kind(self, meta, items):
         return str(items[0]), self._tok(items[0])
 
     def entity_clause(self, meta, items):
-        return _Clause("entity", self._span(meta), tuple(items))
+        return Clause("entity", self._span(meta), tuple(items))
 
     def granularity_clause(self, meta, items):
-        return _Clause("granularity", self._span(meta), GRANULARITIES[str(items[0])])
+        return Clause("granularity", self._span(meta), GRANULARITIES[str(items[0])])
 
     def during_clause(self, meta, items):
-        return _Clause("during", self._span(meta), items[0])
+        return Clause("during", self._span(meta), items[0])
 
     def default_clause(self, meta, items):
-        return _Clause("default", self._span(meta), items[0])
+        return Clause("default", self._span(meta), items[0])
 
     def value_clause(self, meta, items):
-        return _Clause("value", self._span(meta), items[0])
+        return Clause("value", self._span(meta), items[0])
 
     def schedule_entry(self, meta, items):
         (first, last), value = items
-        return _Clause("schedule", self._span(meta),
+        return Clause("schedule", self._span(meta),
                        s.ScheduleEntry(span=self._span(meta), first=first, last=last, value=value))
 
     def severity_clause(self, meta, items):
-        return _Clause("severity", self._tok(items[0]), str(items[0]))
+        return Clause("severity", self._tok(items[0]), str(items[0]))
 
     def when_clause(self, meta, items):
-        return _Clause("when", self._span(meta), items[0])
+        return Clause("when", self._span(meta), items[0])
 
     def message_clause(self, meta, items):
-        return _Clause("message", self._tok(items[0]), _unquote(items[0]))
+        return Clause("message", self._tok(items[0]), _unquote(items[0]))
 
     def type_annotation(self, meta, items):
         return str(items[0]), self._tok(items[0])
@@ -257,35 +259,35 @@ class _ToSyntax(Transformer):
 
     def test_entity(self, meta, items):
         (kind, _), code, *system = items
-        return _Clause("test_entity", self._span(meta),
+        return Clause("test_entity", self._span(meta),
                        s.TestEntity(span=self._span(meta), kind=kind, code=str(code),
                                     system=str(system[0]) if system else None))
 
     def test_period(self, meta, items):
-        return _Clause("test_period", self._span(meta), items[0])
+        return Clause("test_period", self._span(meta), items[0])
 
     def given(self, meta, items):
-        return _Clause("given", self._span(meta), s.Given(span=self._span(meta), target=items[0], value=items[1]))
+        return Clause("given", self._span(meta), s.Given(span=self._span(meta), target=items[0], value=items[1]))
 
     def expect_value(self, meta, items):
-        return _Clause("expect", self._span(meta),
+        return Clause("expect", self._span(meta),
                        s.Expectation(span=self._span(meta), target=items[0], kind="value", value=items[1]))
 
     def expect_missing(self, meta, items):
-        return _Clause("expect", self._span(meta), s.Expectation(span=self._span(meta), target=items[0], kind="missing"))
+        return Clause("expect", self._span(meta), s.Expectation(span=self._span(meta), target=items[0], kind="missing"))
 
     def flag_polarity(self, meta, items):
         return bool(items)
 
     def expect_flag(self, meta, items):
         kind = "no_flag" if items[0] else "flag"
-        return _Clause("expect", self._span(meta), s.Expectation(span=self._span(meta), target=items[1], kind=kind))
+        return Clause("expect", self._span(meta), s.Expectation(span=self._span(meta), target=items[1], kind=kind))
 
     def note_kind(self, meta, items):
         return str(items[0])
 
     def note(self, meta, items):
-        return _Clause("note", self._span(meta), s.TestNote(span=self._span(meta), kind=items[0], text=_unquote(items[1])))
+        return Clause("note", self._span(meta), s.TestNote(span=self._span(meta), kind=items[0], text=_unquote(items[1])))
 
     # ---- declarations: (keyword, span, head, clauses) ----
     def _decl(keyword):
@@ -342,9 +344,9 @@ def _article(word: str) -> str:
 
 
 def _assemble(keyword: str, span: Span, head: list, interpretations: tuple[str, ...], filename: str, errors: list[Diagnostic]):
-    clauses = [item for item in head if isinstance(item, _Clause)]
-    head = [item for item in head if not isinstance(item, _Clause)]
-    seen: dict[str, list[_Clause]] = {}
+    clauses = [item for item in head if isinstance(item, Clause)]
+    head = [item for item in head if not isinstance(item, Clause)]
+    seen: dict[str, list[Clause]] = {}
     for clause in clauses:
         compare_hint = "to compare two values write `==`" if clause.kind == "value" else None
         if compare_hint and "when" in seen and clause.kind not in _ALLOWED[keyword]:
@@ -543,10 +545,21 @@ def _leading_comments(lines: list[str], start: int) -> int:
     return first
 
 
-def parse_source(source: SourceFile) -> tuple[s.PolicyFile, list[Diagnostic]]:
-    """Parse one policy file into declarations, collecting every syntax error."""
+@attrs.frozen
+class _Parsed:
+    """One declaration as parsed, before assembly: its lines (0-based, end exclusive) and pieces."""
+
+    start: int
+    end: int
+    interpretations: tuple[str, ...]
+    keyword: str
+    span: Span
+    head: list
+
+
+def _parse_declarations(source: SourceFile, errors: list[Diagnostic]):
+    """Each declaration of a file parsed on its own; syntax errors are added to ``errors``."""
     lines = source.text.splitlines()
-    errors: list[Diagnostic] = []
     starts = [i for i, line in enumerate(lines) if _DECLARATION_START.match(line)]
     first_decl = starts[0] if starts else len(lines)
     for number, line in enumerate(lines[:first_decl], start=1):
@@ -557,7 +570,6 @@ def parse_source(source: SourceFile) -> tuple[s.PolicyFile, list[Diagnostic]]:
                 "error", "expected a declaration (policy, source, input, parameter, amend, define, flag, deadline or test)",
                 Span(source.name, number, column, number, len(line) + 1),
                 "declarations start in column 1; indent only the lines that belong to one"))
-    declarations = []
     for k, start in enumerate(starts):
         end = starts[k + 1] if k + 1 < len(starts) else len(lines)
         # comments just above the next declaration belong to it, not to this one
@@ -579,7 +591,55 @@ def parse_source(source: SourceFile) -> tuple[s.PolicyFile, list[Diagnostic]]:
             else:
                 raise
             continue
-        declaration = _assemble(keyword, span, head, interpretations, source.name, errors)
+        yield _Parsed(start, end, interpretations, keyword, span, head)
+
+
+def parse_source(source: SourceFile) -> tuple[s.PolicyFile, list[Diagnostic]]:
+    """Parse one policy file into declarations, collecting every syntax error."""
+    errors: list[Diagnostic] = []
+    declarations = []
+    for parsed in list(_parse_declarations(source, errors)):
+        declaration = _assemble(parsed.keyword, parsed.span, parsed.head, parsed.interpretations, source.name, errors)
         if declaration is not None:
             declarations.append(declaration)
     return s.PolicyFile(path=source.name, declarations=tuple(declarations)), errors
+
+
+# ---- the layout of a file, for the formatter ---------------------------------------------------
+
+@attrs.frozen
+class DeclarationLayout:
+    """A declaration as written: its keyword, its head (names, types, dates, titles) and its clauses in order.
+
+    ``head`` holds plain values: for ``input``, ``parameter`` and ``define`` (name, type); ``amend``
+    (name, date); ``flag`` and ``deadline`` (name,); ``policy`` (title, year); ``source`` (name,
+    title or None); ``test`` (title,). ``start`` and ``end`` are its 0-based lines, end exclusive,
+    up to the next declaration.
+    """
+
+    keyword: str
+    start: int
+    end: int
+    head: tuple
+    clauses: tuple[Clause, ...]
+
+
+def _plain(item):
+    if isinstance(item, Token):
+        return _unquote(item) if item.type == "STRING" else str(item)
+    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], (str, Period)):
+        return str(item[0])  # a (type, span) annotation or a (period, text)
+    return item
+
+
+def parse_layout(source: SourceFile) -> tuple[list[DeclarationLayout], list[Diagnostic]]:
+    """The declarations of a file as written, clause by clause; with the syntax errors, if any."""
+    errors: list[Diagnostic] = []
+    layouts = []
+    for parsed in list(_parse_declarations(source, errors)):
+        head = tuple(_plain(x) for x in parsed.head if not isinstance(x, Clause))
+        if parsed.keyword == "source" and len(head) == 1:
+            head += (None,)
+        clauses = tuple(x for x in parsed.head if isinstance(x, Clause))
+        layouts.append(DeclarationLayout(parsed.keyword, parsed.start, parsed.end, head, clauses))
+    return layouts, errors

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import attrs
 
-__all__ = ["Span", "SourceFile", "NO_SPAN"]
+__all__ = ["Span", "SourceFile", "NO_SPAN", "read_source"]
 
 
 @attrs.frozen
@@ -41,3 +43,16 @@ class SourceFile:
     def line(self, number: int) -> str:
         lines = self.text.splitlines()
         return lines[number - 1] if 1 <= number <= len(lines) else ""
+
+
+def read_source(path: Path, name: str) -> SourceFile:
+    """A policy file's text, shown in messages as ``name``; an unreadable file is an :class:`InputError`."""
+    from .diagnostics import InputError  # diagnostics is built on this module
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"is not UTF-8 text ({error.reason} at byte {error.start})", name) from None
+    except OSError as error:
+        raise InputError(f"cannot be read: {error.strerror}", name) from None
+    return SourceFile(name, text)
