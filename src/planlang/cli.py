@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import syntax as s
 from .atomic import write_atomically
+from .citations import SOURCES_VARIABLE, check_quotes, cited, source_folders
 from .compiler import Program, compile_pack, compile_sources, read_pack
 from .data import load_data, make_dataset
 from .diagnostics import InputError, PolicyError, format_diagnostic, suggest
@@ -48,7 +49,16 @@ def _summary(diagnostics) -> str:
 def cmd_check(args) -> int:
     sources = read_pack(args.policy)
     program, diagnostics = compile_sources(sources, args.policy)
+    unchecked: tuple[str, ...] = ()
+    if program is not None:
+        quotes = check_quotes(program, source_folders(args.policy, args.sources))
+        diagnostics = sorted([*diagnostics, *quotes.diagnostics], key=lambda d: (d.span.file, d.span.line, d.span.column))
+        unchecked = tuple(name for name in quotes.missing
+                          if any(c.source == name and c.quote is not None for c in cited(program)))
     _print_diagnostics(diagnostics, {x.name: x for x in sources}, sys.stdout)
+    if unchecked:
+        print(f"note: quotes not checked against {', '.join(unchecked)}: not found beside the pack "
+              f"(give --sources DIR or set {SOURCES_VARIABLE})")
     status = "ok" if program is not None else "failed"
     print(f"{args.policy}: {status}: {_summary(diagnostics)}")
     return EXIT_OK if program is not None else EXIT_POLICY
@@ -231,6 +241,8 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="compile a policy pack and report every problem")
     check.add_argument("policy", metavar="POLICY_DIR")
+    check.add_argument("--sources", action="append", default=[], metavar="DIR",
+                       help=f"a folder holding the documents the pack cites, to check its quotes (also: {SOURCES_VARIABLE})")
     check.set_defaults(handler=cmd_check)
 
     run = commands.add_parser("run", help="evaluate a policy pack on organisation data")
