@@ -22,10 +22,8 @@ from .periods import GRANULARITIES, Period, PeriodError, parse_date, parse_perio
 from .source import SourceFile, Span
 from .values import AmountError, parse_amount
 
-__all__ = ["parse_source", "parse_layout", "DeclarationLayout", "Clause", "grammar_text", "DECLARATION_KEYWORDS"]
+__all__ = ["parse_source", "parse_layout", "vocabulary", "Vocabulary", "DeclarationLayout", "Clause", "grammar_text", "DECLARATION_KEYWORDS"]
 
-DECLARATION_KEYWORDS = ("policy", "source", "input", "parameter", "amend", "define", "flag", "deadline", "test")
-_DECLARATION_START = re.compile(r"^(%s)\b" % "|".join(DECLARATION_KEYWORDS))
 
 
 def grammar_text() -> str:
@@ -39,6 +37,35 @@ def grammar_text() -> str:
 @functools.lru_cache(maxsize=1)
 def _lark() -> Lark:
     return Lark(grammar_text(), parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False)
+
+
+@attrs.frozen
+class Vocabulary:
+    """The language's words, read from the grammar: for highlighting and completion, never listed by hand."""
+
+    declarations: tuple[str, ...]  # the keywords that start a declaration
+    keywords: tuple[str, ...]  # every other word of the grammar
+    constants: tuple[str, ...]  # true, false
+
+    def pattern(self, terminal: str) -> str:
+        """The regular expression of one of the grammar's terminals (MONEY, SECTION, ...)."""
+        return _lark().get_terminal(terminal).pattern.to_regexp()
+
+
+@functools.lru_cache(maxsize=1)
+def vocabulary() -> Vocabulary:
+    lark = _lark()
+    words = {t.name: t.pattern.value for t in lark.terminals
+             if t.pattern.type == "str" and re.fullmatch(r"[a-z][a-z-]*", t.pattern.value)}
+    starts = tuple(dict.fromkeys(words[r.expansion[0].name] for r in lark.rules
+                                 if r.origin.name.endswith("_decl") and r.expansion and r.expansion[0].name in words))
+    constants = tuple(w for w in words.values() if w in ("true", "false"))
+    keywords = tuple(sorted(set(words.values()) - set(starts) - set(constants)))
+    return Vocabulary(starts, keywords, constants)
+
+
+DECLARATION_KEYWORDS = vocabulary().declarations
+_DECLARATION_START = re.compile(r"^(%s)\b" % "|".join(DECLARATION_KEYWORDS))
 
 
 class _NodeError(Exception):
@@ -567,7 +594,7 @@ def _parse_declarations(source: SourceFile, errors: list[Diagnostic]):
         if stripped and not stripped.startswith("#"):
             column = len(line) - len(line.lstrip()) + 1
             errors.append(Diagnostic(
-                "error", "expected a declaration (policy, source, input, parameter, amend, define, flag, deadline or test)",
+                "error", f"expected a declaration ({', '.join(DECLARATION_KEYWORDS[:-1])} or {DECLARATION_KEYWORDS[-1]})",
                 Span(source.name, number, column, number, len(line) + 1),
                 "declarations start in column 1; indent only the lines that belong to one"))
     for k, start in enumerate(starts):
