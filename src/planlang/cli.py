@@ -1,4 +1,4 @@
-"""The command line: ``planlang check | run | explain | test | deadlines | rules | diff | fmt``.
+"""The command line: ``planlang check | run | explain | test | deadlines | rules | diff | fmt | lsp``.
 
 Exit codes are a contract: 0 success; 1 the policy has errors or its tests fail; 2 bad data or
 usage (including missing inputs under ``--strict``). No input produces a Python traceback.
@@ -230,6 +230,13 @@ def cmd_fmt(args) -> int:
     return EXIT_POLICY if failed or (args.check and changed) else EXIT_OK
 
 
+def cmd_lsp(args) -> int:
+    from .lsp import serve  # the server's libraries load only for editors
+
+    serve()
+    return EXIT_OK
+
+
 def cmd_rules(args) -> int:
     print(rulebook_markdown(_program(args)), end="")
     return EXIT_OK
@@ -283,6 +290,9 @@ def _parser() -> argparse.ArgumentParser:
     fmt.add_argument("paths", nargs="+", metavar="PATH", help="a .plan file, or a folder of them")
     fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if any file is not canonical")
     fmt.set_defaults(handler=cmd_fmt, policy="fmt")
+
+    lsp = commands.add_parser("lsp", help="run the language server for editors, on standard input and output")
+    lsp.set_defaults(handler=cmd_lsp, policy="lsp")
 
     test = commands.add_parser("test", help="run the tests written in a policy pack")
     test.add_argument("policy", metavar="POLICY_DIR")
