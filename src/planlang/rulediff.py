@@ -115,23 +115,33 @@ def _interpretations(program: Program, decl: s.Decl) -> tuple[str, ...]:
     return (*decl.interpretations, *(i for a in amendments for i in a.interpretations))
 
 
-def _field_texts(program: Program, decl: s.Decl) -> dict[str, str | None]:
-    """Each clause of a declaration as canonical text, for comparing and for showing."""
-    fields = {"type": getattr(decl, "type", None), "scope": format_scope(decl), "description": decl.description}
+def _fields(program: Program, decl: s.Decl) -> dict[str, tuple[object, str | None]]:
+    """Each clause of a declaration: (what it means, for comparing; its canonical text, for showing)."""
+    fields = {"type": (getattr(decl, "type", None),) * 2,
+              "scope": ((getattr(decl, "kinds", ()), getattr(decl, "granularity", None), getattr(decl, "during", None)),
+                        format_scope(decl)),
+              "description": (decl.description,) * 2}
     if isinstance(decl, s.InputDecl):
-        fields["default"] = None if decl.default is None else format_expr(decl.default)
+        fields["default"] = (s.meaning(decl.default), None if decl.default is None else format_expr(decl.default))
     elif isinstance(decl, s.ParameterDecl):
-        fields["value"] = format_value_clause(decl)
-        fields["amendments"] = format_amendments(program.amendments.get(decl.name, ()))
+        amendments = program.amendments.get(decl.name, ())
+        fields["value"] = (s.meaning((decl.value, decl.schedule)), format_value_clause(decl))
+        fields["amendments"] = (s.meaning(tuple((a.effective, a.value, a.schedule) for a in amendments)),
+                                format_amendments(amendments))
     elif isinstance(decl, s.FlagDecl):
-        fields.update(severity=decl.severity, when=format_expr(decl.when), message=decl.message)
+        fields.update(severity=(decl.severity,) * 2, when=(s.meaning(decl.when), format_expr(decl.when)),
+                      message=(decl.message,) * 2)
     else:
-        fields["value"] = format_expr(decl.value)
+        fields["value"] = (s.meaning(decl.value), format_expr(decl.value))
     return fields
 
 
+def _texts(program: Program, decl: s.Decl) -> dict[str, str | None]:
+    return {name: text for name, (_, text) in _fields(program, decl).items()}
+
+
 def _similarity(old_program: Program, old: s.Decl, new_program: Program, new: s.Decl) -> float:
-    before, after = _field_texts(old_program, old), _field_texts(new_program, new)
+    before, after = _texts(old_program, old), _texts(new_program, new)
     if type(old) is not type(new) or before["type"] != after["type"] or before["scope"] != after["scope"]:
         return 0.0
     a, b = (" | ".join(v for v in fields.values() if v is not None) for fields in (before, after))
@@ -181,9 +191,11 @@ def _key(citation: s.Citation):
 
 def _compare(old_program: Program, old: s.Decl, new_program: Program, new: s.Decl, kind: str,
              old_name: str | None = None) -> Change | None:
-    before, after = _field_texts(old_program, old), _field_texts(new_program, new)
-    fields = tuple(FieldChange(k, before.get(k), after.get(k)) for k in dict.fromkeys([*before, *after])
-                   if before.get(k) != after.get(k))
+    before, after = _fields(old_program, old), _fields(new_program, new)
+    nothing = (None, None)
+    # a clause changed when what it says changed: a new layout or spelling (£1000, £1,000) is not a change
+    fields = tuple(FieldChange(k, before.get(k, nothing)[1], after.get(k, nothing)[1])
+                   for k in dict.fromkeys([*before, *after]) if before.get(k, nothing)[0] != after.get(k, nothing)[0])
     values = (_value_changes(old_program, new_program, old, new)
               if isinstance(old, s.ParameterDecl) and isinstance(new, s.ParameterDecl) else ())
     old_cites, new_cites = _citations(old_program, old), _citations(new_program, new)
