@@ -134,6 +134,18 @@ def test_diagnostics_follow_the_text_as_it_is_typed(pack):
     assert [d for d in fixed if d.severity == lsp.DiagnosticSeverity.Error] == []
 
 
+def test_quotes_are_checked_where_the_document_is_beside_the_pack(pack):
+    (pack / "s.txt").write_text("1. Rates\nNone of it is paid.\n2. Amounts\n", encoding="utf-8")
+
+    async def scenario(editor):
+        editor.open("rules.plan", RULES)
+        return await editor.diagnostics("rules.plan")
+
+    [warning] = [d for d in run(pack, scenario) if "quoted" in d.message]
+    assert warning.severity == lsp.DiagnosticSeverity.Warning and "the quoted words are not in s.txt" in warning.message
+    assert warning.range.start.line == RULES.splitlines().index('  cites "s.txt" §1 "half of it"')
+
+
 def test_hover_shows_type_description_rule_citation_with_quote_and_interpretation(pack):
     async def scenario(editor):
         editor.open("rules.plan", RULES)

@@ -100,3 +100,9 @@ def test_without_the_document_check_says_once_that_quotes_were_not_checked(pack,
         "note: quotes not checked against guide.txt: not found beside the pack "
         "(give --sources DIR or set PLANLANG_SOURCES)",
         f"{folder}: ok: 0 errors, 0 warnings"]
+
+
+def test_a_sources_folder_that_is_not_there_is_one_clear_error(pack, capsys):
+    folder, _ = pack
+    assert main(["check", str(folder), "--sources", "no/such/folder"]) == 2
+    assert capsys.readouterr().err.startswith("planlang: error: --sources no/such/folder: is not a folder")

@@ -86,6 +86,19 @@ def test_a_near_identical_removed_and_added_pair_is_a_rename():
     assert renamed.fields == ()
 
 
+def test_a_declaration_that_changed_only_by_following_a_rename_says_so():
+    body = '  "The system total"\n  per system annual\n  = £100 + £200\n'
+    user = 'define {name} : money\n  per system annual\n  = {total} * 2\n'
+    old = program("define system_total : money\n" + body + user.format(name="twice", total="system_total")
+                  + user.format(name="other", total="system_total + £1"))
+    new = program("define total_for_system : money\n" + body + user.format(name="twice", total="total_for_system")
+                  + user.format(name="other", total="total_for_system + £2"))
+    changes = {c.name: c for c in diff_programs(old, new).changes}
+    assert changes["twice"].follows_renames == ("system_total",)
+    assert changes["other"].follows_renames == ()  # its £1 became £2 as well
+    assert "(changed only by the rename of system_total)" in diff_text(diff_programs(old, new))
+
+
 def test_citations_and_interpretations_that_changed_are_listed():
     old = program('parameter p : percent\n  = 5%\n  cites "s.txt" §1 "five"\n')
     new = program('# Interpretation: five is a floor.\nparameter p : percent\n  = 5%\n  cites "s.txt" §2 "five"\n')

@@ -14,6 +14,7 @@ own folder; and the folder the pack is in.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 import unicodedata
@@ -62,7 +63,8 @@ def found_in(quote: str, document: str) -> bool:
     return True
 
 
-def _headings(text: str) -> list[str]:
+@functools.lru_cache(maxsize=16)  # a document is asked about once per citation of it
+def _headings(text: str) -> tuple[str, ...]:
     """Lines that read as headings: short lines, and the words before a colon that starts a paragraph."""
     found = []
     for line in text.splitlines():
@@ -71,7 +73,18 @@ def _headings(text: str) -> list[str]:
             found.append(line)
         elif ":" in line[:60]:
             found.append(line.split(":", 1)[0])
-    return found
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=16)
+def _numbers(text: str) -> frozenset[str]:
+    """The section numbers that start a line: 3, 3.1, 5.2.1."""
+    return frozenset(m[1] for m in re.finditer(r"^[\s#>*-]*(\d+(?:\.\d+)*)\.?(?=\s|$)", text, flags=re.M))
+
+
+@functools.lru_cache(maxsize=16)
+def _words(text: str) -> str:
+    return normalise(text)
 
 
 def _initials(heading: str) -> str:
@@ -92,12 +105,12 @@ def has_section(text: str, section: str) -> bool:
     """
     name = section.lstrip("§")
     if re.fullmatch(r"\d+(\.\d+)*", name):
-        numbers = {m[1] for m in re.finditer(r"^[\s#>*-]*(\d+(?:\.\d+)*)\.?(?=\s|$)", text, flags=re.M)}
+        numbers = _numbers(text)
         *parent, last = name.split(".")
         # a heading lost from the document still leaves its number: 3.1 is there when 3.2 is
         later = {".".join([*parent, str(n)]) for n in range(int(last) + 1, int(last) + 10)} if parent else set()
         return name in numbers or bool(later & numbers)
-    words = normalise(text)
+    words = _words(text)
     phrase = name.replace("_", " ")
     if re.search(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", words, flags=re.IGNORECASE):
         return True
@@ -158,7 +171,7 @@ def check_quotes(program, folders: list[Path]) -> QuoteCheck:
         except (OSError, UnicodeDecodeError):
             continue
         found[name] = path
-    words = {name: normalise(text) for name, text in texts.items()}
+    words = {name: _words(text) for name, text in texts.items()}
     diagnostics = []
     for citation in cited(program):
         if citation.source not in texts:

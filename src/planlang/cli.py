@@ -49,6 +49,9 @@ def _summary(diagnostics) -> str:
 def cmd_check(args) -> int:
     sources = read_pack(args.policy)
     program, diagnostics = compile_sources(sources, args.policy)
+    for folder in args.sources:
+        if not Path(folder).is_dir():
+            raise InputError("is not a folder", f"--sources {folder}", "give the folder that holds the documents the pack cites")
     unchecked: tuple[str, ...] = ()
     if program is not None:
         quotes = check_quotes(program, source_folders(args.policy, args.sources))

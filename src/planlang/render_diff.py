@@ -100,6 +100,8 @@ def diff_text(diff: RulebookDiff) -> str:
             lines.append(f"  {decl.description}")
         for field in change.fields:
             lines.append(f"  {field.field}: {_marked(field)}")
+        if change.follows_renames:
+            lines.append(f"  (changed only by the rename of {', '.join(change.follows_renames)})")
         for value in change.values:
             lines.append(f"  value in {_periods(value)}: {format_value(value.old, value.type)} -> "
                          f"{format_value(value.new, value.type)}")
@@ -127,6 +129,7 @@ def _change_json(change: Change) -> dict:
     out["replaces"] = list(change.replaces)
     out["old_at"] = None if change.old is None else str(change.old.span)
     out["new_at"] = None if change.new is None else str(change.new.span)
+    out["follows_renames"] = list(change.follows_renames)
     out["fields"] = [{"field": f.field, "old": f.old, "new": f.new, "marked": _marked(f)} for f in change.fields]
     out["values"] = [{"first": str(v.first), "last": str(v.last),
                       **({} if v.new_first is None else {"new_first": str(v.new_first), "new_last": str(v.new_last)}),
@@ -169,6 +172,8 @@ def diff_markdown(diff: RulebookDiff) -> str:
         decl = change.new or change.old
         if change.kind in ("added", "removed") and decl.description:
             lines += [_md(decl.description), ""]
+        if change.follows_renames:
+            lines += [f"Changed only by the rename of {_md(', '.join(change.follows_renames))}.", ""]
         if change.fields:
             lines += ["| clause | old | new | what changed |", "|---|---|---|---|"]
             lines += [f"| {f.field} | {_md(_code(f.old))} | {_md(_code(f.new))} | {_md_marked(f)} |" for f in change.fields]

@@ -76,6 +76,7 @@ class Change:
     citations_removed: tuple[s.Citation, ...] = ()
     interpretations_added: tuple[str, ...] = ()
     interpretations_removed: tuple[str, ...] = ()
+    follows_renames: tuple[str, ...] = ()  # old names: the clauses changed only because these were renamed
 
     @property
     def replaces(self) -> tuple[str, ...]:
@@ -230,12 +231,31 @@ def diff_programs(old: Program, new: Program) -> RulebookDiff:
             continue
         renamed_from[new_name] = old_name
         changes.append(_compare(old, before[old_name], new, after[new_name], "renamed", old_name))
+    renames = {old_name: new_name for new_name, old_name in renamed_from.items()}
+    changes = [_following(c, old, new, renames) if c.kind == "changed" and c.fields and renames else c for c in changes]
     changes += [Change(d.name, "removed", declaration_kind(d), old=d) for d in removed if d.name not in renamed_from.values()]
     changes += [Change(d.name, "added", declaration_kind(d), new=d) for d in added if d.name not in renamed_from]
     changes.sort(key=lambda c: (_ORDER[c.kind], _position(c)))
     return RulebookDiff(old, new, tuple(changes),
                         tuple(sorted(new.sources.keys() - old.sources.keys())),
                         tuple(sorted(old.sources.keys() - new.sources.keys())))
+
+
+def _substitute(meaning, renames: dict[str, str]):
+    """A meaning with the names it refers to renamed."""
+    if isinstance(meaning, tuple) and len(meaning) == 2 and meaning[0] in ("Ref", "SystemRef"):
+        return meaning[0], tuple((k, renames.get(v, v) if k == "name" else v) for k, v in meaning[1])
+    return tuple(_substitute(x, renames) for x in meaning) if isinstance(meaning, tuple) else meaning
+
+
+def _following(change: Change, old: Program, new: Program, renames: dict[str, str]) -> Change:
+    """The change, noting the renames that account for all its changed clauses."""
+    before, after = _fields(old, change.old), _fields(new, change.new)
+    changed = [f.field for f in change.fields]
+    if any(k not in before or k not in after or _substitute(before[k][0], renames) != after[k][0] for k in changed):
+        return change
+    used = tuple(sorted(n for n in renames if any(_substitute(before[k][0], {n: renames[n]}) != before[k][0] for k in changed)))
+    return attrs.evolve(change, follows_renames=used)
 
 
 _ORDER = {"changed": 0, "renamed": 1, "added": 2, "removed": 3}
