@@ -55,6 +55,23 @@ def test_a_laid_out_expression_parses_back_and_formats_the_same(expr, width):
     assert formatted(once, width) == once
 
 
+GOLDEN_CASES = sorted((POLICIES.parent / "tests" / "golden").rglob("*.plan"))
+
+
+@pytest.mark.parametrize("path", GOLDEN_CASES, ids=lambda path: path.name)
+def test_files_with_mistakes_format_to_the_same_declarations_and_mistakes(path):
+    """The golden cases hold every kind of mistake the checker reports: formatting must keep each one."""
+    source = SourceFile(path.name, path.read_text(encoding="utf-8"))
+    once, syntax_errors = format_source(source)
+    if once is None:
+        assert syntax_errors and syntax_errors == parse_source(source)[1]
+        return
+    (before, before_errors), (after, after_errors) = parse_source(source), parse_source(SourceFile(path.name, once))
+    assert s.meaning(after.declarations) == s.meaning(before.declarations)
+    assert [e.message for e in after_errors] == [e.message for e in before_errors]
+    assert formatted(once) == once
+
+
 def _scrambled(text: str, seed: int) -> str:
     """The same file with its layout disturbed: indents, spaces between words, trailing spaces, extra blank lines."""
     shuffle = random.Random(seed)
