@@ -158,7 +158,7 @@ def test_hover_shows_type_description_rule_citation_with_quote_and_interpretatio
     rate, paid = run(pack, scenario)
     assert rate.startswith("**rate** — parameter : percent")
     assert "The share paid" in rate and "= 50%" in rate and "cites s.txt §1: “half of it”" in rate
-    assert paid.startswith("**paid** — define : money, per trust annual")
+    assert paid.startswith("**paid** — definition : money, per trust annual")
     assert "= amount * rate" in paid and "*Interpretation: the share applies to the whole amount.*" in paid
 
 
@@ -198,7 +198,7 @@ def test_the_server_helps_inside_a_file_that_does_not_compile(pack):
 
     diagnostics, hover, definition, completion = run(pack, scenario)
     assert any(d.severity == lsp.DiagnosticSeverity.Error and "ends too early" in d.message for d in diagnostics)
-    assert hover.contents.value.startswith("**paid** — define : money")
+    assert hover.contents.value.startswith("**paid** — definition : money")
     assert definition.range.start.line == DECLARED
     labels = {item.label: item for item in completion.items}
     assert {"rate", "amount", "paid", "doubled"} <= labels.keys()

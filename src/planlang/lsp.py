@@ -30,8 +30,6 @@ from .types import TYPES
 __all__ = ["build_server", "serve", "hover_text", "Workspace"]
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_KIND = {s.InputDecl: "input", s.ParameterDecl: "parameter", s.DefineDecl: "define", s.FlagDecl: "flag",
-         s.DeadlineDecl: "deadline"}
 _COMPLETION_KIND = {s.InputDecl: lsp.CompletionItemKind.Field, s.ParameterDecl: lsp.CompletionItemKind.Constant,
                     s.DefineDecl: lsp.CompletionItemKind.Variable, s.FlagDecl: lsp.CompletionItemKind.Event,
                     s.DeadlineDecl: lsp.CompletionItemKind.Value}
@@ -150,7 +148,7 @@ def _word_at(server: LanguageServer, uri: str, position: lsp.Position) -> str | 
 
 def _type_words(decl: s.Decl) -> str:
     shape = {s.FlagDecl: lambda d: f"flag, severity {d.severity}", s.DeadlineDecl: lambda d: "deadline (a date)"}
-    head = shape.get(type(decl), lambda d: f"{_KIND[type(d)]} : {d.type}")(decl)
+    head = shape.get(type(decl), lambda d: f"{s.RULE_KINDS[type(d)]} : {d.type}")(decl)
     scope = format_scope(decl)
     return head + (f", {scope}" if scope else "")
 
@@ -158,7 +156,7 @@ def _type_words(decl: s.Decl) -> str:
 def hover_text(view: PackView, name: str) -> str | None:
     """Markdown for a name: its type and scope, description, rule, citations with quotes, interpretations."""
     decl = view.declarations.get(name)
-    if decl is None or type(decl) not in _KIND:
+    if decl is None or type(decl) not in s.RULE_KINDS:
         return f"`{name}(...)`: {FUNCTIONS[name]}" if name in FUNCTIONS else None
     lines = [f"**{name}** — {_type_words(decl)}"]
     if decl.description:
@@ -233,7 +231,7 @@ def build_server() -> LanguageServer:
         view = workspace.view(params.text_document.uri)
         items = [lsp.CompletionItem(label=name, kind=_COMPLETION_KIND[type(decl)], detail=_type_words(decl),
                                     documentation=decl.description)
-                 for name, decl in (view.declarations.items() if view else ()) if type(decl) in _KIND]
+                 for name, decl in (view.declarations.items() if view else ()) if type(decl) in s.RULE_KINDS]
         words = vocabulary()
         items += [lsp.CompletionItem(label=word, kind=lsp.CompletionItemKind.Keyword)
                   for word in (*words.declarations, *words.keywords, *words.constants)]

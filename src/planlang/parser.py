@@ -2,6 +2,7 @@
 
 Lark's trees and tokens never leave this module. A file is split into declarations (each starts
 in column 1 with its keyword) and each is parsed on its own, so one mistake does not hide the next.
+:func:`parse_layout` gives the same declarations as written, clause by clause, for the formatter.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from .periods import GRANULARITIES, Period, PeriodError, parse_date, parse_perio
 from .source import SourceFile, Span
 from .values import AmountError, parse_amount
 
-__all__ = ["parse_source", "parse_layout", "vocabulary", "Vocabulary", "DeclarationLayout", "Clause", "grammar_text", "DECLARATION_KEYWORDS"]
-
+__all__ = ["parse_source", "parse_layout", "vocabulary", "Vocabulary", "DeclarationLayout", "Clause", "grammar_text",
+           "DECLARATION_KEYWORDS"]
 
 
 def grammar_text() -> str:
@@ -54,6 +55,7 @@ class Vocabulary:
 
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
+    """The grammar's words: its quoted keywords, and those that start a ``*_decl`` rule."""
     lark = _lark()
     words = {t.name: t.pattern.value for t in lark.terminals
              if t.pattern.type == "str" and re.fullmatch(r"[a-z][a-z-]*", t.pattern.value)}

@@ -300,9 +300,6 @@ def explanation_json(node: TraceNode) -> dict:
 
 # ---- the rulebook ----
 
-_DECL_KIND = {s.InputDecl: "input", s.ParameterDecl: "parameter", s.DefineDecl: "definition", s.FlagDecl: "flag",
-              s.DeadlineDecl: "deadline"}
-
 
 def _cell_text(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
@@ -331,7 +328,7 @@ def rulebook_markdown(program) -> str:
     lines += ["", "| name | kind | what it is | rule | source |", "|---|---|---|---|---|"]
     interpretations = []
     for name, decl in sorted(program.declarations.items(), key=lambda item: (item[1].span.file, item[1].span.line)):
-        kind = _DECL_KIND.get(type(decl))
+        kind = s.RULE_KINDS.get(type(decl))
         if kind is None:
             continue
         shape = [x for x in (getattr(decl, "type", None) if kind != "flag" else getattr(decl, "severity", None),

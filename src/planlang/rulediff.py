@@ -32,12 +32,10 @@ __all__ = ["Change", "FieldChange", "ValueChange", "RulebookDiff", "diff_program
 # a removed and an added declaration this alike (difflib's ratio of their texts) are one renamed
 RENAME_SIMILARITY = 0.85
 
-_KIND = {s.InputDecl: "input", s.ParameterDecl: "parameter", s.DefineDecl: "definition", s.FlagDecl: "flag",
-         s.DeadlineDecl: "deadline"}
 
 
 def declaration_kind(decl: s.Decl) -> str:
-    return _KIND.get(type(decl), type(decl).__name__)
+    return s.RULE_KINDS.get(type(decl), type(decl).__name__)
 
 
 @attrs.frozen
@@ -103,7 +101,7 @@ class RulebookDiff:
 
 
 def _rules(program: Program) -> dict[str, s.Decl]:
-    return {name: decl for name, decl in program.declarations.items() if type(decl) in _KIND}
+    return {name: decl for name, decl in program.declarations.items() if type(decl) in s.RULE_KINDS}
 
 
 def _citations(program: Program, decl: s.Decl) -> tuple[s.Citation, ...]:

@@ -303,6 +303,11 @@ class TestDecl(Decl):
     notes: tuple[TestNote, ...] = ()
 
 
+# what each kind of rule is called in listings, comparisons and editors
+RULE_KINDS = {InputDecl: "input", ParameterDecl: "parameter", DefineDecl: "definition", FlagDecl: "flag",
+              DeadlineDecl: "deadline"}
+
+
 @frozen
 class PolicyFile:
     path: str
