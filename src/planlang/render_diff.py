@@ -9,12 +9,17 @@ from __future__ import annotations
 import difflib
 import re
 
+from .parser import vocabulary
 from .render import format_value, json_value
 from .rulediff import Change, FieldChange, RulebookDiff, ValueChange
 
 __all__ = ["diff_text", "diff_json", "diff_markdown", "marked_words"]
 
-_WORD = re.compile(r'"(?:[^"\\]|\\.)*"|£?\d[\d,]*(?:\.\d+)?%?|\w+|[<>=!]=|\S')
+# the words of canonical planlang, as the grammar's terminals read them (so `£1,000` is one word and
+# the comma in `max(£0, x)` another)
+_WORD = re.compile("|".join([*(vocabulary().pattern(name) for name in ("STRING", "DATE", "FY_PERIOD", "MONTH", "MONEY",
+                                                                      "PERCENT", "NUMBER", "SECTION", "NAME")),
+                             r"[<>=!]=", r"\S"]))
 
 
 def marked_words(old: str | None, new: str | None) -> list[tuple[str, str]]:
@@ -83,6 +88,7 @@ def _header(diff: RulebookDiff) -> list[str]:
                      f"({old.year.months()[0]} with {new.year.months()[0]}, and so on)")
     lines += [f"source added: {name}" for name in diff.sources_added]
     lines += [f"source removed: {name}" for name in diff.sources_removed]
+    lines += [f'source retitled: {name}: "{before}" -> "{after}"' for name, before, after in diff.sources_retitled]
     return lines
 
 
@@ -145,7 +151,8 @@ def diff_json(diff: RulebookDiff) -> dict:
     return {
         "old": {"policy": diff.old.directory, "title": diff.old.title, "year": str(diff.old.year)},
         "new": {"policy": diff.new.directory, "title": diff.new.title, "year": str(diff.new.year)},
-        "sources": {"added": list(diff.sources_added), "removed": list(diff.sources_removed)},
+        "sources": {"added": list(diff.sources_added), "removed": list(diff.sources_removed),
+                    "retitled": [{"name": name, "old": before, "new": after} for name, before, after in diff.sources_retitled]},
         "changes": [_change_json(c) for c in diff.changes],
     }
 
@@ -164,7 +171,8 @@ def _md_marked(field: FieldChange) -> str:
 
 def diff_markdown(diff: RulebookDiff) -> str:
     """The changes as a paper to sign off: one section per change, old and new side by side."""
-    lines = [f"# Changes from {diff.old.year} to {diff.new.year}", ""]
+    title = f"Changes to the {diff.new.year} rules" if diff.same_year else f"Changes from {diff.old.year} to {diff.new.year}"
+    lines = [f"# {title}", ""]
     lines += [f"- {line}" for line in _header(diff)]
     lines += ["", f"Summary: {_counts(diff) if diff.changes else 'no declarations changed'}.", ""]
     for change in diff.changes:

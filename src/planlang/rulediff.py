@@ -94,6 +94,7 @@ class RulebookDiff:
     changes: tuple[Change, ...]
     sources_added: tuple[str, ...] = ()
     sources_removed: tuple[str, ...] = ()
+    sources_retitled: tuple[tuple[str, str | None, str | None], ...] = ()  # (name, old title, new title)
 
     @property
     def same_year(self) -> bool:
@@ -234,9 +235,11 @@ def diff_programs(old: Program, new: Program) -> RulebookDiff:
     changes += [Change(d.name, "removed", declaration_kind(d), old=d) for d in removed if d.name not in renamed_from.values()]
     changes += [Change(d.name, "added", declaration_kind(d), new=d) for d in added if d.name not in renamed_from]
     changes.sort(key=lambda c: (_ORDER[c.kind], _position(c)))
+    retitled = tuple((name, old.sources[name].title, new.sources[name].title) for name in sorted(old.sources.keys() & new.sources.keys())
+                     if old.sources[name].title != new.sources[name].title)
     return RulebookDiff(old, new, tuple(changes),
                         tuple(sorted(new.sources.keys() - old.sources.keys())),
-                        tuple(sorted(old.sources.keys() - new.sources.keys())))
+                        tuple(sorted(old.sources.keys() - new.sources.keys())), retitled)
 
 
 def _substitute(meaning, renames: dict[str, str]):
