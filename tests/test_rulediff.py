@@ -166,3 +166,15 @@ def test_rules_shows_each_formula_and_each_parameters_values_and_amendments(tape
     rows = {line.split(" | ")[0]: line for line in rulebook_markdown(amended).splitlines() if line.startswith("| `")}
     assert "| `= 5%; amended from 2021-10-01 = 6%` |" in rows["| `p`"]
     assert "| `when p > 5%` |" in rows["| `f`"]
+
+
+@pytest.mark.parametrize("pack", sorted(p for p in POLICIES.iterdir() if p.is_dir()), ids=lambda p: p.name)
+def test_a_shipped_pack_laid_out_anew_has_no_changes(pack, tmp_path):
+    """Layout is never a change: every file scrambled (indents, spaces, blank lines) diffs as nothing."""
+    from test_formatter import _scrambled
+
+    copy = tmp_path / pack.name
+    shutil.copytree(pack, copy)
+    for seed, path in enumerate(sorted(copy.glob("*.plan"))):
+        path.write_text(_scrambled(path.read_text(encoding="utf-8"), seed), encoding="utf-8")
+    assert diff_programs(compile_pack(pack), compile_pack(copy)).changes == ()
