@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv clean bench examples docs
+.PHONY: demo test venv clean bench examples docs docs-html
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ demo: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python docs/make_policies.py
+
+docs-html: $(STAMP)
+	$(BIN)/python docs/make_html.py docs/html
 
 examples: $(STAMP)
 	$(BIN)/python examples/make_examples.py

@@ -1,4 +1,4 @@
-"""The commands of the command line: ``planlang check | run | compare | solve | explain | test | deadlines | rules``.
+"""The commands of the command line: ``planlang check | run | compare | solve | explain | test | deadlines | rules | diff | fmt | lsp``.
 
 Exit codes are a contract: 0 success; 1 the policy has errors or its tests fail; 2 bad data or
 usage (including missing inputs under ``--strict``). No input produces a Python traceback.
@@ -19,17 +19,22 @@ from pathlib import Path
 import attrs
 
 from . import syntax as s
+from .atomic import write_atomically
 from .checker import ExpressionChecker
+from .citations import SOURCES_VARIABLE, check_quotes, cited, source_folders
 from .compare import compare
-from .compiler import Program, compile_pack, compile_sources, read_pack
+from .compiler import Program, compile_pack, compile_sources, read_pack, read_policy_file
 from .data import load_data, make_dataset
 from .diagnostics import InputError, PolicyError, format_diagnostic, suggest
 from .evaluator import constant_value, evaluate, run
 from .explain import explain
 from .files import MAX_DATA_BYTES
+from .formatter import format_source
 from .parser import parse_setting
 from .periods import PeriodError, is_working_day, parse_date, parse_period, working_days_between
 from .plan import compile_plan
+from .render_diff import diff_json, diff_markdown, diff_text
+from .rulediff import diff_programs
 from .render import (compare_json, compare_text, explanation_compare_text, explanation_json, explanation_text, json_value,
                      rulebook_markdown, run_json, run_text, scenario_json, solve_text)
 from .scenario import BASELINE, Scenario, ScenarioError, check_setting, read_scenarios, scenario_from_sets
@@ -57,7 +62,19 @@ def _summary(diagnostics) -> str:
 def cmd_check(args) -> int:
     sources = read_pack(args.policy)
     program, diagnostics = compile_sources(sources, args.policy)
+    for folder in args.sources:
+        if not Path(folder).is_dir():
+            raise InputError("is not a folder", f"--sources {folder}", "give the folder that holds the documents the pack cites")
+    unchecked: tuple[str, ...] = ()
+    if program is not None:
+        quotes = check_quotes(program, source_folders(args.policy, args.sources))
+        diagnostics = sorted([*diagnostics, *quotes.diagnostics], key=lambda d: (d.span.file, d.span.line, d.span.column))
+        unchecked = tuple(name for name in quotes.missing
+                          if any(c.source == name and c.quote is not None for c in cited(program)))
     _print_diagnostics(diagnostics, {x.name: x for x in sources}, sys.stdout)
+    if unchecked:
+        print(f"note: quotes not checked against {', '.join(unchecked)}: not found beside the pack "
+              f"(give --sources DIR or set {SOURCES_VARIABLE})")
     status = "ok" if program is not None else "failed"
     print(f"{args.policy}: {status}: {_summary(diagnostics)}")
     return EXIT_OK if program is not None else EXIT_POLICY
@@ -354,6 +371,66 @@ def _working_days_after(first: dt.date, last: dt.date) -> int:
     return working_days_between(first, last) - is_working_day(first)
 
 
+def cmd_diff(args) -> int:
+    # a pack that does not compile is named in the error message as ``args.policy``
+    args.policy = args.old
+    old = compile_pack(args.old)
+    args.policy = args.new
+    new = compile_pack(args.new)
+    changes = diff_programs(old, new)
+    if args.json:
+        print(json.dumps(diff_json(changes), indent=2, ensure_ascii=False))
+    elif args.markdown:
+        print(diff_markdown(changes), end="")
+    else:
+        print(diff_text(changes), end="")
+    return EXIT_OK
+
+
+def _plan_files(paths: list[str]) -> list[Path]:
+    files = []
+    for given in map(Path, paths):
+        if given.is_dir():
+            found = sorted(given.glob("*.plan"))
+            if not found:
+                raise InputError("holds no .plan files", str(given))
+            files += found
+        elif given.is_file():
+            files.append(given)
+        else:
+            raise InputError("no such file or folder", str(given))
+    return files
+
+
+def cmd_fmt(args) -> int:
+    """Rewrite each file in canonical layout, or with --check only say which would change."""
+    # named as given, so that messages and rewrites refer to the paths on the command line
+    sources = [SourceFile(str(path), read_policy_file(path).text) for path in _plan_files(args.paths)]
+    failed, changed = [], []
+    for source in sources:
+        text, errors = format_source(source)
+        if text is None:
+            _print_diagnostics(errors, {source.name: source}, sys.stderr)
+            failed.append(source.name)
+        elif text != source.text:
+            changed.append(source.name)
+            if not args.check:
+                write_atomically(Path(source.name), lambda path, text=text: Path(path).write_text(text, encoding="utf-8"))
+    verb = "would reformat" if args.check else "reformatted"
+    for name in changed:
+        print(f"{verb} {name}")
+    print(f"{len(changed)} file{'s' * (len(changed) != 1)} {verb}, {len(sources) - len(changed) - len(failed)} already canonical"
+          + (f", {len(failed)} with syntax errors (not changed)" if failed else ""))
+    return EXIT_POLICY if failed or (args.check and changed) else EXIT_OK
+
+
+def cmd_lsp(args) -> int:
+    from .lsp import serve  # the server's libraries load only for editors
+
+    serve()
+    return EXIT_OK
+
+
 def cmd_rules(args) -> int:
     print(rulebook_markdown(_program(args)), end="")
     return EXIT_OK
@@ -365,6 +442,8 @@ def parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="compile a policy pack and report every problem")
     check.add_argument("policy", metavar="POLICY_DIR")
+    check.add_argument("--sources", action="append", default=[], metavar="DIR",
+                       help=f"a folder holding the documents the pack cites, to check its quotes (also: {SOURCES_VARIABLE})")
     check.set_defaults(handler=cmd_check)
 
     run = commands.add_parser("run", help="evaluate a policy pack on organisation data")
@@ -427,6 +506,22 @@ def parser() -> argparse.ArgumentParser:
     rules = commands.add_parser("rules", help="list every rule of a pack with its source and interpretations (Markdown)")
     rules.add_argument("policy", metavar="POLICY_DIR")
     rules.set_defaults(handler=cmd_rules)
+
+    diff = commands.add_parser("diff", help="compare two policy packs: declarations added, removed, renamed and changed")
+    diff.add_argument("old", metavar="OLD_PACK")
+    diff.add_argument("new", metavar="NEW_PACK")
+    form = diff.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print one JSON object")
+    form.add_argument("--markdown", action="store_true", help="print Markdown, for a sign-off paper")
+    diff.set_defaults(handler=cmd_diff, policy=None)
+
+    fmt = commands.add_parser("fmt", help="lay policy files out canonically (comments kept)")
+    fmt.add_argument("paths", nargs="+", metavar="PATH", help="a .plan file, or a folder of them")
+    fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if any file is not canonical")
+    fmt.set_defaults(handler=cmd_fmt, policy="fmt")
+
+    lsp = commands.add_parser("lsp", help="run the language server for editors, on standard input and output")
+    lsp.set_defaults(handler=cmd_lsp, policy="lsp")
 
     test = commands.add_parser("test", help="run the tests written in a policy pack")
     test.add_argument("policy", metavar="POLICY_DIR")

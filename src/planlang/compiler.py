@@ -7,7 +7,8 @@ The pipeline, one pure function per stage::
     check         syntax trees -> checked declarations and name uses   checker.py
     build_graph   declarations and uses -> networkx dependency graph   graph.py
     find_cycles   graph -> a diagnostic per circular definition        graph.py
-                  -> Program
+                  -> Analysis (all that could be checked, errors or not: for editors)
+                  -> Program (when there are no errors)
 
 Evaluation (evaluator.py) runs a Program over a Dataset (data.py) and returns Results; the trace
 of any value (explain.py) is built from them; renderers (render.py) and the CLI (cli.py) sit at
@@ -24,14 +25,15 @@ import attrs
 import networkx as nx
 
 from . import syntax as s
-from .checker import check
+from .checker import Checked, check
 from .diagnostics import Diagnostic, InputError, PolicyError, has_errors
 from .files import MAX_POLICY_BYTES, read_bytes
 from .graph import build_graph, evaluation_order, find_cycles
 from .parser import parse_source
 from .source import SourceFile, Span
 
-__all__ = ["Program", "compile_pack", "read_pack", "read_policy_file", "compile_sources", "span_text"]
+__all__ = ["Program", "Analysis", "compile_pack", "read_pack", "read_policy_file", "compile_sources", "analyse_sources",
+           "span_text"]
 
 
 @attrs.frozen(eq=False)
@@ -131,9 +133,19 @@ def read_policy_file(path: str | os.PathLike, inside: Path | None = None) -> Sou
     return SourceFile(display, text)
 
 
-def compile_sources(sources: list[SourceFile], directory: str = ".") -> tuple[Program | None, list[Diagnostic]]:
-    """Run the pipeline; returns the program (None when there are errors) and every diagnostic."""
-    files = {source.name: source for source in sources}
+@attrs.frozen(eq=False)
+class Analysis:
+    """What the checker made of a pack's files, errors or not: every declaration it could read, and
+    every use of a name, for an editor to help with inside a file that does not compile yet."""
+
+    checked: Checked
+    graph: nx.DiGraph
+    diagnostics: tuple[Diagnostic, ...]
+    files: dict[str, SourceFile]
+
+
+def analyse_sources(sources: list[SourceFile]) -> Analysis:
+    """Parse, check and look for cycles, keeping all that could be checked whatever the errors."""
     diagnostics: list[Diagnostic] = []
     parsed = []
     for source in sources:
@@ -145,10 +157,17 @@ def compile_sources(sources: list[SourceFile], directory: str = ".") -> tuple[Pr
     graph = build_graph(checked.declarations, checked.uses)
     diagnostics += find_cycles(graph)
     diagnostics.sort(key=lambda d: (d.span.file, d.span.line, d.span.column, d.severity))
+    return Analysis(checked, graph, tuple(diagnostics), {source.name: source for source in sources})
+
+
+def compile_sources(sources: list[SourceFile], directory: str = ".") -> tuple[Program | None, list[Diagnostic]]:
+    """Run the pipeline; returns the program (None when there are errors) and every diagnostic."""
+    analysis = analyse_sources(sources)
+    checked, graph, diagnostics = analysis.checked, analysis.graph, list(analysis.diagnostics)
     if has_errors(diagnostics):
         return None, diagnostics
     program = Program(str(directory), checked.header, checked.sources, checked.declarations, checked.amendments,
-                      checked.tests, graph, evaluation_order(graph), tuple(diagnostics), files)
+                      checked.tests, graph, evaluation_order(graph), tuple(diagnostics), analysis.files)
     return program, diagnostics
 
 

@@ -2,6 +2,7 @@
 
 Lark's trees and tokens never leave this module. A file is split into declarations (each starts
 in column 1 with its keyword) and each is parsed on its own, so one mistake does not hide the next.
+:func:`parse_layout` gives the same declarations as written, clause by clause, for the formatter.
 """
 
 from __future__ import annotations
@@ -18,15 +19,12 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import syntax as s
 from .diagnostics import Diagnostic, suggest
-from .periods import GRANULARITIES, PeriodError, parse_date, parse_period
+from .periods import GRANULARITIES, Period, PeriodError, parse_date, parse_period
 from .source import UNSAFE, SourceFile, Span, character_name, printable
 from .values import AmountError, parse_amount
 
-__all__ = ["parse_source", "parse_setting", "grammar_text", "DECLARATION_KEYWORDS"]
-
-DECLARATION_KEYWORDS = ("policy", "source", "input", "parameter", "amend", "define", "flag", "deadline", "test", "scenario",
-                        "unencoded")
-_DECLARATION_START = re.compile(r"^(%s)\b" % "|".join(DECLARATION_KEYWORDS))
+__all__ = ["parse_source", "parse_setting", "parse_layout", "vocabulary", "Vocabulary", "DeclarationLayout", "Clause",
+           "grammar_text", "DECLARATION_KEYWORDS"]
 
 
 def grammar_text() -> str:
@@ -43,6 +41,36 @@ def _lark() -> Lark:
                 start=["start", "setting", "target_only"])
 
 
+@attrs.frozen
+class Vocabulary:
+    """The language's words, read from the grammar: for highlighting and completion, never listed by hand."""
+
+    declarations: tuple[str, ...]  # the keywords that start a declaration
+    keywords: tuple[str, ...]  # every other word of the grammar
+    constants: tuple[str, ...]  # true, false
+
+    def pattern(self, terminal: str) -> str:
+        """The regular expression of one of the grammar's terminals (MONEY, SECTION, ...)."""
+        return _lark().get_terminal(terminal).pattern.to_regexp()
+
+
+@functools.lru_cache(maxsize=1)
+def vocabulary() -> Vocabulary:
+    """The grammar's words: its quoted keywords, and those that start a ``*_decl`` rule."""
+    lark = _lark()
+    words = {t.name: t.pattern.value for t in lark.terminals
+             if t.pattern.type == "str" and re.fullmatch(r"[a-z][a-z-]*", t.pattern.value)}
+    starts = tuple(dict.fromkeys(words[r.expansion[0].name] for r in lark.rules
+                                 if r.origin.name.endswith("_decl") and r.expansion and r.expansion[0].name in words))
+    constants = tuple(w for w in words.values() if w in ("true", "false"))
+    keywords = tuple(sorted(set(words.values()) - set(starts) - set(constants)))
+    return Vocabulary(starts, keywords, constants)
+
+
+DECLARATION_KEYWORDS = vocabulary().declarations
+_DECLARATION_START = re.compile(r"^(%s)\b" % "|".join(DECLARATION_KEYWORDS))
+
+
 class _NodeError(Exception):
     def __init__(self, message: str, span: Span, suggestion: str | None = None):
         super().__init__(message)
@@ -50,7 +78,9 @@ class _NodeError(Exception):
 
 
 @attrs.frozen
-class _Clause:
+class Clause:
+    """One clause of a declaration as written: ``kind`` (description, citation, value, ...), where, its value."""
+
     kind: str
     span: Span
     value: object
@@ -173,11 +203,11 @@ class _ToSyntax(Transformer):
         return s.Within(span=self._span(meta), value=items[0], tolerance=items[1], reference=items[2])
 
     def because(self, meta, items):
-        return _Clause("because", self._span(meta), _unquote(items[0]))
+        return Clause("because", self._span(meta), _unquote(items[0]))
 
     def if_expr(self, meta, items):
         condition, then, *rest = items
-        then_because = rest.pop(0).value if isinstance(rest[0], _Clause) else None
+        then_because = rest.pop(0).value if isinstance(rest[0], Clause) else None
         otherwise = rest.pop(0)
         because = rest[0].value if rest else None
         return s.If(span=self._span(meta), condition=condition, then=then, otherwise=otherwise, because=because,
@@ -196,7 +226,7 @@ class _ToSyntax(Transformer):
         return str(items[0])
 
     def taper_limit(self, meta, items):
-        return _Clause(items[0], self._span(meta), items[1])
+        return Clause(items[0], self._span(meta), items[1])
 
     def taper_expr(self, meta, items):
         base, shortfall, rate, *limits = items
@@ -222,44 +252,44 @@ class _ToSyntax(Transformer):
 
     # ---- clauses ----
     def description(self, meta, items):
-        return _Clause("description", self._span(meta), _unquote(items[0]))
+        return Clause("description", self._span(meta), _unquote(items[0]))
 
     def citation(self, meta, items):
         quote = _unquote(items[2]) if len(items) > 2 else None
-        return _Clause("citation", self._span(meta),
+        return Clause("citation", self._span(meta),
                        s.Citation(span=self._span(meta), source=_unquote(items[0]), section=str(items[1]), quote=quote))
 
     def kind(self, meta, items):
         return str(items[0]), self._tok(items[0])
 
     def entity_clause(self, meta, items):
-        return _Clause("entity", self._span(meta), tuple(items))
+        return Clause("entity", self._span(meta), tuple(items))
 
     def granularity_clause(self, meta, items):
-        return _Clause("granularity", self._span(meta), GRANULARITIES[str(items[0])])
+        return Clause("granularity", self._span(meta), GRANULARITIES[str(items[0])])
 
     def during_clause(self, meta, items):
-        return _Clause("during", self._span(meta), items[0])
+        return Clause("during", self._span(meta), items[0])
 
     def default_clause(self, meta, items):
-        return _Clause("default", self._span(meta), items[0])
+        return Clause("default", self._span(meta), items[0])
 
     def value_clause(self, meta, items):
-        return _Clause("value", self._span(meta), items[0])
+        return Clause("value", self._span(meta), items[0])
 
     def schedule_entry(self, meta, items):
         (first, last), value = items
-        return _Clause("schedule", self._span(meta),
+        return Clause("schedule", self._span(meta),
                        s.ScheduleEntry(span=self._span(meta), first=first, last=last, value=value))
 
     def severity_clause(self, meta, items):
-        return _Clause("severity", self._tok(items[0]), str(items[0]))
+        return Clause("severity", self._tok(items[0]), str(items[0]))
 
     def when_clause(self, meta, items):
-        return _Clause("when", self._span(meta), items[0])
+        return Clause("when", self._span(meta), items[0])
 
     def message_clause(self, meta, items):
-        return _Clause("message", self._tok(items[0]), _unquote(items[0]))
+        return Clause("message", self._tok(items[0]), _unquote(items[0]))
 
     def type_annotation(self, meta, items):
         return str(items[0]), self._tok(items[0])
@@ -273,29 +303,29 @@ class _ToSyntax(Transformer):
 
     def test_entity(self, meta, items):
         (kind, _), code, *system = items
-        return _Clause("test_entity", self._span(meta),
+        return Clause("test_entity", self._span(meta),
                        s.TestEntity(span=self._span(meta), kind=kind, code=str(code),
                                     system=str(system[0]) if system else None))
 
     def test_period(self, meta, items):
-        return _Clause("test_period", self._span(meta), items[0])
+        return Clause("test_period", self._span(meta), items[0])
 
     def given(self, meta, items):
-        return _Clause("given", self._span(meta), s.Given(span=self._span(meta), target=items[0], value=items[1]))
+        return Clause("given", self._span(meta), s.Given(span=self._span(meta), target=items[0], value=items[1]))
 
     def expect_value(self, meta, items):
-        return _Clause("expect", self._span(meta),
+        return Clause("expect", self._span(meta),
                        s.Expectation(span=self._span(meta), target=items[0], kind="value", value=items[1]))
 
     def expect_missing(self, meta, items):
-        return _Clause("expect", self._span(meta), s.Expectation(span=self._span(meta), target=items[0], kind="missing"))
+        return Clause("expect", self._span(meta), s.Expectation(span=self._span(meta), target=items[0], kind="missing"))
 
     def flag_polarity(self, meta, items):
         return bool(items)
 
     def expect_flag(self, meta, items):
         kind = "no_flag" if items[0] else "flag"
-        return _Clause("expect", self._span(meta), s.Expectation(span=self._span(meta), target=items[1], kind=kind))
+        return Clause("expect", self._span(meta), s.Expectation(span=self._span(meta), target=items[1], kind=kind))
 
     # ---- scenarios ----
     def setting_target(self, meta, items):
@@ -308,15 +338,15 @@ class _ToSyntax(Transformer):
                                periods=periods, periods_span=self._span(meta) if periods else None)
 
     def set_clause(self, meta, items):
-        return _Clause("set", self._span(meta), s.SetClause(span=self._span(meta), target=items[0], value=items[1]))
+        return Clause("set", self._span(meta), s.SetClause(span=self._span(meta), target=items[0], value=items[1]))
 
     def replace_clause(self, meta, items):
         name = items[0]
         target = s.SettingTarget(span=self._tok(name), name=str(name), name_span=self._tok(name))
-        return _Clause("set", self._span(meta), s.SetClause(span=self._span(meta), target=target, value=items[1], formula=True))
+        return Clause("set", self._span(meta), s.SetClause(span=self._span(meta), target=target, value=items[1], formula=True))
 
     def based_on(self, meta, items):
-        return _Clause("based_on", self._span(meta), tuple((str(x), self._tok(x)) for x in items))
+        return Clause("based_on", self._span(meta), tuple((str(x), self._tok(x)) for x in items))
 
     def setting(self, meta, items):
         return s.SetClause(span=self._span(meta), target=items[0], value=items[1])
@@ -328,7 +358,7 @@ class _ToSyntax(Transformer):
         return str(items[0])
 
     def note(self, meta, items):
-        return _Clause("note", self._span(meta), s.TestNote(span=self._span(meta), kind=items[0], text=_unquote(items[1])))
+        return Clause("note", self._span(meta), s.TestNote(span=self._span(meta), kind=items[0], text=_unquote(items[1])))
 
     # ---- declarations: (keyword, span, head, clauses) ----
     def _decl(keyword):
@@ -391,9 +421,9 @@ def _article(word: str) -> str:
 
 def _assemble(keyword: str, span: Span, head: list, interpretations: tuple[str, ...], filename: str, offset: int,
               errors: list[Diagnostic]):
-    clauses = [item for item in head if isinstance(item, _Clause)]
-    head = [item for item in head if not isinstance(item, _Clause)]
-    seen: dict[str, list[_Clause]] = {}
+    clauses = [item for item in head if isinstance(item, Clause)]
+    head = [item for item in head if not isinstance(item, Clause)]
+    seen: dict[str, list[Clause]] = {}
     for clause in clauses:
         compare_hint = "to compare two values write `==`" if clause.kind == "value" else None
         if compare_hint and "when" in seen and clause.kind not in _ALLOWED[keyword]:
@@ -658,9 +688,21 @@ def _shift(error: UnexpectedInput, offset: int) -> None:
             token.end_line += offset
 
 
-def parse_source(source: SourceFile) -> tuple[s.PolicyFile, list[Diagnostic]]:
-    """Parse one policy file into declarations, collecting every syntax error."""
-    errors = _unsafe_characters(source)
+@attrs.frozen
+class _Parsed:
+    """One declaration as parsed, before assembly: its lines (0-based, end exclusive) and pieces."""
+
+    start: int
+    end: int
+    interpretations: tuple[str, ...]
+    keyword: str
+    span: Span
+    head: list
+
+
+def _parse_declarations(source: SourceFile, errors: list[Diagnostic]):
+    """Each declaration of a file parsed on its own; syntax errors are added to ``errors``."""
+    errors += _unsafe_characters(source)
     # each unsafe character was reported; read on with a space in its place to find the file's other errors
     lines = [UNSAFE.sub(lambda m: m[0] if m[0] == "\t" else " ", line) for line in source.lines] if errors \
         else source.lines
@@ -671,10 +713,9 @@ def parse_source(source: SourceFile) -> tuple[s.PolicyFile, list[Diagnostic]]:
         if stripped and not stripped.startswith("#"):
             column = len(line) - len(line.lstrip()) + 1
             errors.append(Diagnostic(
-                "error", "expected a declaration (policy, source, input, parameter, amend, define, flag, deadline, test or unencoded)",
+                "error", f"expected a declaration ({', '.join(DECLARATION_KEYWORDS[:-1])} or {DECLARATION_KEYWORDS[-1]})",
                 Span(source.name, number, column, number, len(line) + 1),
                 "declarations start in column 1; indent only the lines that belong to one"))
-    declarations = []
     for k, start in enumerate(starts):
         end = starts[k + 1] if k + 1 < len(starts) else len(lines)
         # comments just above the next declaration belong to it, not to this one
@@ -704,7 +745,16 @@ def parse_source(source: SourceFile) -> tuple[s.PolicyFile, list[Diagnostic]]:
             else:
                 raise
             continue
-        declaration = _assemble(keyword, span, head, interpretations, source.name, start, errors)
+        yield _Parsed(start, end, interpretations, keyword, span, head)
+
+
+def parse_source(source: SourceFile) -> tuple[s.PolicyFile, list[Diagnostic]]:
+    """Parse one policy file into declarations, collecting every syntax error."""
+    errors: list[Diagnostic] = []
+    declarations = []
+    for parsed in list(_parse_declarations(source, errors)):
+        declaration = _assemble(parsed.keyword, parsed.span, parsed.head, parsed.interpretations, source.name,
+                                parsed.start, errors)
         if declaration is not None:
             declarations.append(declaration)
     return s.PolicyFile(path=source.name, declarations=tuple(declarations)), errors
@@ -725,3 +775,43 @@ def parse_setting(source: SourceFile, start: str = "setting") -> tuple[s.SetClau
         if isinstance(cause, (AmountError, PeriodError)):
             return None, [Diagnostic("error", str(cause), Span(source.name, 1, 1, 1, len(source.text) + 1))]
         raise
+
+
+# ---- the layout of a file, for the formatter ---------------------------------------------------
+
+@attrs.frozen
+class DeclarationLayout:
+    """A declaration as written: its keyword, its head (names, types, dates, titles) and its clauses in order.
+
+    ``head`` holds plain values: for ``input``, ``parameter`` and ``define`` (name, type); ``amend``
+    (name, date); ``flag`` and ``deadline`` (name,); ``policy`` (title, year); ``source`` (name,
+    title or None); ``test`` (title,). ``start`` and ``end`` are its 0-based lines, end exclusive,
+    up to the next declaration.
+    """
+
+    keyword: str
+    start: int
+    end: int
+    head: tuple
+    clauses: tuple[Clause, ...]
+
+
+def _plain(item):
+    if isinstance(item, Token):
+        return _unquote(item) if item.type == "STRING" else str(item)
+    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], (str, Period)):
+        return str(item[0])  # a (type, span) annotation or a (period, text)
+    return item
+
+
+def parse_layout(source: SourceFile) -> tuple[list[DeclarationLayout], list[Diagnostic]]:
+    """The declarations of a file as written, clause by clause; with the syntax errors, if any."""
+    errors: list[Diagnostic] = []
+    layouts = []
+    for parsed in list(_parse_declarations(source, errors)):
+        head = tuple(_plain(x) for x in parsed.head if not isinstance(x, Clause))
+        if parsed.keyword == "source" and len(head) == 1:
+            head += (None,)
+        clauses = tuple(x for x in parsed.head if isinstance(x, Clause))
+        layouts.append(DeclarationLayout(parsed.keyword, parsed.start, parsed.end, head, clauses))
+    return layouts, errors

@@ -14,6 +14,7 @@ from . import syntax as s
 from .evaluator import FlagResult, LateSubmission, Results, periods_for
 from .explain import TraceNode
 from .periods import Period
+from .printer import GRANULARITY_WORDS, format_amendments, format_expr, format_value_clause
 from .source import printable
 from .values import Missing, decimal_text, format_money, format_percent, money_text
 
@@ -356,34 +357,44 @@ def explanation_json(node: TraceNode) -> dict:
 
 # ---- the rulebook ----
 
-_DECL_KIND = {s.InputDecl: "input", s.ParameterDecl: "parameter", s.DefineDecl: "definition", s.FlagDecl: "flag",
-              s.DeadlineDecl: "deadline"}
-
-
-_GRANULARITY_WORD = {"month": "monthly", "quarter": "quarterly", "half": "half-yearly", "year": "annual"}
-
 
 def _cell_text(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _rule_text(program, decl) -> str:
+    """The rule itself in canonical planlang: its formula, its condition, or its values and amendments."""
+    if isinstance(decl, s.InputDecl):
+        return "" if decl.default is None else f"default {format_expr(decl.default)}"
+    if isinstance(decl, s.ParameterDecl):
+        amended = format_amendments(program.amendments.get(decl.name, ()))
+        return format_value_clause(decl) + ("" if amended is None else f"; amended {amended}")
+    if isinstance(decl, s.FlagDecl):
+        return f"when {format_expr(decl.when)}"
+    return f"= {format_expr(decl.value)}"
+
+
+def _code_cell(text: str) -> str:
+    return f"`{_cell_text(text)}`" if text else ""
+
+
 def rulebook_markdown(program) -> str:
-    """Every rule of a pack with its source, and every interpretation taken, as Markdown."""
+    """Every rule of a pack, its formula or values, its source, and every interpretation taken, as Markdown."""
     lines = [f"## {program.year}: {program.title}", ""]
     lines += [f"- `{src.name}`: {src.title or ''}" for src in program.sources.values()]
-    lines += ["", "| name | kind | what it is | source |", "|---|---|---|---|"]
+    lines += ["", "| name | kind | what it is | rule | source |", "|---|---|---|---|---|"]
     interpretations = []
     for name, decl in sorted(program.declarations.items(), key=lambda item: (item[1].span.file, item[1].span.line)):
-        kind = _DECL_KIND.get(type(decl))
+        kind = s.RULE_KINDS.get(type(decl))
         if kind is None:
             continue
         shape = [x for x in (getattr(decl, "type", None) if kind != "flag" else getattr(decl, "severity", None),
                              " or ".join(getattr(decl, "kinds", ()) or ()) and "per " + " or ".join(decl.kinds),
-                             _GRANULARITY_WORD.get(getattr(decl, "granularity", None))) if x]
+                             GRANULARITY_WORDS.get(getattr(decl, "granularity", None))) if x]
         what = decl.description or (decl.message if isinstance(decl, s.FlagDecl) else "")
         sources = "; ".join(f"{c.source} {c.section}" for c in decl.citations)
-        lines.append(f"| `{name}` | {kind} ({', '.join(shape)}) | {_cell_text(what)} | {_cell_text(sources)} |"
-                     if shape else f"| `{name}` | {kind} | {_cell_text(what)} | {_cell_text(sources)} |")
+        label = f"{kind} ({', '.join(shape)})" if shape else kind
+        lines.append(f"| `{name}` | {label} | {_cell_text(what)} | {_code_cell(_rule_text(program, decl))} | {_cell_text(sources)} |")
         interpretations += [(name, decl.span, text) for text in decl.interpretations]
     for amendments in program.amendments.values():
         for amend in amendments:

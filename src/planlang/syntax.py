@@ -376,6 +376,11 @@ class ScenarioDecl(Decl):
     settings: tuple[SetClause, ...] = ()
 
 
+# what each kind of rule is called in listings, comparisons and editors
+RULE_KINDS = {InputDecl: "input", ParameterDecl: "parameter", DefineDecl: "definition", FlagDecl: "flag",
+              DeadlineDecl: "deadline"}
+
+
 @frozen
 class PolicyFile:
     path: str
@@ -409,3 +414,24 @@ def walk(expr: Expr):
     yield expr
     for child in children(expr):
         yield from walk(child)
+
+
+# what the parser and checker add that is not part of what a node says
+_NOT_MEANING = frozenset({"span", "name_span", "type_span", "severity_span", "message_span", "text", "target",
+                          "member_kinds", "flags"})
+
+
+def meaning(node):
+    """A node as nested tuples of what it says: without positions, source spellings or the checker's findings.
+
+    Two nodes mean the same when their meanings are equal, wherever and however they were written
+    (``£1000`` and ``£1,000``; the same rule in another file). A literal keeps its type: ``50%``
+    and ``0.5`` say different things.
+    """
+    if isinstance(node, tuple):
+        return tuple(meaning(x) for x in node)
+    if not attrs.has(type(node)):
+        return node
+    skip = _NOT_MEANING if isinstance(node, Literal) else _NOT_MEANING | {"type"} if isinstance(node, Expr) else _NOT_MEANING
+    fields = {f.name: meaning(getattr(node, f.name)) for f in attrs.fields(type(node)) if f.name not in skip}
+    return (type(node).__name__, tuple(sorted(fields.items())))
