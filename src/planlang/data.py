@@ -163,6 +163,11 @@ def _check_organisations(organisations: list[Organisation], locate: Locate) -> d
     return by_code
 
 
+# Codes and periods are trimmed of these only: str.strip() would also drop U+2028, U+0085 and the
+# like, silently, which are refused instead
+_SPACES = " \t"
+
+
 def _identifier(text, what: str, where: str) -> None:
     """Refuse a code holding a control, line-breaking or bidirectional character, or a lone surrogate.
 
@@ -378,6 +383,7 @@ class _Checker:
         return period
 
     def parse_period(self, text: str, where: str) -> Period:
+        _identifier(text.strip(_SPACES), "a period", where)
         try:
             period = parse_period(text)
         except PeriodError as error:
@@ -606,7 +612,7 @@ def _json_text(value, where: str, required: bool) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"expected text, found {'nothing' if value in (None, '') else _json_kind(value)}", where)
-    return value.strip()
+    return value.strip(_SPACES)
 
 
 def _json_inputs(given, place: str, checker: _Checker) -> None:
@@ -816,7 +822,7 @@ def _text(cell) -> str:
         return ""
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
-    return str(cell).strip()
+    return str(cell).strip(_SPACES)
 
 
 def _headings(row, title: str, display: str, known: Callable[[str, str], str], required: tuple[str, ...]) -> dict[str, int]:
