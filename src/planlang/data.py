@@ -352,6 +352,7 @@ class _Checker:
         self.deadlines: dict[str, s.DeadlineDecl] = program.of_kind(s.DeadlineDecl)
         self.submissions: dict = {}
         self.submission_origins: dict = {}
+        self._read_periods: dict[str, Period] = {}
 
     def declaration(self, name: str, where: str) -> s.InputDecl:
         decl = self.declared.get(name)
@@ -383,12 +384,16 @@ class _Checker:
         return period
 
     def parse_period(self, text: str, where: str) -> Period:
-        _identifier(text.strip(_SPACES), "a period", where)
-        try:
-            period = parse_period(text)
-        except PeriodError as error:
-            raise InputError(str(error), where) from None
-        return self.in_year(period, where)
+        # a large file names the same dozen periods hundreds of thousands of times: read each once
+        period = self._read_periods.get(text)
+        if period is None:
+            _identifier(text.strip(_SPACES), "a period", where)
+            try:
+                period = self.in_year(parse_period(text), where)
+            except PeriodError as error:
+                raise InputError(str(error), where) from None
+            self._read_periods[text] = period
+        return period
 
     def in_year(self, period: Period, where: str) -> Period:
         if not self.year.contains(period):
