@@ -22,11 +22,11 @@ import pytest
 
 from planlang.cli import main
 from planlang.compiler import compile_pack, read_pack
-from planlang.data import load_data, write_workbook, Organisation
-from planlang.diagnostics import InputError, PolicyError
+from planlang.data import Organisation, load_data, make_dataset, write_workbook
+from planlang.diagnostics import InputError, PolicyError, format_diagnostic
 from planlang.evaluator import evaluate
 from planlang.explain import TraceNode, explain
-from planlang.periods import parse_period
+from planlang.periods import PeriodError, parse_period
 from planlang.render import explanation_text, format_value, run_text
 from planlang.source import UNSAFE, SourceFile
 from planlang.values import AmountError, Missing, parse_amount
@@ -296,7 +296,6 @@ def test_dates_beyond_the_supported_range_are_placed_errors(capsys):
 def test_date_sums_leaving_the_range_are_missing_with_the_range(expression, reason, compile_policy):
     program = compile_policy(f"deadline d\n  = {expression}\n  cites \"s.txt\" §1\n")
     start = time.perf_counter()
-    from planlang.data import make_dataset
     value = evaluate(program, make_dataset([], {}, {}, "none")).get("d", None, None)
     assert isinstance(value, Missing) and value.describe() == f"{reason}, 1900-01-01 to 2199-12-31"
     assert time.perf_counter() - start < 5
@@ -320,7 +319,6 @@ def test_a_lone_surrogate_anywhere_in_the_data_ends_in_a_placed_error_or_an_esca
 
 def test_a_computed_fraction_of_a_day_is_missing_not_dropped(compile_policy):
     program = compile_policy("deadline d\n  = 2021-06-01 + (3 / 2) days\n  cites \"s.txt\" §1\n")
-    from planlang.data import make_dataset
     value = evaluate(program, make_dataset([], {}, {}, "none")).get("d", None, None)
     assert isinstance(value, Missing) and value.describe() == "a number of days is whole; 1.5 is not"
 
@@ -333,7 +331,6 @@ def test_unicode_digits_are_not_numbers(text):
 
 @pytest.mark.parametrize("text", ["٢٠٢١-٠٥", "２０２１-05", "2021/٢٢", "2021/22 Q١"])
 def test_unicode_digits_are_not_periods(text):
-    from planlang.periods import PeriodError
     with pytest.raises(PeriodError, match="digits are 0 to 9"):
         parse_period(text)
 
@@ -401,7 +398,6 @@ def test_check_is_linear_in_the_number_of_diagnostics():
         text = "".join(f"define d{k} : money\n  per system monthly\n  = nope{k}\n  cites \"s.txt\" §1\n" for k in range(count))
         start = time.perf_counter()
         _, diagnostics = compile_text(text)
-        from planlang.diagnostics import format_diagnostic
         source = SourceFile("t.plan", 'policy "test pack" for 2021/22\nsource "s.txt" "A source"\n' + text)
         for d in diagnostics:
             format_diagnostic(d, {"t.plan": source})
@@ -420,3 +416,24 @@ def test_explanations_stop_drawing_at_a_depth_and_say_what_was_cut():
     assert len(text) < 100_000  # 10,000 levels indented three characters each drew 150 MB
     assert text.rstrip().endswith("└─ … 9,939 deeper steps not drawn: the drawing stops 60 levels down "
                                   "(explain step9939 to continue from here)")
+
+
+# ---- the same classes in an Excel workbook -------------------------------------------------------
+
+@pytest.mark.parametrize("code, period, value, where, message", [
+    ("S1\u202e", "2021-04", 1, "organisations!A2", "may not hold the character U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+    ("S1", "2021-04\u2028", 1, "monthly!B2", "a period is an identifier and may not hold the character U+2028"),
+    ("S1", "2021-04", "£٣٠", "monthly!C2", "digits are 0 to 9"),
+    ("S1", "2021-04", "-" + " " * 32_000 + "x", "monthly!C2", "(32,002 characters)"),
+    ("S1", "2021-04", 1e300, "monthly!C2", "at most 40 before the decimal point"),
+])
+def test_hostile_cells_in_a_workbook_are_placed_errors(code, period, value, where, message, tmp_path):
+    program = compile_pack(POLICIES / "2021_22")
+    path = tmp_path / "book.xlsx"
+    write_workbook(path, [Organisation(code, "n", "system")],
+                   {"monthly": [{"code": code, "period": period, "erf_actual": value}]})
+    start = time.perf_counter()
+    with pytest.raises(InputError) as caught:
+        load_data(path, program)
+    assert caught.value.where == f"{path}: {where}" and message in caught.value.message
+    assert time.perf_counter() - start < 5

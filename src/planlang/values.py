@@ -16,7 +16,6 @@ Fraction(7, 10)
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from fractions import Fraction
 
 import attrs
