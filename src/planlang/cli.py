@@ -49,16 +49,17 @@ class _TerminalStream(io.TextIOBase):
     """Writes to ``stream`` with unsafe characters escaped; after a broken pipe, discards the rest."""
 
     def __init__(self, stream):
+        from .source import printable
+
         super().__init__()
         self._stream = stream
+        self._printable = printable
         self.broken = False
 
     def write(self, text: str) -> int:
-        from .source import printable
-
         if not self.broken:
             try:
-                self._stream.write(printable(text, keep="\n\t"))
+                self._stream.write(self._printable(text, keep="\n\t"))
             except BrokenPipeError:
                 self._broke()
         return len(text)

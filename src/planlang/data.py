@@ -162,6 +162,11 @@ def _check_organisations(organisations: list[Organisation], locate: Locate) -> d
     return by_code
 
 
+# Codes and periods are trimmed of these only: str.strip() would also drop U+2028, U+0085 and the
+# like, silently, which are refused instead
+_SPACES = " \t"
+
+
 def _identifier(text, what: str, where: str) -> None:
     """Refuse a code holding a control, line-breaking or bidirectional character, or a lone surrogate.
 
@@ -346,6 +351,7 @@ class _Checker:
         self.deadlines: dict[str, s.DeadlineDecl] = program.of_kind(s.DeadlineDecl)
         self.submissions: dict = {}
         self.submission_origins: dict = {}
+        self._read_periods: dict[str, Period] = {}
 
     def declaration(self, name: str, where: str) -> s.InputDecl:
         decl = self.declared.get(name)
@@ -377,11 +383,16 @@ class _Checker:
         return period
 
     def parse_period(self, text: str, where: str) -> Period:
-        try:
-            period = parse_period(text)
-        except PeriodError as error:
-            raise InputError(str(error), where) from None
-        return self.in_year(period, where)
+        # a large file names the same dozen periods hundreds of thousands of times: read each once
+        period = self._read_periods.get(text)
+        if period is None:
+            _identifier(text.strip(_SPACES), "a period", where)
+            try:
+                period = self.in_year(parse_period(text), where)
+            except PeriodError as error:
+                raise InputError(str(error), where) from None
+            self._read_periods[text] = period
+        return period
 
     def in_year(self, period: Period, where: str) -> Period:
         if not self.year.contains(period):
@@ -605,7 +616,7 @@ def _json_text(value, where: str, required: bool) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"expected text, found {'nothing' if value in (None, '') else _json_kind(value)}", where)
-    return value.strip()
+    return value.strip(_SPACES)
 
 
 def _json_inputs(given, place: str, checker: _Checker) -> None:
@@ -815,7 +826,7 @@ def _text(cell) -> str:
         return ""
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
-    return str(cell).strip()
+    return str(cell).strip(_SPACES)
 
 
 def _headings(row, title: str, display: str, known: Callable[[str, str], str], required: tuple[str, ...]) -> dict[str, int]:

@@ -605,6 +605,8 @@ def _syntax_diagnostic(error: UnexpectedInput, filename: str, source: SourceFile
             suggestion = "write an amount as £1,000 or £1000.50 (digits straight after £)"
         elif char in "$€":
             suggestion = "amounts of money are in pounds, written with £, as in £500"
+        elif char.isdigit():
+            suggestion = "digits are written 0 to 9"
         return Diagnostic("error", f"unexpected character `{char}`", Span(filename, line, column, line, column + 1), suggestion)
     if isinstance(error, UnexpectedEOF):
         return Diagnostic("error", f"the declaration ends too early; expected {_expected_list(error.expected)}",

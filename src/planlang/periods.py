@@ -230,9 +230,10 @@ def parse_date(text: str) -> dt.date:
     ...
     planlang.periods.PeriodError: '9999-12-31' is outside the dates planlang supports, 1900-01-01 to 2199-12-31
     """
-    m = _DATE.fullmatch(str(text).strip())
+    text = str(text)  # a Lark token is a str whose repr is not
+    m = _DATE.fullmatch(text.strip())
     if not m:
-        raise PeriodError(f"{text!r} is not a date; write it as 2021-06-03{_digits_hint(str(text))}")
+        raise PeriodError(f"{text!r} is not a date; write it as 2021-06-03{_digits_hint(text)}")
     try:
         day = dt.date(int(m[1]), int(m[2]), int(m[3]))
     except ValueError as error:
@@ -279,11 +280,15 @@ def working_days(period: Period) -> int:
 
 def working_days_between(first: dt.date, last: dt.date) -> int:
     """Working days from ``first`` to ``last`` inclusive (0 when ``last`` is before ``first``)."""
-    count, day = 0, first
-    while day <= last:
-        count += is_working_day(day)
-        day += dt.timedelta(days=1)
-    return count
+    if last < first:
+        return 0
+    # weekdays by arithmetic, less the bank holidays that fall on one: no walk day by day, so a span
+    # of centuries (a deadline far from --as-of) costs a holiday table per year, not a step per day
+    weeks, extra = divmod((last - first).days + 1, 7)
+    weekdays = 5 * weeks + sum((first.weekday() + k) % 7 < 5 for k in range(extra))
+    holidays_on_weekdays = sum(first <= day <= last and day.weekday() < 5
+                               for year in range(first.year, last.year + 1) for day in bank_holidays(year))
+    return weekdays - holidays_on_weekdays
 
 
 def add_working_days(day: dt.date, count: int) -> dt.date:

@@ -16,7 +16,6 @@ Fraction(7, 10)
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from fractions import Fraction
 
 import attrs
@@ -161,6 +160,7 @@ def parse_amount(text: str) -> Fraction:
     ...
     planlang.values.AmountError: '£٣٠' is not a number, an amount such as £1,000 or a percentage such as 70% (digits are 0 to 9)
     """
+    text = str(text)  # a Lark token is a str whose repr is not
     rest = text.strip()
     sign = rest[:1] in _SIGNS and rest[:1] != ""
     rest = rest[sign:].lstrip()
