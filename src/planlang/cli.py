@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import sys
 import threading
+from pathlib import Path
 
 from . import syntax as s
 from .compiler import Program, compile_pack, compile_sources, read_pack
@@ -52,9 +53,40 @@ def _program(args) -> Program:
     return compile_pack(args.policy)
 
 
+def _output_filter(args, program, dataset):
+    """``run --only NAME... --entity CODE...`` as a test on (output, entity); None keeps everything."""
+    outputs = {n for n, d in program.declarations.items() if isinstance(d, s.DefineDecl)}
+    for name in args.only or ():
+        if name not in outputs:
+            raise InputError(f"`{name}` is not a definition of {args.policy}", "--only", suggest(name, outputs))
+    for code in args.entity or ():
+        if code not in dataset.organisations:
+            raise InputError(f"no organisation {code!r} in {dataset.source}", "--entity", suggest(code, dataset.organisations))
+    if not args.only and not args.entity:
+        return None
+    names, codes = set(args.only or outputs), set(args.entity or ())
+    # flags and missing values follow the organisations chosen; --only names outputs alone
+    return lambda name, entity: (name in names or name not in outputs) and (not codes or entity is None or entity in codes)
+
+
+def _write_output(target: str, results, only) -> None:
+    suffix = Path(target).suffix.lower()
+    if suffix == ".xlsx":
+        from .audit.excel import write_workbook
+
+        write_workbook(target, results, only=only)
+    elif suffix == ".csv":
+        from .audit.csvfile import write_csv
+
+        write_csv(target, results, only=only)
+    else:
+        raise InputError("cannot write this kind of file", target, "give a file ending .xlsx or .csv")
+
+
 def cmd_run(args) -> int:
     program = _program(args)
     results = evaluate(program, load_data(args.data, program))
+    only = _output_filter(args, program, results.dataset)
     if args.strict:
         absent = results.missing_inputs()
         if absent:
@@ -63,10 +95,13 @@ def cmd_run(args) -> int:
                       file=sys.stderr)
             print(f"--strict: {len(absent)} missing input value(s)", file=sys.stderr)
             return EXIT_DATA
+    if args.output:
+        _write_output(args.output, results, only)
+        print(f"wrote {args.output}", file=sys.stderr)
     if args.json:
-        print(json.dumps(run_json(results), indent=2, ensure_ascii=False))
-    else:
-        print(run_text(results))
+        print(json.dumps(run_json(results, only=only), indent=2, ensure_ascii=False))
+    elif not args.output:
+        print(run_text(results, only=only))
     return EXIT_OK
 
 
@@ -180,6 +215,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.add_argument("--strict", action="store_true", help="treat any missing input as an error (exit 2)")
+    run.add_argument("--output", metavar="FILE", help="write the results to FILE.xlsx (with every figure's provenance) "
+                                                      "or FILE.csv (long form)")
+    run.add_argument("--only", nargs="+", metavar="NAME", help="keep only these outputs")
+    run.add_argument("--entity", nargs="+", metavar="CODE", help="keep only these organisations")
     run.set_defaults(handler=cmd_run)
 
     explain_ = commands.add_parser("explain", help="show how one value was worked out")

@@ -27,8 +27,6 @@ import json
 import math
 import os
 import re
-import stat
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
@@ -39,6 +37,7 @@ import attrs
 
 from . import syntax as s
 from .diagnostics import InputError, suggest
+from .files import write_atomically
 from .periods import GRANULARITIES, Period, PeriodError, parse_date, parse_period
 from .values import AmountError, format_money, format_percent, parse_amount
 
@@ -862,26 +861,7 @@ def write_workbook(path: str | os.PathLike, organisations: Iterable[Organisation
             for index, name in enumerate(columns):
                 if name in percent:
                     sheet.cell(row=sheet.max_row, column=index + 1).number_format = "0.00%"
-    _save_atomically(book, Path(path))
-
-
-def _save_atomically(book, target: Path) -> None:
-    # a reader (or a crash) never sees half a workbook: write beside the target, then rename over it
-    try:
-        handle, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as error:
-        raise InputError(f"cannot be written: {error.strerror or error}", str(target)) from None
-    os.close(handle)
-    try:
-        book.save(temporary)
-        # mkstemp makes the file private: keep the mode of the file replaced, or make it readable by all
-        os.chmod(temporary, stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644)
-        os.replace(temporary, target)
-    except OSError as error:
-        raise InputError(f"cannot be written: {error.strerror or error}", str(target)) from None
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    write_atomically(path, book.save)
 
 
 def _cell_value(value):

@@ -16,7 +16,8 @@ from .explain import TraceNode
 from .periods import Period
 from .values import Missing, decimal_text, format_money, format_percent, money_text
 
-__all__ = ["format_value", "json_value", "run_json", "run_text", "flag_message", "explanation_text", "explanation_json"]
+__all__ = ["format_value", "json_value", "run_json", "run_text", "flag_message", "explanation_text", "explanation_json",
+           "detail_lines", "citation_text"]
 
 
 def format_value(value, type_: str | None) -> str:
@@ -95,27 +96,32 @@ def _label(period) -> str:
     return str(period) if period is not None else "-"
 
 
-def run_json(results: Results) -> dict:
+def _kept(results: Results, only):
+    return [(n, e, p, v) for n, e, p, v in results.outputs() if only is None or only(n, e)]
+
+
+def run_json(results: Results, *, only=None) -> dict:
     program = results.program
     outputs: dict[str, dict] = {}
-    for name, entity, period, value in results.outputs():
+    for name, entity, period, value in _kept(results, only):
         decl = program.declarations[name]
         outputs.setdefault(name, {}).setdefault(entity or "*", {})[_label(period)] = json_value(value, _type_of(decl))
+    keep = only or (lambda name, entity: True)
     flags = [{"flag": f.name, "severity": f.severity, "entity": f.entity, "period": _label(f.period),
-              "message": flag_message(results, f)} for f in results.flags if f.fired is True]
+              "message": flag_message(results, f)} for f in results.flags if f.fired is True and keep(f.name, f.entity)]
     flags += [{"flag": late.name, "severity": late.severity, "entity": late.entity, "period": str(program.year),
-               "message": late_message(results, late)} for late in results.late_submissions()]
+               "message": late_message(results, late)} for late in results.late_submissions() if keep(late.name, late.entity)]
     missing = [{"output": name, "entity": entity, "period": _label(period), "because": value.describe()}
-               for name, entity, period, value in results.missing]
+               for name, entity, period, value in results.missing if keep(name, entity)]
     return {"policy": program.title, "year": str(program.year), "data": results.dataset.source,
             "results": outputs, "flags": flags, "missing": missing}
 
 
-def run_text(results: Results) -> str:
+def run_text(results: Results, *, only=None) -> str:
     program = results.program
     lines = [f"{program.title} ({program.year}) on {results.dataset.source}", ""]
     table: dict[str, dict[str, dict[str, str]]] = {}
-    for name, entity, period, value in results.outputs():
+    for name, entity, period, value in _kept(results, only):
         table.setdefault(name, {}).setdefault(entity or "*", {})[_label(period)] = \
             format_value(value, _type_of(program.declarations[name]))
     for name, rows in table.items():
@@ -126,14 +132,15 @@ def run_text(results: Results) -> str:
         for code, row in rows.items():
             lines.append(("  " + code).ljust(width) + "".join(f"  {row.get(p, ''):>{cells}}" for p in periods))
         lines.append("")
-    fired = [f for f in results.flags if f.fired is True]
-    late = results.late_submissions()
+    keep = only or (lambda name, entity: True)
+    fired = [f for f in results.flags if f.fired is True and keep(f.name, f.entity)]
+    late = [x for x in results.late_submissions() if keep(x.name, x.entity)]
     lines.append(f"Flags ({len(fired) + len(late)}):" if fired or late else "Flags: none raised")
     for flag in fired:
         lines.append(f"  {flag.severity:<7} {flag.name} [{flag.entity}, {_label(flag.period)}]: {flag_message(results, flag)}")
     for item in late:
         lines.append(f"  {item.severity:<7} {item.name} [{item.entity}, {item.milestone}]: {late_message(results, item)}")
-    missing = results.missing
+    missing = [m for m in results.missing if keep(m[0], m[1])]
     if missing:
         lines.append("")
         lines.append(f"Missing ({len(missing)}):")
@@ -144,7 +151,7 @@ def run_text(results: Results) -> str:
 
 # ---- explanations ----
 
-def _citation_text(citation: s.Citation) -> str:
+def citation_text(citation: s.Citation) -> str:
     quote = f' "{citation.quote}"' if citation.quote else ""
     return f"cites {citation.source} {citation.section}{quote}"
 
@@ -157,7 +164,7 @@ def _margin_words(margin, type_) -> str:
     return "exactly at"
 
 
-def _detail_lines(node: TraceNode) -> list[str]:
+def detail_lines(node: TraceNode) -> list[str]:
     d = node.detail
     t = node.type
     if node.kind == "input":
@@ -259,10 +266,10 @@ def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set, l
         info.append(node.description)
     if node.formula and node.formula != node.label:
         info.append("= " + node.formula)
-    info += _detail_lines(node)
+    info += detail_lines(node)
     if isinstance(node.value, Missing) and node.kind != "input":
         info.append("missing because " + node.value.describe())
-    info += [_citation_text(c) for c in node.citations]
+    info += [citation_text(c) for c in node.citations]
     info += list(node.interpretations)
     if node.span is not None and node.kind in _NAMED:
         info.append(f"declared at {node.span}")
