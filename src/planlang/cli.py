@@ -19,9 +19,11 @@ from .data import load_data, make_dataset
 from .diagnostics import InputError, PolicyError, format_diagnostic, suggest
 from .evaluator import evaluate
 from .explain import explain
+from .files import write_text_atomically
 from .periods import PeriodError, add_working_days, parse_date, parse_period, working_days_between
 from .render import explanation_json, explanation_text, rulebook_markdown, run_json, run_text
 from .testing import run_tests
+from .audit.receipt import environment_notes, make_receipt, verify
 
 __all__ = ["main"]
 
@@ -98,11 +100,35 @@ def cmd_run(args) -> int:
     if args.output:
         _write_output(args.output, results, only)
         print(f"wrote {args.output}", file=sys.stderr)
+    _write_receipt(args, results)
     if args.json:
-        print(json.dumps(run_json(results, only=only), indent=2, ensure_ascii=False))
+        document = run_json(results, only=only)
+        if only is None:  # a receipt vouches for a whole run
+            document["receipt"] = make_receipt(results, args.command_line, document, outcome=False)
+        print(json.dumps(document, indent=2, ensure_ascii=False))
     elif not args.output:
         print(run_text(results, only=only))
     return EXIT_OK
+
+
+def _write_receipt(args, results) -> None:
+    if getattr(args, "receipt", None):
+        receipt = make_receipt(results, args.command_line)
+        write_text_atomically(args.receipt, json.dumps(receipt, indent=2, ensure_ascii=False) + "\n")
+        print(f"wrote {args.receipt}", file=sys.stderr)
+
+
+def cmd_verify(args) -> int:
+    differences = verify(args.receipt)
+    for note in environment_notes(args.receipt):
+        print(f"note: {note}")
+    if not differences:
+        print(f"{args.receipt}: identical: the same policy files and data give the same figures")
+        return EXIT_OK
+    print(f"{args.receipt}: {len(differences)} difference{'s' * (len(differences) != 1)}:")
+    for line in differences:
+        print(f"  {line}")
+    return EXIT_POLICY
 
 
 def cmd_explain(args) -> int:
@@ -217,6 +243,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--strict", action="store_true", help="treat any missing input as an error (exit 2)")
     run.add_argument("--output", metavar="FILE", help="write the results to FILE.xlsx (with every figure's provenance) "
                                                       "or FILE.csv (long form)")
+    run.add_argument("--receipt", metavar="FILE", help="write a receipt of the run (file hashes, versions, figures) "
+                                                         "to FILE.json; check it later with `planlang verify FILE.json`")
     run.add_argument("--only", nargs="+", metavar="NAME", help="keep only these outputs")
     run.add_argument("--entity", nargs="+", metavar="CODE", help="keep only these organisations")
     run.set_defaults(handler=cmd_run)
@@ -240,6 +268,10 @@ def _parser() -> argparse.ArgumentParser:
     rules.add_argument("policy", metavar="POLICY_DIR")
     rules.set_defaults(handler=cmd_rules)
 
+    verify_ = commands.add_parser("verify", help="re-run a receipt and say whether anything changed")
+    verify_.add_argument("receipt", metavar="RECEIPT")
+    verify_.set_defaults(handler=cmd_verify)
+
     test = commands.add_parser("test", help="run the tests written in a policy pack")
     test.add_argument("policy", metavar="POLICY_DIR")
     test.set_defaults(handler=cmd_test)
@@ -247,7 +279,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
+    args.command_line = ["planlang", *argv]
     return _on_deep_stack(lambda: _dispatch(args))
 
 

@@ -12,12 +12,12 @@ from typing import Any
 
 from . import syntax as s
 from .evaluator import FlagResult, LateSubmission, Results
-from .explain import TraceNode
+from .explain import TraceNode, explain
 from .periods import Period
 from .values import Missing, decimal_text, format_money, format_percent, money_text
 
 __all__ = ["format_value", "json_value", "run_json", "run_text", "flag_message", "explanation_text", "explanation_json",
-           "detail_lines", "citation_text"]
+           "detail_lines", "citation_text", "named_operands", "NAMED_KINDS"]
 
 
 def format_value(value, type_: str | None) -> str:
@@ -100,21 +100,55 @@ def _kept(results: Results, only):
     return [(n, e, p, v) for n, e, p, v in results.outputs() if only is None or only(n, e)]
 
 
+def named_operands(node: TraceNode) -> list[TraceNode]:
+    """The named values (inputs, parameters, definitions) a step uses directly, through unnamed steps."""
+    found: list[TraceNode] = []
+    pending = list(reversed(node.children))
+    while pending:
+        child = pending.pop()
+        if child.kind in NAMED_KINDS:
+            if child not in found:
+                found.append(child)
+        else:
+            pending += reversed(child.children)
+    return found
+
+
+def _citations_json(citations) -> list[dict]:
+    return [{"source": c.source, "section": c.section, "quote": c.quote} for c in citations]
+
+
 def run_json(results: Results, *, only=None) -> dict:
+    """The run as one object: results by name, entity and period, their units, flags with the values
+    and citation behind them, and missing values with their reasons."""
     program = results.program
     outputs: dict[str, dict] = {}
+    units: dict[str, str | None] = {}
     for name, entity, period, value in _kept(results, only):
         decl = program.declarations[name]
+        units[name] = _type_of(decl)
         outputs.setdefault(name, {}).setdefault(entity or "*", {})[_label(period)] = json_value(value, _type_of(decl))
     keep = only or (lambda name, entity: True)
-    flags = [{"flag": f.name, "severity": f.severity, "entity": f.entity, "period": _label(f.period),
-              "message": flag_message(results, f)} for f in results.flags if f.fired is True and keep(f.name, f.entity)]
-    flags += [{"flag": late.name, "severity": late.severity, "entity": late.entity, "period": str(program.year),
-               "message": late_message(results, late)} for late in results.late_submissions() if keep(late.name, late.entity)]
+    flags = []
+    for f in results.flags:
+        if f.fired is not True or not keep(f.name, f.entity):
+            continue
+        trace = explain(results, f.name, f.entity, f.period)
+        flags.append({"flag": f.name, "severity": f.severity, "entity": f.entity, "period": _label(f.period),
+                      "message": flag_message(results, f),
+                      "values": {op.label: json_value(op.value, op.type) for op in named_operands(trace)},
+                      "citations": _citations_json(trace.citations)})
+    for late in results.late_submissions():
+        if keep(late.name, late.entity):
+            flags.append({"flag": late.name, "severity": late.severity, "entity": late.entity, "period": str(program.year),
+                          "message": late_message(results, late),
+                          "values": {"submitted": str(late.submitted), "deadline": str(late.deadline),
+                                     "working_days_late": late.working_days_late},
+                          "citations": _citations_json(program.declarations[late.milestone].citations)})
     missing = [{"output": name, "entity": entity, "period": _label(period), "because": value.describe()}
                for name, entity, period, value in results.missing if keep(name, entity)]
     return {"policy": program.title, "year": str(program.year), "data": results.dataset.source,
-            "results": outputs, "flags": flags, "missing": missing}
+            "results": outputs, "units": units, "flags": flags, "missing": missing}
 
 
 def run_text(results: Results, *, only=None) -> str:
@@ -233,7 +267,7 @@ def detail_lines(node: TraceNode) -> list[str]:
     return []
 
 
-_NAMED = ("definition", "input", "parameter", "flag", "deadline")
+NAMED_KINDS = ("definition", "input", "parameter", "flag", "deadline")  # the steps that are values with a name
 
 
 def explanation_text(node: TraceNode) -> str:
@@ -246,7 +280,7 @@ def explanation_text(node: TraceNode) -> str:
 def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set, lines: list[str]) -> None:
     """Append the lines of ``node``'s subtree (one list for the whole tree: deep trees stay linear)."""
     where = ""
-    if node.kind in _NAMED and (node.entity or node.period):
+    if node.kind in NAMED_KINDS and (node.entity or node.period):
         parts = [x for x in (f"for {node.entity}" if node.entity else "", f"in {node.period}" if node.period else "") if x]
         where = " " + " ".join(parts)
     head = f"{node.label}{where} = {format_value(node.value, node.type)}"
@@ -257,7 +291,7 @@ def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set, l
         lines.append(_prefix + ("└─ " if _last else "├─ ") + head)
         body_prefix = _prefix + ("   " if _last else "│  ")
     key = (node.kind, node.label, node.entity, node.period)
-    if node.kind in _NAMED and key in shown:
+    if node.kind in NAMED_KINDS and key in shown:
         lines[-1] += "  (derivation shown above)"
         return
     shown.add(key)
@@ -271,7 +305,7 @@ def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set, l
         info.append("missing because " + node.value.describe())
     info += [citation_text(c) for c in node.citations]
     info += list(node.interpretations)
-    if node.span is not None and node.kind in _NAMED:
+    if node.span is not None and node.kind in NAMED_KINDS:
         info.append(f"declared at {node.span}")
     bar = "│ " if node.children else "  "
     lines += [body_prefix + bar + line for line in info]

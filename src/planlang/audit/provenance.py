@@ -12,12 +12,11 @@ import attrs
 
 from ..evaluator import Results
 from ..explain import TraceNode, explain
-from ..render import citation_text, detail_lines, format_value
+from ..render import NAMED_KINDS, citation_text, detail_lines, format_value, named_operands
 from ..values import Missing
 
 __all__ = ["Provenance", "Tracer", "note_text", "origin_of"]
 
-_NAMED = frozenset({"definition", "input", "parameter", "flag", "deadline"})
 
 
 @attrs.frozen
@@ -46,18 +45,14 @@ class Tracer:
 
     def of(self, name: str, entity, period) -> Provenance:
         root = explain(self.results, name, entity, period)
-        operands: list[TraceNode] = []
         steps: list[TraceNode] = []
         pending = list(reversed(root.children))
         while pending:
             node = pending.pop()
-            if node.kind in _NAMED:
-                if node not in operands:
-                    operands.append(node)
-                continue
-            steps.append(node)
-            pending += reversed(node.children)
-        return Provenance(root, tuple(operands), tuple(steps), self.inputs(root))
+            if node.kind not in NAMED_KINDS:
+                steps.append(node)
+                pending += reversed(node.children)
+        return Provenance(root, tuple(named_operands(root)), tuple(steps), self.inputs(root))
 
     def inputs(self, root: TraceNode) -> tuple[TraceNode, ...]:
         """Every input under ``root``, in the order first met, without repeating a shared subtree."""
