@@ -118,6 +118,21 @@ def _write_receipt(args, results) -> None:
         print(f"wrote {args.receipt}", file=sys.stderr)
 
 
+def cmd_report(args) -> int:
+    from .audit.report import write_report
+
+    program = _program(args)
+    results = evaluate(program, load_data(args.data, program))
+    if Path(args.output).suffix.lower() not in (".html", ".htm"):
+        raise InputError("cannot write this kind of file", args.output, "give a file ending .html")
+    if args.sources is not None and not Path(args.sources).is_dir():
+        raise InputError("is not a folder", args.sources, "give the folder that holds the pack's source documents")
+    _write_receipt(args, results)
+    write_report(args.output, results, sources=args.sources, receipt=make_receipt(results, args.command_line))
+    print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_verify(args) -> int:
     differences = verify(args.receipt)
     for note in environment_notes(args.receipt):
@@ -267,6 +282,15 @@ def _parser() -> argparse.ArgumentParser:
     rules = commands.add_parser("rules", help="list every rule of a pack with its source and interpretations (Markdown)")
     rules.add_argument("policy", metavar="POLICY_DIR")
     rules.set_defaults(handler=cmd_rules)
+
+    report = commands.add_parser("report", help="write a self-contained HTML audit report of a run")
+    report.add_argument("policy", metavar="POLICY_DIR")
+    report.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
+    report.add_argument("-o", "--output", required=True, metavar="FILE.html", help="where to write the report")
+    report.add_argument("--sources", metavar="DIR", help="the folder of the guidance documents the pack cites "
+                                                         "(default: beside the pack, or shared/seeds above it)")
+    report.add_argument("--receipt", metavar="FILE", help="also write the run's receipt to FILE.json")
+    report.set_defaults(handler=cmd_report)
 
     verify_ = commands.add_parser("verify", help="re-run a receipt and say whether anything changed")
     verify_.add_argument("receipt", metavar="RECEIPT")
