@@ -262,6 +262,6 @@ def test_cli_output_writes_the_file_and_filters(tmp_path, capsys, monkeypatch):
     assert _headings(sheet)[3:] == ["erf_additional_funding"]
     assert {r[0].value for r in sheet.iter_rows(min_row=2)} == {"EXAMPLE2"}
     code = main(["run", "policies/2021_22", "--data", "examples/erf_worked_example.json", "--output", str(tmp_path / "x.pdf")])
-    assert code == 2 and "give a file ending .xlsx or .csv" in capsys.readouterr().err
+    assert code == 64 and "give a file ending .xlsx or .csv" in capsys.readouterr().err
     code = main(["run", "policies/2021_22", "--data", "examples/erf_worked_example.json", "--only", "erf_additonal_funding"])
-    assert code == 2 and "erf_additional_funding" in capsys.readouterr().err
+    assert code == 64 and "erf_additional_funding" in capsys.readouterr().err

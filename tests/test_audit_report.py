@@ -114,7 +114,7 @@ def test_policy_and_data_text_is_escaped(tmp_path):
 def test_report_usage_errors(tmp_path, capsys):
     code = main(["report", str(POLICIES / "2021_22"), "--data", str(EXAMPLES / "erf_worked_example.json"),
                  "-o", str(tmp_path / "r.pdf")])
-    assert code == 2 and "give a file ending .html" in capsys.readouterr().err
+    assert code == 64 and "give a file ending .html" in capsys.readouterr().err
     assert not (tmp_path / "r.pdf").exists()
 
 

@@ -1,7 +1,9 @@
 """The command line: ``planlang check | run | explain | test | deadlines | rules``.
 
-Exit codes are a contract: 0 success; 1 the policy has errors or its tests fail; 2 bad data or
-usage (including missing inputs under ``--strict``). No input produces a Python traceback.
+Exit codes are a contract (the README has the table): 0 success; 1 the policy has errors, its tests
+fail or a receipt no longer matches; 2 bad data (a file that cannot be read or holds a bad value);
+3 missing inputs under ``--strict``; 64 a usage error (the command line itself); 70 an internal
+error. No input produces a Python traceback.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 from . import syntax as s
 from .compiler import Program, compile_pack, compile_sources, read_pack
 from .data import load_data, make_dataset
-from .diagnostics import InputError, PolicyError, format_diagnostic, suggest
+from .diagnostics import DataErrors, InputError, PolicyError, UsageError, format_diagnostic, suggest
 from .evaluator import evaluate
 from .explain import explain
 from .files import write_text_atomically
@@ -27,7 +29,18 @@ from .audit.receipt import environment_notes, make_receipt, verify
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_POLICY, EXIT_DATA, EXIT_INTERNAL = 0, 1, 2, 70
+EXIT_OK, EXIT_POLICY, EXIT_DATA, EXIT_MISSING, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3, 64, 70
+
+
+class _UsageExit(Exception):
+    """argparse found the command line wrong; it has printed the usage and the message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise _UsageExit
 
 
 def _print_diagnostics(diagnostics, sources, stream) -> None:
@@ -60,10 +73,10 @@ def _output_filter(args, program, dataset):
     outputs = {n for n, d in program.declarations.items() if isinstance(d, s.DefineDecl)}
     for name in args.only or ():
         if name not in outputs:
-            raise InputError(f"`{name}` is not a definition of {args.policy}", "--only", suggest(name, outputs))
+            raise UsageError(f"`{name}` is not a definition of {args.policy}", "--only", suggest(name, outputs))
     for code in args.entity or ():
         if code not in dataset.organisations:
-            raise InputError(f"no organisation {code!r} in {dataset.source}", "--entity", suggest(code, dataset.organisations))
+            raise UsageError(f"no organisation {code!r} in {dataset.source}", "--entity", suggest(code, dataset.organisations))
     if not args.only and not args.entity:
         return None
     names, codes = set(args.only or outputs), set(args.entity or ())
@@ -82,7 +95,7 @@ def _write_output(target: str, results, only) -> None:
 
         write_csv(target, results, only=only)
     else:
-        raise InputError("cannot write this kind of file", target, "give a file ending .xlsx or .csv")
+        raise UsageError("cannot write this kind of file", target, "give a file ending .xlsx or .csv")
 
 
 def cmd_run(args) -> int:
@@ -96,7 +109,7 @@ def cmd_run(args) -> int:
                 print(f"{results.dataset.source}: error: input {reason.name} has no value for {reason.entity} in {reason.period}",
                       file=sys.stderr)
             print(f"--strict: {len(absent)} missing input value(s)", file=sys.stderr)
-            return EXIT_DATA
+            return EXIT_MISSING
     if args.output:
         _write_output(args.output, results, only)
         print(f"wrote {args.output}", file=sys.stderr)
@@ -124,9 +137,9 @@ def cmd_report(args) -> int:
     program = _program(args)
     results = evaluate(program, load_data(args.data, program))
     if Path(args.output).suffix.lower() not in (".html", ".htm"):
-        raise InputError("cannot write this kind of file", args.output, "give a file ending .html")
+        raise UsageError("cannot write this kind of file", args.output, "give a file ending .html")
     if args.sources is not None and not Path(args.sources).is_dir():
-        raise InputError("is not a folder", args.sources, "give the folder that holds the pack's source documents")
+        raise UsageError("is not a folder", args.sources, "give the folder that holds the pack's source documents")
     _write_receipt(args, results)
     write_report(args.output, results, sources=args.sources, receipt=make_receipt(results, args.command_line))
     print(f"wrote {args.output}", file=sys.stderr)
@@ -146,45 +159,103 @@ def cmd_verify(args) -> int:
     return EXIT_POLICY
 
 
+def _organisation(code: str, dataset) -> str:
+    if code not in dataset.organisations:
+        raise UsageError(f"no organisation {code!r} in {dataset.source}", "--entity", suggest(code, dataset.organisations))
+    return code
+
+
+def _period_in_year(text: str, program):
+    try:
+        period = parse_period(text)
+    except PeriodError as error:
+        raise UsageError(str(error), "--period") from None
+    if not program.year.contains(period):
+        raise UsageError(f"{period} is outside the policy year {program.year}", "--period")
+    return period
+
+
 def cmd_explain(args) -> int:
     program = _program(args)
     dataset = load_data(args.data, program)
+    if args.all:
+        if args.name is not None:
+            raise UsageError("give a NAME or --all, not both", "--all")
+        return _explain_all(args, program, dataset)
+    if args.html:
+        raise UsageError("--html writes every value of an organisation and period: use it with --all", "--html")
+    if args.name is None:
+        raise UsageError("say which value to explain (NAME), or give --all for every value of --entity in --period",
+                         "NAME")
     decl = program.declarations.get(args.name)
     explainable = {n for n, d in program.declarations.items() if not isinstance(d, s.TestDecl)}
     if decl is None:
-        raise InputError(f"`{args.name}` is not declared in {args.policy}", "NAME", suggest(args.name, explainable))
+        raise UsageError(f"`{args.name}` is not declared in {args.policy}", "NAME", suggest(args.name, explainable))
     kinds = getattr(decl, "kinds", ())
     entity = args.entity
     if kinds:
         if entity is None:
-            raise InputError(f"`{args.name}` is worked out per {' or '.join(kinds)}: say which with --entity CODE", "--entity")
-        if entity not in dataset.organisations:
-            raise InputError(f"no organisation {entity!r} in {dataset.source}", "--entity", suggest(entity, dataset.organisations))
-        kind = dataset.organisations[entity].kind
+            raise UsageError(f"`{args.name}` is worked out per {' or '.join(kinds)}: say which with --entity CODE", "--entity")
+        kind = dataset.organisations[_organisation(entity, dataset)].kind
         if kind not in kinds:
-            raise InputError(f"`{args.name}` is worked out per {' or '.join(kinds)}; {entity} is a {kind}", "--entity")
+            raise UsageError(f"`{args.name}` is worked out per {' or '.join(kinds)}; {entity} is a {kind}", "--entity")
     else:
         entity = None
     granularity = getattr(decl, "granularity", None)
     period = None
     if granularity is not None or isinstance(decl, s.ParameterDecl):
         if args.period is None:
-            raise InputError(f"`{args.name}` has a value per period: say which with --period, as in 2021-05", "--period")
-        try:
-            period = parse_period(args.period)
-        except PeriodError as error:
-            raise InputError(str(error), "--period") from None
+            example = _example_period(program, granularity)
+            raise UsageError(f"`{args.name}` has a value per {granularity or 'period'}: say which with --period, "
+                             f"as in --period {example}", "--period")
+        period = _period_in_year(args.period, program)
         if granularity is not None and period.kind != granularity:
-            raise InputError(f"`{args.name}` is {granularity}ly; {period} is a {period.kind}", "--period")
-        if not program.year.contains(period):
-            raise InputError(f"{period} is outside the policy year {program.year}", "--period")
+            raise UsageError(f"`{args.name}` is {granularity}ly; {period} is a {period.kind}", "--period")
     results = evaluate(program, dataset)
     trace = explain(results, args.name, entity, period)
     if args.json:
-        print(json.dumps(explanation_json(trace), indent=2, ensure_ascii=False))
+        print(json.dumps(explanation_json(trace, args.depth), indent=2, ensure_ascii=False))
     else:
-        print(explanation_text(trace))
+        print(explanation_text(trace, args.depth))
     return EXIT_OK
+
+
+def _explain_all(args, program, dataset) -> int:
+    """Every value (definitions and flags) of one organisation in one period, each with its derivation."""
+    entity = _organisation(args.entity, dataset) if args.entity is not None else None
+    period = _period_in_year(args.period, program) if args.period is not None else None
+    results = evaluate(program, dataset)
+    keys = [(n, e, p) for n, e, p, _ in results.outputs() if e == entity and p == period]
+    keys += [(f.name, f.entity, f.period) for f in results.flags if f.entity == entity and f.period == period]
+    heading = " ".join(x for x in (f"for {entity}" if entity else "of the whole pack", f"in {period}" if period else "") if x)
+    if not keys:
+        raise UsageError(f"no value is worked out {heading}", "--all",
+                         f"try a period of the year such as --period {_example_period(program, 'month')} or "
+                         f"--period {program.year}")
+    if args.html:
+        from .audit.report import explanations_html
+
+        write_text_atomically(args.html, explanations_html(results, keys, heading))
+        print(f"wrote {args.html}", file=sys.stderr)
+    elif args.json:
+        trees = [explanation_json(explain(results, *key), args.depth) for key in keys]
+        print(json.dumps({"policy": program.title, "entity": entity, "period": str(period) if period else None,
+                          "explanations": trees}, indent=2, ensure_ascii=False))
+    else:
+        print("\n\n".join(explanation_text(explain(results, *key), args.depth) for key in keys))
+    return EXIT_OK
+
+
+def _example_period(program, granularity: str | None) -> str:
+    """A period of the value's own granularity within the pack's year, for a hint."""
+    year = program.year
+    return str(year if granularity in (None, "year") else year.parts(granularity)[0])
+
+
+def _depth(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number of levels such as 2, found {text!r}")
+    return int(text)
 
 
 def cmd_test(args) -> int:
@@ -207,7 +278,7 @@ def cmd_deadlines(args) -> int:
     try:
         as_of = parse_date(args.as_of) if args.as_of else dt.date.today()
     except PeriodError as error:
-        raise InputError(str(error), "--as-of") from None
+        raise UsageError(str(error), "--as-of") from None
     dataset = load_data(args.data, program) if args.data else make_dataset([], {}, {}, "no data")
     results = evaluate(program, dataset)
     rows = []
@@ -244,7 +315,7 @@ def cmd_rules(args) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="planlang", description="Rules-as-code for NHS operational-planning finance.")
+    parser = _Parser(prog="planlang", description="Rules-as-code for NHS operational-planning finance.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", help="compile a policy pack and report every problem")
@@ -270,7 +341,11 @@ def _parser() -> argparse.ArgumentParser:
     explain_.add_argument("--entity", metavar="CODE", help="the organisation (when the value is per organisation)")
     explain_.add_argument("--period", metavar="PERIOD", help="the period (when the value has one)")
     explain_.add_argument("--json", action="store_true", help="print the derivation as JSON")
-    explain_.add_argument("name", metavar="NAME")
+    explain_.add_argument("--depth", type=_depth, metavar="N", help="show N levels of steps; deeper ones are summarised "
+                                                                  "as one line with their value")
+    explain_.add_argument("--all", action="store_true", help="explain every value of --entity in --period")
+    explain_.add_argument("--html", metavar="FILE", help="with --all: write the explanations to FILE.html")
+    explain_.add_argument("name", metavar="NAME", nargs="?")
     explain_.set_defaults(handler=cmd_explain)
 
     deadlines = commands.add_parser("deadlines", help="list a pack's dated milestones: past, due and upcoming")
@@ -304,7 +379,17 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    try:
+        args, extra = parser.parse_known_args(argv)
+        # argparse gives an optional positional (explain's NAME) the empty slot after POLICY_DIR when
+        # options follow it, so a NAME written after the options arrives here, left over
+        if args.command == "explain" and args.name is None and len(extra) == 1 and not extra[0].startswith("-"):
+            args.name, extra = extra[0], []
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    except _UsageExit:
+        return EXIT_USAGE
     args.command_line = ["planlang", *argv]
     return _on_deep_stack(lambda: _dispatch(args))
 
@@ -316,6 +401,14 @@ def _dispatch(args) -> int:
         _print_diagnostics(error.diagnostics, error.sources, sys.stderr)
         print(f"{args.policy}: the policy does not compile: {_summary(error.diagnostics)}", file=sys.stderr)
         return EXIT_POLICY
+    except DataErrors as error:
+        for problem in error.errors:
+            print(f"planlang: error: {problem}", file=sys.stderr)
+        print(f"planlang: {error}", file=sys.stderr)
+        return EXIT_DATA
+    except UsageError as error:
+        print(f"planlang: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except InputError as error:
         print(f"planlang: error: {error}", file=sys.stderr)
         return EXIT_DATA

@@ -94,3 +94,16 @@ class InputError(Exception):
     def __str__(self) -> str:
         text = f"{self.where}: {self.message}" if self.where else self.message
         return text + (f"\n  help: {self.suggestion}" if self.suggestion else "")
+
+
+class UsageError(InputError):
+    """A command line that cannot be carried out as given: an unknown option value, a missing argument."""
+
+
+class DataErrors(InputError):
+    """Every bad value found in one data file (up to a limit), reported together rather than one per run."""
+
+    def __init__(self, errors: list[InputError], source: str, stopped: bool = False):
+        self.errors, self.source, self.stopped = list(errors), source, stopped
+        more = f" (stopped after the first {len(errors)})" if stopped else ""
+        super().__init__(f"{len(errors)} problems{more}", source)

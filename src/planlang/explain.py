@@ -28,7 +28,7 @@ __all__ = ["TraceNode", "explain"]
 class TraceNode:
     """One step of a derivation: a named value, or an operation that decides something."""
 
-    kind: str  # definition, flag, deadline, input, parameter, condition, comparison, bands, taper, tolerance, aggregate, member
+    kind: str  # definition, flag, deadline, input, parameter, condition, comparison, logical, bands, taper, tolerance, aggregate, member
     label: str
     value: Any
     type: str | None = None
@@ -166,6 +166,22 @@ class _Explainer:
             detail["operand_type"] = "days"
         return [self._step("comparison", node, frame, detail, self._flatten((node.left, node.right), frame))]
 
+    def _Logical(self, node: s.Logical, frame):
+        parts = list(_chain(node, node.op))
+        values = [self.value_of(p, frame) for p in parts]
+        result = self.value_of(node, frame)
+        # in an `or` a true part settles it, in an `and` a false one; otherwise every part counted
+        settles = node.op == "or"
+        if isinstance(result, Missing):
+            decisive = [k for k, v in enumerate(values) if isinstance(v, Missing)]
+        elif result is settles:
+            decisive = [k for k, v in enumerate(values) if v is settles]
+        else:
+            decisive = list(range(len(parts)))
+        detail = {"op": node.op, "parts": tuple(self.program.text_of(p.span) for p in parts), "values": tuple(values),
+                  "decisive": tuple(decisive)}
+        return [self._step("logical", node, frame, detail, self._flatten(parts, frame))]
+
     def _If(self, node: s.If, frame):
         condition = self.value_of(node.condition, frame)
         detail = {"condition": self.program.text_of(node.condition.span), "holds": condition}
@@ -231,6 +247,15 @@ class _Explainer:
                              value=self.value_of(arg.value, f), type=arg.value.type, entity=f.entity, period=f.period,
                              children=tuple(self.expr(arg.value, f))) for f in frames]
         return [self._step("aggregate", node, frame, {"over": arg.over, "function": node.name}, members)]
+
+
+def _chain(node: s.Expr, op: str):
+    """The parts of ``a and b and c`` (parsed as nested pairs), left to right."""
+    if isinstance(node, s.Logical) and node.op == op:
+        yield from _chain(node.left, op)
+        yield from _chain(node.right, op)
+    else:
+        yield node
 
 
 def explain(results: Results, name: str, entity: str | None, period: Period | None) -> TraceNode:

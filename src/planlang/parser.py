@@ -228,6 +228,9 @@ class _ToSyntax(Transformer):
     def default_clause(self, meta, items):
         return _Clause("default", self._span(meta), items[0])
 
+    def range_clause(self, meta, items):
+        return _Clause("range", self._span(meta), (items[0], items[1]))
+
     def value_clause(self, meta, items):
         return _Clause("value", self._span(meta), items[0])
 
@@ -311,7 +314,7 @@ class _ToSyntax(Transformer):
 # ---- assembling declarations from clauses ----------------------------------------------------
 
 _ALLOWED = {
-    "input": {"description", "citation", "entity", "granularity", "default"},
+    "input": {"description", "citation", "entity", "granularity", "default", "range"},
     "parameter": {"description", "citation", "granularity", "value", "schedule"},
     "amend": {"description", "citation", "value", "schedule"},
     "define": {"description", "citation", "entity", "granularity", "during", "value"},
@@ -320,7 +323,7 @@ _ALLOWED = {
     "test": {"description", "citation", "test_entity", "test_period", "given", "expect", "note"},
 }
 _KINDS = ("system", "trust", "ccg", "organisation")
-_CLAUSE_KEYWORDS = {"cites", "per", "default", "when", "says", "severity", "during", "monthly", "quarterly", "annual", "given",
+_CLAUSE_KEYWORDS = {"cites", "per", "default", "range", "when", "says", "severity", "during", "monthly", "quarterly", "annual", "given",
                     "expect"}
 _REPEATABLE = {"citation", "schedule", "test_entity", "given", "expect", "note"}
 _REQUIRED = {
@@ -331,7 +334,7 @@ _REQUIRED = {
 _CLAUSE_WORDS = {
     "description": "a description", "citation": "`cites`", "entity": "`per`",
     "granularity": "a granularity (monthly, quarterly, half-yearly, annual)",
-    "during": "`during`", "default": "`default`", "value": "`= value`", "schedule": "a schedule line (`2021-04: 70%`)",
+    "during": "`during`", "default": "`default`", "range": "`range`", "value": "`= value`", "schedule": "a schedule line (`2021-04: 70%`)",
     "severity": "`severity`", "when": "`when`", "message": "`says`", "test_entity": "an organisation line",
     "test_period": "`period`", "given": "`given`", "expect": "`expect`", "note": "`note`",
 }
@@ -401,7 +404,8 @@ def _assemble(keyword: str, span: Span, head: list, interpretations: tuple[str, 
         return s.Source(**{**common, "name": _unquote(head[0]), "name_span": span}, title=title)
     if keyword == "input":
         (type_name, type_span) = head[1]
-        return s.InputDecl(**common, **scoped, type=type_name, type_span=type_span, default=one.get("default"))
+        return s.InputDecl(**common, **scoped, type=type_name, type_span=type_span, default=one.get("default"),
+                           range=one.get("range"))
     if keyword == "parameter":
         (type_name, type_span) = head[1]
         return s.ParameterDecl(**common, type=type_name, type_span=type_span, granularity=one.get("granularity"),

@@ -17,7 +17,7 @@ from .periods import Period
 from .values import Missing, decimal_text, format_money, format_percent, money_text
 
 __all__ = ["format_value", "json_value", "run_json", "run_text", "flag_message", "explanation_text", "explanation_json",
-           "detail_lines", "citation_text", "named_operands", "NAMED_KINDS"]
+           "detail_lines", "citation_text", "named_operands", "NAMED_KINDS", "difference_text"]
 
 
 def format_value(value, type_: str | None) -> str:
@@ -190,11 +190,25 @@ def citation_text(citation: s.Citation) -> str:
     return f"cites {citation.source} {citation.section}{quote}"
 
 
+def difference_text(amount, type_) -> str:
+    """A difference between two values: percentages differ by percentage points, not by a percentage.
+
+    >>> difference_text(Fraction(1, 100), "percent"), difference_text(Fraction(5, 1000), "percent")
+    ('1 percentage point', '0.5 percentage points')
+    >>> difference_text(Fraction(3, 2), "money")
+    '£1.50'
+    """
+    if type_ == "percent" and isinstance(amount, Fraction):
+        points = decimal_text(amount * 100, 2)
+        return f"{points} percentage point{'s' * (points != '1')}"
+    return format_value(amount, type_)
+
+
 def _margin_words(margin, type_) -> str:
     if margin > 0:
-        return f"{format_value(margin, type_)} above"
+        return f"{difference_text(margin, type_)} above"
     if margin < 0:
-        return f"{format_value(-margin, type_)} below"
+        return f"{difference_text(-margin, type_)} below"
     return "exactly at"
 
 
@@ -260,24 +274,76 @@ def detail_lines(node: TraceNode) -> list[str]:
             else format_value(d["limit"], ot)
         variance = f" ({format_percent(d['variance'])})" if "variance" in d else ""
         state = "within" if d["within"] else "beyond"
-        return [f"differs by {format_value(d['difference'], ot)}{variance}; tolerance {limit}: {state} it by "
-                f"{format_value(abs(d['margin']), ot)}"]
+        return [f"differs by {difference_text(d['difference'], ot)}{variance}; tolerance {limit}: {state} it by "
+                f"{difference_text(abs(d['margin']), ot)}"]
+    if node.kind == "logical" and "decisive" in d:
+        settled = "any part true settles it" if d["op"] == "or" else "any part false settles it"
+        lines = [f"{d['op']} of {len(d['parts'])} parts ({settled}):"]
+        for k, (part, value) in enumerate(zip(d["parts"], d["values"])):
+            mark = "  <- decides the outcome" if k in d["decisive"] else ""
+            lines.append(f"  {part} is {format_value(value, 'bool')}{mark}")
+        return lines
     if node.kind == "flag":
-        return [f"{d['severity']} flag: {'raised' if node.value is True else 'not raised'}"]
+        return _flag_lines(node)
     return []
+
+
+def _flag_lines(node: TraceNode) -> list[str]:
+    """Why a flag was raised or not: its condition's outcome, and how far its deciding test was from turning."""
+    d = node.detail
+    if isinstance(node.value, Missing):
+        return [f"{d['severity']} flag: not known, because its condition is missing"]
+    state = "raised" if node.value is True else "not raised"
+    lines = [f"{d['severity']} flag: {state}, because its condition is {format_value(node.value, 'bool')}"]
+    test = _deciding_test(node)
+    if test is not None:
+        lines += [f"margin: {line}" for line in detail_lines(test)]
+    return lines
+
+
+def _deciding_test(node: TraceNode) -> TraceNode | None:
+    """The first comparison or tolerance in a formula that decided it (inside an and/or, a decisive part)."""
+    pending = list(reversed(node.children))
+    while pending:
+        step = pending.pop()
+        if step.kind in ("comparison", "tolerance") and ("margin" in step.detail or "difference" in step.detail):
+            return step
+        if step.kind == "logical" and "decisive" in step.detail:
+            decisive = {step.detail["parts"][k] for k in step.detail["decisive"]}
+            pending += reversed([c for c in step.children if c.label in decisive])
+        elif step.kind not in NAMED_KINDS:
+            pending += reversed(step.children)
+    return None
 
 
 NAMED_KINDS = ("definition", "input", "parameter", "flag", "deadline")  # the steps that are values with a name
 
 
-def explanation_text(node: TraceNode) -> str:
-    """The derivation as an indented tree; a named value already shown is not repeated."""
+def explanation_text(node: TraceNode, depth: int | None = None) -> str:
+    """The derivation as an indented tree; a named value already shown is not repeated.
+
+    With ``depth``, steps more than ``depth`` levels below the value are summarised: the last step
+    shown keeps its value and says how many steps lie below it.
+    """
     lines: list[str] = []
-    _tree(node, "", True, True, set(), lines)
+    _tree(node, "", True, True, set(), lines, depth)
     return "\n".join(lines)
 
 
-def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set, lines: list[str]) -> None:
+def steps_below(node: TraceNode) -> int:
+    """How many distinct steps a node's derivation has below it (a shared step counted once)."""
+    seen: set[int] = set()
+    pending = list(node.children)
+    while pending:
+        step = pending.pop()
+        if id(step) not in seen:
+            seen.add(id(step))
+            pending += step.children
+    return len(seen)
+
+
+def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set, lines: list[str],
+          depth: int | None = None) -> None:
     """Append the lines of ``node``'s subtree (one list for the whole tree: deep trees stay linear)."""
     where = ""
     if node.kind in NAMED_KINDS and (node.entity or node.period):
@@ -307,10 +373,14 @@ def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set, l
     info += list(node.interpretations)
     if node.span is not None and node.kind in NAMED_KINDS:
         info.append(f"declared at {node.span}")
+    if depth is not None and depth <= 0 and node.children:
+        below = steps_below(node)
+        lines[-1] += f"  (+{below} step{'s' * (below != 1)} below; a larger --depth shows them)"
+        return
     bar = "│ " if node.children else "  "
     lines += [body_prefix + bar + line for line in info]
     for k, child in enumerate(node.children):
-        _tree(child, body_prefix, k == len(node.children) - 1, False, shown, lines)
+        _tree(child, body_prefix, k == len(node.children) - 1, False, shown, lines, None if depth is None else depth - 1)
 
 
 def _json_detail(value: Any, type_: str | None):
@@ -325,7 +395,9 @@ def _json_detail(value: Any, type_: str | None):
     return json_value(value, type_)
 
 
-def explanation_json(node: TraceNode) -> dict:
+def explanation_json(node: TraceNode, depth: int | None = None) -> dict:
+    """The derivation as nested objects; with ``depth``, deeper steps are left out and counted."""
+    cut = depth is not None and depth <= 0 and node.children
     return {
         "kind": node.kind, "label": node.label, "value": json_value(node.value, node.type), "type": node.type,
         "entity": node.entity, "period": _label(node.period) if node.period else None,
@@ -334,7 +406,8 @@ def explanation_json(node: TraceNode) -> dict:
         "citations": [_json_detail(c, None) for c in node.citations], "interpretations": list(node.interpretations),
         "span": node.span.as_dict() if node.span else None,
         "detail": _json_detail(dict(node.detail), node.type if node.kind != "tolerance" else node.detail.get("operand_type")),
-        "children": [explanation_json(child) for child in node.children],
+        "children": [] if cut else [explanation_json(child, None if depth is None else depth - 1) for child in node.children],
+        **({"steps_below": steps_below(node)} if cut else {}),
     }
 
 

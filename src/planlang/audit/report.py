@@ -26,7 +26,7 @@ from .layout import scheme_of, scheme_order, unit_of
 from .provenance import origin_of
 from .sources import SourceLibrary
 
-__all__ = ["report_html", "write_report"]
+__all__ = ["report_html", "write_report", "explanations_html"]
 
 _KINDS = {s.InputDecl: "input", s.ParameterDecl: "parameter", s.DefineDecl: "definition", s.FlagDecl: "flag",
           s.DeadlineDecl: "deadline"}
@@ -38,16 +38,16 @@ def _environment() -> jinja2.Environment:
 
 
 class _Builder:
-    def __init__(self, results: Results, library: SourceLibrary):
+    def __init__(self, results: Results, library: SourceLibrary, shown: list[tuple] | None = None):
+        """``shown``: the (name, entity, period) the document displays, to which derivations link;
+        by default every output and every raised flag."""
         self.results = results
         self.program = results.program
         self.library = library
-        self.ids: dict[tuple, str] = {}
-        for name, entity, period, _ in results.outputs():
-            self.ids[(name, entity, period)] = f"f{len(self.ids)}"
         self.raised = [f for f in results.flags if f.fired is True]
-        for flag in self.raised:
-            self.ids[(flag.name, flag.entity, flag.period)] = f"f{len(self.ids)}"
+        if shown is None:
+            shown = [(n, e, p) for n, e, p, _ in results.outputs()] + [(f.name, f.entity, f.period) for f in self.raised]
+        self.ids: dict[tuple, str] = {key: f"f{k}" for k, key in enumerate(shown)}
 
     # ---- citations with the guidance's own words ----
     def citation(self, citation: s.Citation) -> dict:
@@ -177,6 +177,23 @@ def report_html(results: Results, *, sources: str | os.PathLike | None = None, r
         sources=[{"name": name, "title": src.title, "found": builder.library.locate(name) is not None}
                  for name, src in program.sources.items()],
         organisations=builder.organisations(), rules=builder.rules(), missing=missing, receipt=receipt)
+
+
+def explanations_html(results: Results, keys: list[tuple], heading: str, *,
+                      sources: str | os.PathLike | None = None) -> str:
+    """Every value of ``keys`` (name, entity, period) with its derivation, as one HTML document."""
+    program = results.program
+    builder = _Builder(results, SourceLibrary(program.directory, sources), keys)
+    items = []
+    for name, entity, period in keys:
+        node = explain(results, name, entity, period)
+        decl = program.declarations[name]
+        items.append({"id": builder.ids[(name, entity, period)], "name": name, "description": decl.description,
+                      "shown": format_value(node.value, node.type), "missing": isinstance(node.value, Missing),
+                      "cites": [builder.citation(c) for c in decl.citations],
+                      "tree": builder.tree(node, set(), root=True)})
+    return _environment().get_template("explain.html.j2").render(
+        title=program.title, year=str(program.year), data=results.dataset.source, heading=heading, items=items)
 
 
 def write_report(path: str | os.PathLike, results: Results, **options) -> None:
