@@ -10,6 +10,8 @@ The verbs::
 ``planlang.check`` compiles without raising and returns (program or None, diagnostics).
 """
 
+from importlib import metadata as _metadata
+
 from .compiler import Program, compile_pack as load, compile_sources, read_pack
 from .data import Dataset, load_data
 from .diagnostics import Diagnostic, InputError, PolicyError
@@ -17,8 +19,13 @@ from .evaluator import Results, evaluate
 from .explain import TraceNode, explain
 from .periods import Period, parse_period
 
+try:
+    __version__ = _metadata.version("planlang")
+except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
+
 __all__ = ["load", "check", "load_data", "evaluate", "explain", "parse_period", "Program", "Dataset", "Results",
-           "TraceNode", "Diagnostic", "PolicyError", "InputError", "Period"]
+           "TraceNode", "Diagnostic", "PolicyError", "InputError", "Period", "__version__"]
 
 
 def check(directory):

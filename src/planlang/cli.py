@@ -15,12 +15,14 @@ import sys
 import threading
 from pathlib import Path
 
+from . import __version__
 from . import syntax as s
 from .compiler import Program, compile_pack, compile_sources, read_pack
 from .data import load_data, make_dataset
 from .diagnostics import DataErrors, InputError, PolicyError, UsageError, format_diagnostic, suggest
 from .evaluator import evaluate
 from .explain import explain
+from .colour import paint, paint_severities
 from .files import write_text_atomically
 from .periods import PeriodError, add_working_days, parse_date, parse_period, working_days_between
 from .render import explanation_json, explanation_text, rulebook_markdown, run_json, run_text
@@ -45,8 +47,12 @@ class _Parser(argparse.ArgumentParser):
 
 def _print_diagnostics(diagnostics, sources, stream) -> None:
     for diagnostic in diagnostics:
-        print(format_diagnostic(diagnostic, sources), file=stream)
+        print(paint_severities(format_diagnostic(diagnostic, sources), stream), file=stream)
         print(file=stream)
+
+
+def _error(message: str) -> None:
+    print(f"planlang: {paint('error', 'error', sys.stderr)}: {message}", file=sys.stderr)
 
 
 def _summary(diagnostics) -> str:
@@ -120,7 +126,7 @@ def cmd_run(args) -> int:
             document["receipt"] = make_receipt(results, args.command_line, document, outcome=False)
         print(json.dumps(document, indent=2, ensure_ascii=False))
     elif not args.output:
-        print(run_text(results, only=only))
+        print(paint_severities(run_text(results, only=only), sys.stdout))
     return EXIT_OK
 
 
@@ -263,7 +269,7 @@ def cmd_test(args) -> int:
     outcomes = run_tests(program)
     passed = sum(o.passed for o in outcomes)
     for outcome in outcomes:
-        status = "PASS" if outcome.passed else "FAIL"
+        status = paint("PASS", "ok", sys.stdout) if outcome.passed else paint("FAIL", "fail", sys.stdout)
         print(f"{status}  {outcome.test.name}  ({outcome.test.span.file}:{outcome.test.span.line})")
         for failure in outcome.failures:
             print(f"      {failure}")
@@ -314,15 +320,22 @@ def cmd_rules(args) -> int:
     return EXIT_OK
 
 
+def _example(lines: str) -> str:
+    return "example:\n  " + lines
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="planlang", description="Rules-as-code for NHS operational-planning finance.")
+    parser = _Parser(prog="planlang", description="Rules-as-code for NHS operational-planning finance.",
+                     epilog="exit status: 0 success, 1 policy errors or failing tests or a changed receipt, 2 bad data, "
+                            "3 missing inputs under --strict, 64 usage error, 70 internal error")
+    parser.add_argument("--version", action="version", version=f"planlang {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    check = commands.add_parser("check", help="compile a policy pack and report every problem")
+    check = commands.add_parser("check", epilog=_example('planlang check policies/2021_22'), formatter_class=argparse.RawDescriptionHelpFormatter, help="compile a policy pack and report every problem")
     check.add_argument("policy", metavar="POLICY_DIR")
     check.set_defaults(handler=cmd_check)
 
-    run = commands.add_parser("run", help="evaluate a policy pack on organisation data")
+    run = commands.add_parser("run", epilog=_example('planlang run policies/2020_21 --data examples/2020_21.xlsx --output results.xlsx --receipt receipt.json\n  planlang run policies/2021_22 --data examples/erf_worked_example.json --only erf_additional_funding --entity EXAMPLE2'), formatter_class=argparse.RawDescriptionHelpFormatter, help="evaluate a policy pack on organisation data")
     run.add_argument("policy", metavar="POLICY_DIR")
     run.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
     run.add_argument("--json", action="store_true", help="print one JSON object")
@@ -335,7 +348,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--entity", nargs="+", metavar="CODE", help="keep only these organisations")
     run.set_defaults(handler=cmd_run)
 
-    explain_ = commands.add_parser("explain", help="show how one value was worked out")
+    explain_ = commands.add_parser("explain", epilog=_example('planlang explain policies/2021_22 --data examples/erf_worked_example.json --entity EXAMPLE2 --period 2021-05 erf_additional_funding\n  planlang explain policies/2020_21 --data examples/2020_21.xlsx --entity TRUST_A1 --period 2020/21 --depth 2 frf_pdc_conversion\n  planlang explain policies/2020_21 --data examples/2020_21.xlsx --entity TRUST_A1 --period "2020/21 Q1" --all --html q1.html'), formatter_class=argparse.RawDescriptionHelpFormatter, help="show how one value was worked out")
     explain_.add_argument("policy", metavar="POLICY_DIR")
     explain_.add_argument("--data", required=True, metavar="FILE")
     explain_.add_argument("--entity", metavar="CODE", help="the organisation (when the value is per organisation)")
@@ -348,17 +361,17 @@ def _parser() -> argparse.ArgumentParser:
     explain_.add_argument("name", metavar="NAME", nargs="?")
     explain_.set_defaults(handler=cmd_explain)
 
-    deadlines = commands.add_parser("deadlines", help="list a pack's dated milestones: past, due and upcoming")
+    deadlines = commands.add_parser("deadlines", epilog=_example('planlang deadlines policies/2021_22 --as-of 2021-05-20'), formatter_class=argparse.RawDescriptionHelpFormatter, help="list a pack's dated milestones: past, due and upcoming")
     deadlines.add_argument("policy", metavar="POLICY_DIR")
     deadlines.add_argument("--as-of", metavar="DATE", help="the date to count from (default: today)")
     deadlines.add_argument("--data", metavar="FILE", help="data for deadlines that differ by organisation")
     deadlines.set_defaults(handler=cmd_deadlines)
 
-    rules = commands.add_parser("rules", help="list every rule of a pack with its source and interpretations (Markdown)")
+    rules = commands.add_parser("rules", epilog=_example('planlang rules policies/2021_22 > rules.md'), formatter_class=argparse.RawDescriptionHelpFormatter, help="list every rule of a pack with its source and interpretations (Markdown)")
     rules.add_argument("policy", metavar="POLICY_DIR")
     rules.set_defaults(handler=cmd_rules)
 
-    report = commands.add_parser("report", help="write a self-contained HTML audit report of a run")
+    report = commands.add_parser("report", epilog=_example('planlang report policies/2020_21 --data examples/2020_21.xlsx -o report.html'), formatter_class=argparse.RawDescriptionHelpFormatter, help="write a self-contained HTML audit report of a run")
     report.add_argument("policy", metavar="POLICY_DIR")
     report.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
     report.add_argument("-o", "--output", required=True, metavar="FILE.html", help="where to write the report")
@@ -367,11 +380,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--receipt", metavar="FILE", help="also write the run's receipt to FILE.json")
     report.set_defaults(handler=cmd_report)
 
-    verify_ = commands.add_parser("verify", help="re-run a receipt and say whether anything changed")
+    verify_ = commands.add_parser("verify", epilog=_example('planlang verify receipt.json'), formatter_class=argparse.RawDescriptionHelpFormatter, help="re-run a receipt and say whether anything changed")
     verify_.add_argument("receipt", metavar="RECEIPT")
     verify_.set_defaults(handler=cmd_verify)
 
-    test = commands.add_parser("test", help="run the tests written in a policy pack")
+    test = commands.add_parser("test", epilog=_example('planlang test policies/2021_22'), formatter_class=argparse.RawDescriptionHelpFormatter, help="run the tests written in a policy pack")
     test.add_argument("policy", metavar="POLICY_DIR")
     test.set_defaults(handler=cmd_test)
     return parser
@@ -390,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except _UsageExit:
         return EXIT_USAGE
+    except SystemExit as done:  # --help and --version have printed what was asked
+        return done.code if isinstance(done.code, int) else EXIT_OK
     args.command_line = ["planlang", *argv]
     return _on_deep_stack(lambda: _dispatch(args))
 
@@ -403,14 +418,14 @@ def _dispatch(args) -> int:
         return EXIT_POLICY
     except DataErrors as error:
         for problem in error.errors:
-            print(f"planlang: error: {problem}", file=sys.stderr)
+            _error(str(problem))
         print(f"planlang: {error}", file=sys.stderr)
         return EXIT_DATA
     except UsageError as error:
-        print(f"planlang: error: {error}", file=sys.stderr)
+        _error(str(error))
         return EXIT_USAGE
     except InputError as error:
-        print(f"planlang: error: {error}", file=sys.stderr)
+        _error(str(error))
         return EXIT_DATA
     except BrokenPipeError:
         return EXIT_OK

@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import Any
 
 from . import syntax as s
-from .evaluator import FlagResult, LateSubmission, Results
+from .evaluator import FlagResult, LateSubmission, Results, periods_for
 from .explain import TraceNode, explain
 from .periods import Period
 from .values import Missing, decimal_text, format_money, format_percent, money_text
@@ -21,7 +21,7 @@ __all__ = ["format_value", "json_value", "run_json", "run_text", "flag_message",
 
 
 def format_value(value, type_: str | None) -> str:
-    """A value for people: £1,234.50, 70%, 0.9047619048, true, 2021-06-03."""
+    """A value for people: £1,234.50, 70%, 0.9047619048 (a ratio or a number), true, 2021-06-03."""
     if isinstance(value, Missing):
         return "missing"
     if isinstance(value, bool):
@@ -31,8 +31,7 @@ def format_value(value, type_: str | None) -> str:
             return format_money(value)
         if type_ == "percent":
             return format_percent(value)
-        if type_ == "ratio":
-            return f"{decimal_text(value)} ({format_percent(value)})"
+        # a ratio is shown once, as a decimal: a figure wanted as a percentage is declared `percent`
         return decimal_text(value)
     if isinstance(value, (dt.date, Period)):
         return str(value)
@@ -96,6 +95,21 @@ def _label(period) -> str:
     return str(period) if period is not None else "-"
 
 
+def assumed_defaults(results: Results) -> list[tuple[str, str, int, int]]:
+    """(input, its default as shown, how many of the run's entity-periods assumed it, how many there
+    are) for every input whose declared default stood in for a value the data does not give."""
+    program, dataset = results.program, results.dataset
+    found = []
+    for name, decl in program.of_kind(s.InputDecl).items():
+        if decl.default is None:
+            continue
+        keys = [(o.code, p) for o in dataset.of_kinds(decl.kinds) for p in periods_for(program, dataset, decl)]
+        assumed = [(code, period) for code, period in keys if (name, code, period) not in dataset.values]
+        if assumed:
+            found.append((name, format_value(results.get(name, *assumed[0]), decl.type), len(assumed), len(keys)))
+    return found
+
+
 def _kept(results: Results, only):
     return [(n, e, p, v) for n, e, p, v in results.outputs() if only is None or only(n, e)]
 
@@ -147,8 +161,10 @@ def run_json(results: Results, *, only=None) -> dict:
                           "citations": _citations_json(program.declarations[late.milestone].citations)})
     missing = [{"output": name, "entity": entity, "period": _label(period), "because": value.describe()}
                for name, entity, period, value in results.missing if keep(name, entity)]
+    defaults = [{"input": name, "default": shown, "assumed": assumed, "of": total}
+                for name, shown, assumed, total in assumed_defaults(results)]
     return {"policy": program.title, "year": str(program.year), "data": results.dataset.source,
-            "results": outputs, "units": units, "flags": flags, "missing": missing}
+            "results": outputs, "units": units, "flags": flags, "missing": missing, "defaults": defaults}
 
 
 def run_text(results: Results, *, only=None) -> str:
@@ -174,6 +190,12 @@ def run_text(results: Results, *, only=None) -> str:
         lines.append(f"  {flag.severity:<7} {flag.name} [{flag.entity}, {_label(flag.period)}]: {flag_message(results, flag)}")
     for item in late:
         lines.append(f"  {item.severity:<7} {item.name} [{item.entity}, {item.milestone}]: {late_message(results, item)}")
+    defaults = assumed_defaults(results)
+    if defaults:
+        lines.append("")
+        lines.append(f"Defaults assumed ({len(defaults)}):")
+        for name, shown, assumed, total in defaults:
+            lines.append(f"  {name} = {shown} for {assumed} of {total} organisation-periods (not in the data)")
     missing = [m for m in results.missing if keep(m[0], m[1])]
     if missing:
         lines.append("")
