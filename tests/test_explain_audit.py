@@ -28,13 +28,13 @@ def _cli(capsys, *argv) -> tuple[int, str, str]:
     return code, out, err
 
 
-def _count(node) -> int:
-    seen, pending = set(), list(node.children)
-    while pending:
-        step = pending.pop()
-        if id(step) not in seen:
-            seen.add(id(step))
-            pending += step.children
+def _count(node, seen=None) -> int:
+    """Distinct steps below a node, counted recursively (the renderer walks a stack)."""
+    seen = set() if seen is None else seen
+    for child in node.children:
+        if id(child) not in seen:
+            seen.add(id(child))
+            _count(child, seen)
     return len(seen)
 
 

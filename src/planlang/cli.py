@@ -320,8 +320,14 @@ def cmd_rules(args) -> int:
     return EXIT_OK
 
 
-def _example(lines: str) -> str:
-    return "example:\n  " + lines
+def _command(commands, name: str, handler, help_: str, *examples: str, policy: bool = True) -> argparse.ArgumentParser:
+    """A subcommand (taking POLICY_DIR first, unless ``policy`` is false) whose --help ends with examples."""
+    command = commands.add_parser(name, help=help_, epilog="example:\n" + "".join(f"  {e}\n" for e in examples),
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    if policy:
+        command.add_argument("policy", metavar="POLICY_DIR")
+    command.set_defaults(handler=handler)
+    return command
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -331,25 +337,26 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"planlang {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    check = commands.add_parser("check", epilog=_example('planlang check policies/2021_22'), formatter_class=argparse.RawDescriptionHelpFormatter, help="compile a policy pack and report every problem")
-    check.add_argument("policy", metavar="POLICY_DIR")
-    check.set_defaults(handler=cmd_check)
+    _command(commands, "check", cmd_check, "compile a policy pack and report every problem",
+                     "planlang check policies/2021_22")
 
-    run = commands.add_parser("run", epilog=_example('planlang run policies/2020_21 --data examples/2020_21.xlsx --output results.xlsx --receipt receipt.json\n  planlang run policies/2021_22 --data examples/erf_worked_example.json --only erf_additional_funding --entity EXAMPLE2'), formatter_class=argparse.RawDescriptionHelpFormatter, help="evaluate a policy pack on organisation data")
-    run.add_argument("policy", metavar="POLICY_DIR")
+    run = _command(commands, "run", cmd_run, "evaluate a policy pack on organisation data",
+                     "planlang run policies/2020_21 --data examples/2020_21.xlsx --output results.xlsx --receipt receipt.json",
+                     "planlang run policies/2021_22 --data examples/erf_worked_example.json --only erf_additional_funding --entity EXAMPLE2")
     run.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
     run.add_argument("--json", action="store_true", help="print one JSON object")
-    run.add_argument("--strict", action="store_true", help="treat any missing input as an error (exit 2)")
+    run.add_argument("--strict", action="store_true", help="treat any missing input as an error (exit 3)")
     run.add_argument("--output", metavar="FILE", help="write the results to FILE.xlsx (with every figure's provenance) "
                                                       "or FILE.csv (long form)")
     run.add_argument("--receipt", metavar="FILE", help="write a receipt of the run (file hashes, versions, figures) "
                                                          "to FILE.json; check it later with `planlang verify FILE.json`")
     run.add_argument("--only", nargs="+", metavar="NAME", help="keep only these outputs")
     run.add_argument("--entity", nargs="+", metavar="CODE", help="keep only these organisations")
-    run.set_defaults(handler=cmd_run)
 
-    explain_ = commands.add_parser("explain", epilog=_example('planlang explain policies/2021_22 --data examples/erf_worked_example.json --entity EXAMPLE2 --period 2021-05 erf_additional_funding\n  planlang explain policies/2020_21 --data examples/2020_21.xlsx --entity TRUST_A1 --period 2020/21 --depth 2 frf_pdc_conversion\n  planlang explain policies/2020_21 --data examples/2020_21.xlsx --entity TRUST_A1 --period "2020/21 Q1" --all --html q1.html'), formatter_class=argparse.RawDescriptionHelpFormatter, help="show how one value was worked out")
-    explain_.add_argument("policy", metavar="POLICY_DIR")
+    explain_ = _command(commands, "explain", cmd_explain, "show how one value was worked out",
+                     "planlang explain policies/2021_22 --data examples/erf_worked_example.json --entity EXAMPLE2 --period 2021-05 erf_additional_funding",
+                     "planlang explain policies/2020_21 --data examples/2020_21.xlsx --entity TRUST_A1 --period 2020/21 --depth 2 frf_pdc_conversion",
+                     'planlang explain policies/2020_21 --data examples/2020_21.xlsx --entity TRUST_A1 --period "2020/21 Q1" --all --html q1.html')
     explain_.add_argument("--data", required=True, metavar="FILE")
     explain_.add_argument("--entity", metavar="CODE", help="the organisation (when the value is per organisation)")
     explain_.add_argument("--period", metavar="PERIOD", help="the period (when the value has one)")
@@ -359,34 +366,29 @@ def _parser() -> argparse.ArgumentParser:
     explain_.add_argument("--all", action="store_true", help="explain every value of --entity in --period")
     explain_.add_argument("--html", metavar="FILE", help="with --all: write the explanations to FILE.html")
     explain_.add_argument("name", metavar="NAME", nargs="?")
-    explain_.set_defaults(handler=cmd_explain)
 
-    deadlines = commands.add_parser("deadlines", epilog=_example('planlang deadlines policies/2021_22 --as-of 2021-05-20'), formatter_class=argparse.RawDescriptionHelpFormatter, help="list a pack's dated milestones: past, due and upcoming")
-    deadlines.add_argument("policy", metavar="POLICY_DIR")
+    deadlines = _command(commands, "deadlines", cmd_deadlines, "list a pack's dated milestones: past, due and upcoming",
+                     "planlang deadlines policies/2021_22 --as-of 2021-05-20")
     deadlines.add_argument("--as-of", metavar="DATE", help="the date to count from (default: today)")
     deadlines.add_argument("--data", metavar="FILE", help="data for deadlines that differ by organisation")
-    deadlines.set_defaults(handler=cmd_deadlines)
 
-    rules = commands.add_parser("rules", epilog=_example('planlang rules policies/2021_22 > rules.md'), formatter_class=argparse.RawDescriptionHelpFormatter, help="list every rule of a pack with its source and interpretations (Markdown)")
-    rules.add_argument("policy", metavar="POLICY_DIR")
-    rules.set_defaults(handler=cmd_rules)
+    _command(commands, "rules", cmd_rules, "list every rule of a pack with its source and interpretations (Markdown)",
+                     "planlang rules policies/2021_22 > rules.md")
 
-    report = commands.add_parser("report", epilog=_example('planlang report policies/2020_21 --data examples/2020_21.xlsx -o report.html'), formatter_class=argparse.RawDescriptionHelpFormatter, help="write a self-contained HTML audit report of a run")
-    report.add_argument("policy", metavar="POLICY_DIR")
+    report = _command(commands, "report", cmd_report, "write a self-contained HTML audit report of a run",
+                     "planlang report policies/2020_21 --data examples/2020_21.xlsx -o report.html")
     report.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
     report.add_argument("-o", "--output", required=True, metavar="FILE.html", help="where to write the report")
     report.add_argument("--sources", metavar="DIR", help="the folder of the guidance documents the pack cites "
                                                          "(default: beside the pack, or shared/seeds above it)")
     report.add_argument("--receipt", metavar="FILE", help="also write the run's receipt to FILE.json")
-    report.set_defaults(handler=cmd_report)
 
-    verify_ = commands.add_parser("verify", epilog=_example('planlang verify receipt.json'), formatter_class=argparse.RawDescriptionHelpFormatter, help="re-run a receipt and say whether anything changed")
+    verify_ = _command(commands, "verify", cmd_verify, "re-run a receipt and say whether anything changed",
+                     "planlang verify receipt.json", policy=False)
     verify_.add_argument("receipt", metavar="RECEIPT")
-    verify_.set_defaults(handler=cmd_verify)
 
-    test = commands.add_parser("test", epilog=_example('planlang test policies/2021_22'), formatter_class=argparse.RawDescriptionHelpFormatter, help="run the tests written in a policy pack")
-    test.add_argument("policy", metavar="POLICY_DIR")
-    test.set_defaults(handler=cmd_test)
+    _command(commands, "test", cmd_test, "run the tests written in a policy pack",
+                     "planlang test policies/2021_22")
     return parser
 
 
