@@ -27,10 +27,9 @@ from .. import syntax as s
 from ..evaluator import Results
 from ..files import write_atomically
 from ..periods import Period
-from ..printer import format_expr
 from ..render import flag_message, format_value, late_message
 from ..values import Missing, decimal_text, money_text
-from .layout import Sheet, cells, result_sheets, scheme_of, scheme_order, unit_of
+from .layout import RULE_KINDS, Sheet, cells, result_sheets, rule_formula, rules, scheme_of, unit_of
 from .provenance import Tracer, note_text, origin_of
 
 __all__ = ["write_workbook", "NUMBER_FORMATS"]
@@ -63,9 +62,13 @@ def _put(sheet, row: int, column: int, value, unit: str | None = None):
     if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START):
         cell.data_type = "s"  # never a formula: data and policy text are shown, not run
         cell.quotePrefix = True
-    elif unit in NUMBER_FORMATS and isinstance(cell.value, (Decimal, dt.date)):
-        cell.number_format = NUMBER_FORMATS[unit]
+    _format(cell, unit)
     return cell
+
+
+def _format(cell, unit: str | None) -> None:
+    if unit in NUMBER_FORMATS and isinstance(cell.value, (Decimal, dt.date)):
+        cell.number_format = NUMBER_FORMATS[unit]
 
 
 def _note(text: str) -> Comment:
@@ -135,9 +138,7 @@ class _Inputs:
     def write(self, sheet) -> None:
         written = _table(sheet, self.HEADINGS, self.rows)
         for cells_, unit in zip(written, self.units):
-            value_cell = cells_[4]
-            if unit in NUMBER_FORMATS and isinstance(value_cell.value, (Decimal, dt.date)):
-                value_cell.number_format = NUMBER_FORMATS[unit]
+            _format(cells_[4], unit)  # the value column: each row in its own input's unit
 
 
 def _result_sheet(sheet, layout: Sheet, tracer: Tracer, inputs: _Inputs) -> None:
@@ -227,19 +228,15 @@ def _parameter_values(results: Results, name: str, decl: s.ParameterDecl) -> str
 
 def _rules_sheet(sheet, results: Results) -> None:
     program = results.program
-    kinds = {s.InputDecl: "input", s.ParameterDecl: "parameter", s.DefineDecl: "definition", s.FlagDecl: "flag",
-             s.DeadlineDecl: "deadline"}
-    names = scheme_order(program, [n for n, d in program.declarations.items() if type(d) in kinds])
     rows = []
-    for name in names:
+    for name in rules(program):
         decl = program.declarations[name]
-        expr = {s.DefineDecl: "value", s.DeadlineDecl: "value", s.FlagDecl: "when"}.get(type(decl))
-        formula = format_expr(getattr(decl, expr)) if expr else ""
         values = _parameter_values(results, name, decl) if isinstance(decl, s.ParameterDecl) else ""
         interpretations = list(decl.interpretations)
         for amendment in program.amendments.get(name, ()):
             interpretations += amendment.interpretations
-        rows.append([name, kinds[type(decl)], scheme_of(decl), unit_of(decl), decl.description or "", formula, values,
+        rows.append([name, RULE_KINDS[type(decl)], scheme_of(decl), unit_of(decl), decl.description or "",
+                     rule_formula(decl), values,
                      _citations(decl.citations + tuple(c for a in program.amendments.get(name, ()) for c in a.citations)),
                      "\n".join(interpretations), f"{decl.span.file}:{decl.span.line}"])
     _table(sheet, ["name", "kind", "scheme", "unit", "description", "formula", "values by period", "citation",

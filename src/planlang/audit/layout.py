@@ -17,9 +17,10 @@ import attrs
 from .. import syntax as s
 from ..evaluator import Results
 from ..periods import GRANULARITIES, Period
+from ..printer import format_expr
 
-__all__ = ["Column", "Row", "Sheet", "Cell", "result_sheets", "unit_of", "units", "scheme_of", "scheme_order",
-           "SHEET_FOR_NO_PERIOD", "cells"]
+__all__ = ["Column", "Row", "Sheet", "Cell", "result_sheets", "unit_of", "scheme_of", "scheme_order",
+           "SHEET_FOR_NO_PERIOD", "cells", "RULE_KINDS", "rules", "rule_formula"]
 
 # the sheet names of the input workbook ("monthly", ...), and one for values that have no period
 _SHEET_OF = {kind: word for word, kind in GRANULARITIES.items()}
@@ -36,10 +37,19 @@ def unit_of(decl: s.Decl) -> str:
     return decl.type
 
 
-def units(results: Results) -> dict[str, str]:
-    """Every output's unit, by name, for JSON and CSV consumers."""
-    program = results.program
-    return {name: unit_of(program.declarations[name]) for name in dict.fromkeys(n for n, *_ in results.outputs())}
+RULE_KINDS = {s.InputDecl: "input", s.ParameterDecl: "parameter", s.DefineDecl: "definition", s.FlagDecl: "flag",
+              s.DeadlineDecl: "deadline"}
+
+
+def rules(program) -> list[str]:
+    """The names of every rule (input, parameter, definition, flag, deadline), grouped by scheme."""
+    return scheme_order(program, [n for n, d in program.declarations.items() if type(d) in RULE_KINDS])
+
+
+def rule_formula(decl: s.Decl) -> str:
+    """A definition's or deadline's value, or a flag's condition, in canonical planlang; empty otherwise."""
+    expr = getattr(decl, "when", None) if isinstance(decl, s.FlagDecl) else getattr(decl, "value", None)
+    return format_expr(expr) if isinstance(decl, (s.DefineDecl, s.DeadlineDecl, s.FlagDecl)) else ""
 
 
 def scheme_of(decl: s.Decl) -> str:

@@ -18,19 +18,14 @@ from .. import syntax as s
 from ..evaluator import Results
 from ..explain import TraceNode, explain
 from ..files import write_text_atomically
-from ..printer import format_expr
 from ..render import NAMED_KINDS, detail_lines, flag_message, format_value
 from ..values import Missing
 from .charts import bands_chart, find_step, taper_chart
-from .layout import scheme_of, scheme_order, unit_of
+from .layout import RULE_KINDS, rule_formula, rules, scheme_of, scheme_order, unit_of
 from .provenance import origin_of
 from .sources import SourceLibrary
 
 __all__ = ["report_html", "write_report", "explanations_html"]
-
-_KINDS = {s.InputDecl: "input", s.ParameterDecl: "parameter", s.DefineDecl: "definition", s.FlagDecl: "flag",
-          s.DeadlineDecl: "deadline"}
-
 
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.PackageLoader("planlang.audit", "templates"), autoescape=True,
@@ -145,19 +140,17 @@ class _Builder:
         return out
 
     def rules(self) -> list[dict]:
-        names = scheme_order(self.program, [n for n, d in self.program.declarations.items() if type(d) in _KINDS])
-        rules = []
-        for name in names:
+        found = []
+        for name in rules(self.program):
             decl = self.program.declarations[name]
-            expr = {s.DefineDecl: "value", s.DeadlineDecl: "value", s.FlagDecl: "when"}.get(type(decl))
-            rules.append({"name": name, "kind": _KINDS[type(decl)], "scheme": scheme_of(decl), "unit": unit_of(decl),
+            found.append({"name": name, "kind": RULE_KINDS[type(decl)], "scheme": scheme_of(decl), "unit": unit_of(decl),
                           "description": decl.description or (decl.message if isinstance(decl, s.FlagDecl) else ""),
-                          "formula": format_expr(getattr(decl, expr)) if expr else "",
+                          "formula": rule_formula(decl),
                           "cites": [self.citation(c) for c in decl.citations],
                           "interpretations": list(decl.interpretations),
                           "declared": f"{decl.span.file}:{decl.span.line}",
                           "search": f"{name} {decl.description or ''}".lower()})
-        return rules
+        return found
 
 
 def _head(node: TraceNode) -> str:
