@@ -25,7 +25,7 @@ from .explain import explain
 from .colour import paint, paint_severities
 from .files import write_text_atomically
 from .periods import PeriodError, add_working_days, parse_date, parse_period, working_days_between
-from .render import explanation_json, explanation_text, rulebook_markdown, run_json, run_text
+from .render import Selection, explanation_json, explanation_text, rulebook_markdown, run_json, run_text
 from .testing import run_tests
 from .audit.receipt import environment_notes, make_receipt, verify
 
@@ -75,7 +75,7 @@ def _program(args) -> Program:
 
 
 def _output_filter(args, program, dataset):
-    """``run --only NAME... --entity CODE...`` as a test on (output, entity); None keeps everything."""
+    """``run --only NAME... --entity CODE...`` as a :class:`Selection`; None keeps everything."""
     outputs = {n for n, d in program.declarations.items() if isinstance(d, s.DefineDecl)}
     for name in args.only or ():
         if name not in outputs:
@@ -85,9 +85,7 @@ def _output_filter(args, program, dataset):
             raise UsageError(f"no organisation {code!r} in {dataset.source}", "--entity", suggest(code, dataset.organisations))
     if not args.only and not args.entity:
         return None
-    names, codes = set(args.only or outputs), set(args.entity or ())
-    # flags and missing values follow the organisations chosen; --only names outputs alone
-    return lambda name, entity: (name in names or name not in outputs) and (not codes or entity is None or entity in codes)
+    return Selection(frozenset(args.only) if args.only else None, frozenset(args.entity) if args.entity else None)
 
 
 def _write_output(target: str, results, only) -> None:

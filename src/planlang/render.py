@@ -10,6 +10,8 @@ import re
 from fractions import Fraction
 from typing import Any
 
+import attrs
+
 from . import syntax as s
 from .evaluator import FlagResult, LateSubmission, Results, periods_for
 from .explain import TraceNode, explain
@@ -17,7 +19,8 @@ from .periods import Period
 from .values import Missing, decimal_text, format_money, format_percent, money_text
 
 __all__ = ["format_value", "json_value", "run_json", "run_text", "flag_message", "explanation_text", "explanation_json",
-           "detail_lines", "citation_text", "named_operands", "NAMED_KINDS", "difference_text"]
+           "detail_lines", "citation_text", "named_operands", "NAMED_KINDS", "difference_text",
+           "Selection", "assumed_defaults"]
 
 
 def format_value(value, type_: str | None) -> str:
@@ -110,6 +113,27 @@ def assumed_defaults(results: Results) -> list[tuple[str, str, int, int]]:
     return found
 
 
+@attrs.frozen
+class Selection:
+    """``run --only NAME... --entity CODE...``: the outputs and the organisations to show (None: all).
+
+    Flags follow the organisations; missing values follow both (with --only, only the chosen
+    outputs' missing values are listed).
+    """
+
+    names: frozenset[str] | None = None
+    codes: frozenset[str] | None = None
+
+    def __call__(self, name: str, entity: str | None) -> bool:
+        return (self.names is None or name in self.names) and self.entity(entity)
+
+    def entity(self, entity: str | None) -> bool:
+        return self.codes is None or entity is None or entity in self.codes
+
+
+_EVERYTHING = Selection()
+
+
 def _kept(results: Results, only):
     return [(n, e, p, v) for n, e, p, v in results.outputs() if only is None or only(n, e)]
 
@@ -142,10 +166,10 @@ def run_json(results: Results, *, only=None) -> dict:
         decl = program.declarations[name]
         units[name] = _type_of(decl)
         outputs.setdefault(name, {}).setdefault(entity or "*", {})[_label(period)] = json_value(value, _type_of(decl))
-    keep = only or (lambda name, entity: True)
+    keep = only or _EVERYTHING
     flags = []
     for f in results.flags:
-        if f.fired is not True or not keep(f.name, f.entity):
+        if f.fired is not True or not keep.entity(f.entity):
             continue
         trace = explain(results, f.name, f.entity, f.period)
         flags.append({"flag": f.name, "severity": f.severity, "entity": f.entity, "period": _label(f.period),
@@ -153,7 +177,7 @@ def run_json(results: Results, *, only=None) -> dict:
                       "values": {op.label: json_value(op.value, op.type) for op in named_operands(trace)},
                       "citations": _citations_json(trace.citations)})
     for late in results.late_submissions():
-        if keep(late.name, late.entity):
+        if keep.entity(late.entity):
             flags.append({"flag": late.name, "severity": late.severity, "entity": late.entity, "period": str(program.year),
                           "message": late_message(results, late),
                           "values": {"submitted": str(late.submitted), "deadline": str(late.deadline),
@@ -182,9 +206,9 @@ def run_text(results: Results, *, only=None) -> str:
         for code, row in rows.items():
             lines.append(("  " + code).ljust(width) + "".join(f"  {row.get(p, ''):>{cells}}" for p in periods))
         lines.append("")
-    keep = only or (lambda name, entity: True)
-    fired = [f for f in results.flags if f.fired is True and keep(f.name, f.entity)]
-    late = [x for x in results.late_submissions() if keep(x.name, x.entity)]
+    keep = only or _EVERYTHING
+    fired = [f for f in results.flags if f.fired is True and keep.entity(f.entity)]
+    late = [x for x in results.late_submissions() if keep.entity(x.entity)]
     lines.append(f"Flags ({len(fired) + len(late)}):" if fired or late else "Flags: none raised")
     for flag in fired:
         lines.append(f"  {flag.severity:<7} {flag.name} [{flag.entity}, {_label(flag.period)}]: {flag_message(results, flag)}")
