@@ -14,9 +14,12 @@ from fractions import Fraction
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from planlang.audit.csvfile import csv_text, write_csv
-from planlang.audit.excel import NUMBER_FORMATS, write_workbook
+from planlang.audit.excel import NUMBER_FORMATS, _note, _put, write_workbook
 from planlang.audit.layout import result_sheets, unit_of
 from planlang.cli import main
 from planlang.compiler import compile_pack
@@ -265,3 +268,19 @@ def test_cli_output_writes_the_file_and_filters(tmp_path, capsys, monkeypatch):
     assert code == 64 and "give a file ending .xlsx or .csv" in capsys.readouterr().err
     code = main(["run", "policies/2021_22", "--data", "examples/erf_worked_example.json", "--only", "erf_additonal_funding"])
     assert code == 64 and "erf_additional_funding" in capsys.readouterr().err
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=12))
+def test_any_text_is_stored_as_text_and_read_back(tmp_path_factory, text):
+    """Data text of any kind (formulas, error codes, control characters) is kept as text in a cell and a note."""
+    book = openpyxl.Workbook()
+    cell = _put(book.active, 1, 1, text)
+    cell.comment = _note(text)
+    path = tmp_path_factory.mktemp("text") / "t.xlsx"
+    book.save(path)
+    back = openpyxl.load_workbook(path).active["A1"]
+    # XML keeps line ends as \n, so a carriage return reads back as a line feed
+    expected = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text).replace("\r\n", "\n").replace("\r", "\n")
+    assert back.data_type in ("s", "inlineStr") and (back.value or "") == expected  # never "f" or "e"
+    assert back.quotePrefix == expected.startswith(("=", "+", "-", "@"))

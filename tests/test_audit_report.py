@@ -99,15 +99,18 @@ def test_policy_and_data_text_is_escaped(tmp_path):
     pack.mkdir()
     (pack / "policy.plan").write_text('policy "<b>bold</b> pack" for 2021/22\nsource "s.txt" "<img src=x onerror=alert(1)>"\n')
     (pack / "rules.plan").write_text('input amount : money\n  per system monthly\n  "<script>alert(1)</script>"\n'
-                                     'define twice : money\n  per system monthly\n  "double"\n  = amount * 2\n')
+                                     'define paid : money\n  per system monthly\n  "banded"\n'
+                                     '  = bands on amount\n      up to £10: 0%\n      above: 50%\n')
     data = tmp_path / "data.json"
-    data.write_text(json.dumps({"organisations": [{"code": "S1", "name": "<script>alert(2)</script>", "kind": "system"}],
-                                "inputs": {"amount": {"S1": {"2021-04": 5}}}}))
+    code = "<script>alert(2)</script>"
+    data.write_text(json.dumps({"organisations": [{"code": code, "name": "<i>x</i>", "kind": "system"}],
+                                "inputs": {"amount": {code: {"2021-04": 5, "2021-05": 50}}}}))
     target = tmp_path / "r.html"
     assert main(["report", str(pack), "--data", str(data), "-o", str(target)]) == 0
     text = target.read_text(encoding="utf-8")
+    assert "<svg" in text  # the chart is there, titled with the organisation's code
     assert "<script>alert" not in text and "&lt;script&gt;alert(2)&lt;/script&gt;" in text
-    assert "<b>bold</b>" not in text and "<img src=x" not in text
+    assert "<b>bold</b>" not in text and "<img src=x" not in text and "<i>x</i>" not in text
     assert sum(tag == "script" for tag, _ in _parts(text).tags) == 1  # ours alone
 
 

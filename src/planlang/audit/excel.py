@@ -18,6 +18,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -45,8 +46,15 @@ _MAX_WIDTH = 60
 _NOTE_AUTHOR = "planlang"
 
 
+def _storable(text: str) -> str:
+    """Text as a workbook can hold it: control characters that XML 1.0 forbids become U+FFFD."""
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+
+
 def excel_value(value, unit: str | None):
     """A value as a cell holds it: exact decimal text for numbers, native booleans and dates."""
+    if isinstance(value, str):
+        return _storable(value)
     if isinstance(value, bool):
         return value
     if isinstance(value, Fraction):
@@ -59,9 +67,9 @@ def excel_value(value, unit: str | None):
 def _put(sheet, row: int, column: int, value, unit: str | None = None):
     cell = sheet.cell(row=row, column=column)
     cell.value = excel_value(value, unit)
-    if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START):
-        cell.data_type = "s"  # never a formula: data and policy text are shown, not run
-        cell.quotePrefix = True
+    if isinstance(cell.value, str):
+        cell.data_type = "s"  # never a formula (nor an error code such as #N/A): text is shown, not run
+        cell.quotePrefix = cell.value.startswith(_FORMULA_START)
     _format(cell, unit)
     return cell
 
@@ -72,7 +80,8 @@ def _format(cell, unit: str | None) -> None:
 
 
 def _note(text: str) -> Comment:
-    lines = text.splitlines()
+    text = _storable(text)
+    lines = text.splitlines() or [""]
     comment = Comment(text[:32_000], _NOTE_AUTHOR)
     comment.width = min(900, 60 + 7 * max(len(line) for line in lines))
     comment.height = min(900, 30 + 16 * len(lines))
