@@ -20,7 +20,7 @@ from .values import Missing, decimal_text, format_money, format_percent, money_t
 
 __all__ = ["format_value", "json_value", "run_json", "run_text", "flag_message", "explanation_text", "explanation_json",
            "detail_lines", "citation_text", "named_operands", "NAMED_KINDS", "difference_text",
-           "Selection", "assumed_defaults"]
+           "Selection", "assumed_defaults", "head_text"]
 
 
 def format_value(value, type_: str | None) -> str:
@@ -365,6 +365,15 @@ def _deciding_test(node: TraceNode) -> TraceNode | None:
 NAMED_KINDS = ("definition", "input", "parameter", "flag", "deadline")  # the steps that are values with a name
 
 
+def head_text(node: TraceNode) -> str:
+    """A step's first line: ``name for ENTITY in PERIOD = value`` (where only for named values)."""
+    where = ""
+    if node.kind in NAMED_KINDS and (node.entity or node.period):
+        parts = [x for x in (f"for {node.entity}" if node.entity else "", f"in {node.period}" if node.period else "") if x]
+        where = " " + " ".join(parts)
+    return f"{node.label}{where} = {format_value(node.value, node.type)}"
+
+
 def explanation_text(node: TraceNode, depth: int | None = None) -> str:
     """The derivation as an indented tree; a named value already shown is not repeated.
 
@@ -391,11 +400,7 @@ def steps_below(node: TraceNode) -> int:
 def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set, lines: list[str],
           depth: int | None = None) -> None:
     """Append the lines of ``node``'s subtree (one list for the whole tree: deep trees stay linear)."""
-    where = ""
-    if node.kind in NAMED_KINDS and (node.entity or node.period):
-        parts = [x for x in (f"for {node.entity}" if node.entity else "", f"in {node.period}" if node.period else "") if x]
-        where = " " + " ".join(parts)
-    head = f"{node.label}{where} = {format_value(node.value, node.type)}"
+    head = head_text(node)
     if _root:
         lines.append(head)
         body_prefix = ""

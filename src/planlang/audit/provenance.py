@@ -12,7 +12,7 @@ import attrs
 
 from ..evaluator import Results
 from ..explain import TraceNode, explain
-from ..render import NAMED_KINDS, citation_text, detail_lines, format_value, named_operands
+from ..render import NAMED_KINDS, citation_text, detail_lines, head_text, named_operands
 from ..values import Missing
 
 __all__ = ["Provenance", "Tracer", "note_text", "origin_of"]
@@ -77,12 +77,6 @@ class Tracer:
         return result
 
 
-def _head(node: TraceNode) -> str:
-    """``name for ENTITY in PERIOD = value``, leaving out what the value does not have."""
-    parts = [node.label, f"for {node.entity}" if node.entity else "", f"in {node.period}" if node.period else ""]
-    return f"{' '.join(p for p in parts if p)} = {format_value(node.value, node.type)}"
-
-
 def note_text(provenance: Provenance, input_places: dict | None = None, *, limit: int = 30) -> str:
     """The note on a figure: formula, operands and their values, deciding steps, inputs, citations.
 
@@ -90,7 +84,7 @@ def note_text(provenance: Provenance, input_places: dict | None = None, *, limit
     Long lists stop after ``limit`` entries and say how many more there are.
     """
     root = provenance.root
-    lines = [_head(root)]
+    lines = [head_text(root)]
     if root.description:
         lines.append(root.description)
     if root.formula and root.formula != root.label:
@@ -99,7 +93,7 @@ def note_text(provenance: Provenance, input_places: dict | None = None, *, limit
         lines.append("missing because " + root.value.describe())
     if provenance.operands:
         lines.append("where:")
-        lines += _capped([f"  {_head(op)} ({op.kind})" for op in provenance.operands], limit)
+        lines += _capped([f"  {head_text(op)} ({op.kind})" for op in provenance.operands], limit)
     decided = [line for step in provenance.steps for line in detail_lines(step)]
     if decided:
         lines.append("decided by:")
@@ -111,7 +105,7 @@ def note_text(provenance: Provenance, input_places: dict | None = None, *, limit
         for leaf in provenance.inputs:
             place = places.get((leaf.label, leaf.entity, leaf.period))
             copy = f" [{place}]" if place else ""
-            rows.append(f"  {_head(leaf)}: {origin_of(leaf)}{copy}")
+            rows.append(f"  {head_text(leaf)}: {origin_of(leaf)}{copy}")
         lines += _capped(rows, limit)
     lines += [citation_text(c) for c in root.citations]
     lines += list(root.interpretations)

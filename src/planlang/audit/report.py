@@ -18,7 +18,7 @@ from .. import syntax as s
 from ..evaluator import Results
 from ..explain import TraceNode, explain
 from ..files import write_text_atomically
-from ..render import NAMED_KINDS, detail_lines, flag_message, format_value
+from ..render import NAMED_KINDS, detail_lines, flag_message, format_value, head_text
 from ..values import Missing
 from .charts import bands_chart, find_step, taper_chart
 from .layout import RULE_KINDS, rule_formula, rules, scheme_of, scheme_order, unit_of
@@ -26,6 +26,7 @@ from .provenance import origin_of
 from .sources import SourceLibrary
 
 __all__ = ["report_html", "write_report", "explanations_html"]
+
 
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.PackageLoader("planlang.audit", "templates"), autoescape=True,
@@ -55,13 +56,12 @@ class _Builder:
     # ---- derivations ----
     def tree(self, node: TraceNode, shown: set, root: bool = False) -> dict:
         key = (node.label, node.entity, node.period)
-        head = _head(node)
+        step = {"head": head_text(node), "kind": node.kind, "link": None, "lines": [], "children": [], "cites": [],
+                "origin": None}
         if not root and node.kind in NAMED_KINDS and key in self.ids:
-            return {"head": head, "kind": node.kind, "link": self.ids[key], "lines": [], "children": [], "cites": [],
-                    "origin": None}
+            return step | {"link": self.ids[key]}  # a figure the document shows: link to it, do not repeat it
         if node.kind in NAMED_KINDS and key in shown:
-            return {"head": head, "kind": node.kind, "link": None, "lines": ["(derivation shown above)"], "children": [],
-                    "cites": [], "origin": None}
+            return step | {"lines": ["(derivation shown above)"]}
         shown.add(key)
         lines = []
         if not root and node.description:
@@ -74,10 +74,9 @@ class _Builder:
             lines.append("missing because " + node.value.describe())
         if not root:
             lines += list(node.interpretations)
-        return {"head": head, "kind": node.kind, "link": None, "lines": lines,
-                "origin": origin_of(node) if node.kind == "input" else None,
-                "cites": [self.citation(c) for c in node.citations] if not root else [],
-                "children": [self.tree(child, shown) for child in node.children]}
+        return step | {"lines": lines, "origin": origin_of(node) if node.kind == "input" else None,
+                       "cites": [self.citation(c) for c in node.citations] if not root else [],
+                       "children": [self.tree(child, shown) for child in node.children]}
 
     def figure(self, name: str, entity, period) -> dict:
         node = explain(self.results, name, entity, period)
@@ -151,12 +150,6 @@ class _Builder:
                           "declared": f"{decl.span.file}:{decl.span.line}",
                           "search": f"{name} {decl.description or ''}".lower()})
         return found
-
-
-def _head(node: TraceNode) -> str:
-    parts = [node.label, f"for {node.entity}" if node.entity and node.kind in NAMED_KINDS else "",
-             f"in {node.period}" if node.period and node.kind in NAMED_KINDS else ""]
-    return f"{' '.join(p for p in parts if p)} = {format_value(node.value, node.type)}"
 
 
 def report_html(results: Results, *, sources: str | os.PathLike | None = None, receipt: dict | None = None) -> str:
