@@ -50,6 +50,23 @@ def test_every_bad_value_of_a_json_file_is_reported(tmp_path, program):
     assert "must be from 0% to 100% (its declared range), found 120%" in caught.value.errors[-1].message
 
 
+def test_bad_submissions_are_reported_together_with_bad_values(tmp_path, compile_policy):
+    program = compile_policy(PACK_TEXT + '''
+deadline final_plans
+  "Final plans"
+  = 2021-06-03
+  cites "s.txt" §1
+''')
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps({"organisations": [{"code": "S1", "kind": "system"}],
+                                "inputs": {"amount": {"S1": {"2021-04": "lots"}}},
+                                "submissions": {"S1": {"final_plan": "2021-06-08", "final_plans": "soon"}}}))
+    with pytest.raises(DataErrors) as caught:
+        load_data(path, program)
+    assert [e.where.split(": ", 1)[1] for e in caught.value.errors] == [
+        "inputs.amount.S1.2021-04", "submissions.S1.final_plan", "submissions.S1.final_plans"]
+
+
 def test_a_file_with_one_bad_value_reports_just_it(tmp_path, program):
     path = _json(tmp_path, {"amount": {"S1": {"2021-04": "lots"}}})
     with pytest.raises(InputError) as caught:

@@ -510,11 +510,13 @@ def _json_submissions(given, place: str, checker: "_Checker") -> None:
     if not isinstance(given, dict):
         raise InputError(f"expected an object of organisation codes, found {_json_kind(given)}", place)
     for code, milestones in given.items():
-        if not isinstance(milestones, dict):
-            raise InputError(f"expected an object of deadline names and dates, found {_json_kind(milestones)}",
-                             f"{place}.{code}")
-        for milestone, raw in milestones.items():
-            checker.submission(code, milestone, raw, f"{place}.{code}.{milestone}")
+        with checker.each(place):
+            if not isinstance(milestones, dict):
+                raise InputError(f"expected an object of deadline names and dates, found {_json_kind(milestones)}",
+                                 f"{place}.{code}")
+            for milestone, raw in milestones.items():
+                with checker.each(place):
+                    checker.submission(code, milestone, raw, f"{place}.{code}.{milestone}")
 
 
 def _json_organisations(listed, place: str) -> list[Organisation]:
@@ -687,7 +689,8 @@ def _xlsx_submissions(title: str, rows, display: str, checker: "_Checker") -> No
     for number, row in rows:
         cell = lambda key: row[columns[key]] if columns[key] < len(row) else None  # noqa: E731
         where = f"{display}: {_cell(title, columns['date'], number)}"
-        checker.submission(str(cell("code") or "").strip(), str(cell("milestone") or "").strip(), cell("date"), where)
+        with checker.each(display):
+            checker.submission(str(cell("code") or "").strip(), str(cell("milestone") or "").strip(), cell("date"), where)
 
 
 def _sheet_names(names: list[str], display: str) -> dict[str, str]:
