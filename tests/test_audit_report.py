@@ -192,3 +192,18 @@ def test_in_chromium_the_frf_report_has_no_console_error(browser, frf_report):
     browser.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     assert browser.evaluate("document.querySelectorAll('figure.chart svg').length") >= 2
     assert browser.errors() == []
+
+
+def test_in_chromium_explain_all_html_has_no_console_error_and_searches(browser, tmp_path):
+    target = tmp_path / "q1.html"
+    assert main(["explain", str(POLICIES / "2020_21"), "--data", str(EXAMPLES / "2020_21.xlsx"), "--entity", "TRUST_A1",
+                 "--period", "2020/21 Q1", "--all", "--html", str(target)]) == 0
+    browser.events.clear()
+    browser.open(target)
+    explained = browser.evaluate("document.querySelectorAll('details.explained').length")
+    assert explained > 3
+    _search(browser, "frf_org_earned")
+    shown = browser.evaluate("Array.from(document.querySelectorAll('details.explained'))"
+                             ".filter(e => e.checkVisibility()).map(e => e.dataset.search)")
+    assert "frf_org_earned" in shown and len(shown) < explained
+    assert browser.errors() == []
