@@ -123,6 +123,26 @@ def test_verify_of_a_file_that_is_not_a_receipt_is_one_error(capsys, tmp_path, t
     assert code == 2 and err.startswith("planlang: error: ") and "receipt" in err
 
 
+@pytest.mark.parametrize("change", [
+    lambda r: r["outcome"].update(results=[]),
+    lambda r: r["outcome"]["results"].update(x=5),
+    lambda r: r["outcome"].update(flags="x"),
+    lambda r: r["policy"].update(files={"a.plan": 5}),
+    lambda r: r["data"].update(sha256=None),
+    lambda r: r["policy"].update(directory=5),
+    lambda r: r.pop("outcome"),
+], ids=["results a list", "a figure not by entity", "flags not a list", "a hash not text", "no data hash",
+        "directory a number", "no outcome"])
+def test_verify_of_a_malformed_receipt_is_one_error(capsys, copied, tmp_path, change):
+    pack, data = copied
+    _run(capsys, "run", pack, "--data", data, "--receipt", tmp_path / "r.json")
+    receipt = json.loads((tmp_path / "r.json").read_text())
+    change(receipt)
+    (tmp_path / "r.json").write_text(json.dumps(receipt))
+    code, _, err = _run(capsys, "verify", tmp_path / "r.json")
+    assert code == 2 and err.startswith("planlang: error: ") and "receipt" in err
+
+
 def test_verify_of_a_receipt_whose_files_are_gone(capsys, copied, tmp_path):
     pack, data = copied
     _run(capsys, "run", pack, "--data", data, "--receipt", tmp_path / "r.json")

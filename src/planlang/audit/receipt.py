@@ -122,6 +122,8 @@ def verify(path: str) -> list[str]:
         recorded = receipt["outcome"]
     except (KeyError, TypeError, ValueError):
         raise InputError("is not a complete receipt", path) from None
+    if not _well_formed(recorded, recorded_files, recorded_data):
+        raise InputError("is not a complete receipt: its hashes or figures are not in the form planlang writes", path)
     if not directory.is_dir():
         raise InputError("the policy folder the receipt names is gone", str(directory))
     current = _policy_files(directory)
@@ -145,6 +147,18 @@ def verify(path: str) -> list[str]:
         differences += [f"{word} {item}: no longer" for item in sorted(before - after)]
         differences += [f"{word} {item}: new" for item in sorted(after - before)]
     return differences
+
+
+def _well_formed(outcome, files: dict, data) -> bool:
+    """A receipt's figures are {name: {entity: {period: value}}}, its flags and missing values lists of text."""
+    def texts(items) -> bool:
+        return isinstance(items, list) and all(isinstance(x, str) for x in items)
+
+    results = outcome.get("results") if isinstance(outcome, dict) else None
+    return (isinstance(results, dict)
+            and all(isinstance(by, dict) and all(isinstance(p, dict) for p in by.values()) for by in results.values())
+            and texts(outcome.get("flags", [])) and texts(outcome.get("missing", []))
+            and all(isinstance(v, str) for v in files.values()) and isinstance(data, str))
 
 
 def _figure_differences(before: dict, after: dict) -> list[str]:
