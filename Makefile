@@ -17,6 +17,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 venv: $(STAMP)
 
 YEARS := $(notdir $(wildcard policies/*))
+DEMO_OUT ?= demo-output
 
 demo: $(STAMP)
 	@for year in $(YEARS); do \
@@ -29,6 +30,17 @@ demo: $(STAMP)
 	$(BIN)/planlang run policies/2021_22 --data examples/erf_worked_example.json
 	$(BIN)/planlang explain policies/2021_22 --data examples/erf_worked_example.json \
 		--entity EXAMPLE2 --period 2021-05 erf_additional_funding
+	@mkdir -p $(DEMO_OUT)
+	$(BIN)/planlang run policies/2020_21 --data examples/2020_21.xlsx --output $(DEMO_OUT)/2020_21_results.xlsx \
+		--receipt $(DEMO_OUT)/2020_21_receipt.json
+	$(BIN)/planlang report policies/2021_22 --data examples/erf_worked_example.json -o $(DEMO_OUT)/erf_report.html
+	$(BIN)/planlang report policies/2020_21 --data examples/2020_21.xlsx -o $(DEMO_OUT)/2020_21_report.html
+	$(BIN)/planlang verify $(DEMO_OUT)/2020_21_receipt.json
+	@echo
+	@echo "Audit outputs are in $(abspath $(DEMO_OUT))/:"
+	@echo "  2020_21_results.xlsx  every 2020/21 figure with its provenance note (open in Excel)"
+	@echo "  2020_21_report.html, erf_report.html  audit reports (open in a browser)"
+	@echo "  2020_21_receipt.json  the run's receipt (check it with: planlang verify $(DEMO_OUT)/2020_21_receipt.json)"
 	@echo
 	@echo "=== What if May's ERF threshold stayed at 70%? (examples/scenarios/2021_22/erf.plan) ==="
 	$(BIN)/planlang compare policies/2021_22 --data examples/erf_worked_example.json \

@@ -65,7 +65,7 @@ def render(text: str) -> str:
 
 def build(out: Path) -> list[Path]:
     """Every page of docs/ as ``out/<name>.html``; returns the files written."""
-    from planlang.atomic import write_atomically
+    from planlang.files import write_atomically
 
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -1,7 +1,7 @@
 """The command line is a contract: its exit codes, its JSON, and one clear line for every bad input.
 
-Exit codes: 0 success; 1 the policy has errors or its tests fail; 2 bad data or usage (including a
-missing input under ``--strict``). No input, however bad, shows a Python traceback.
+Exit codes: 0 success; 1 the policy has errors or its tests fail; 2 bad data; 3 a missing input under
+``--strict``; 64 a usage error (the command line itself). No input, however bad, shows a Python traceback.
 """
 
 from __future__ import annotations
@@ -240,10 +240,10 @@ def test_explain_json_is_a_tree(capsys):
 
 # ---- missing inputs --------------------------------------------------------------------------------
 
-def test_strict_exits_2_naming_the_missing_input_entity_and_period(tmp_path, capsys):
+def test_strict_exits_3_naming_the_missing_input_entity_and_period(tmp_path, capsys):
     data = write_json(tmp_path, two_systems())
     code, out, err = cli(capsys, "run", PACK, "--data", data, "--strict", "--json")
-    assert code == 2
+    assert code == 3
     assert out == ""
     problem = next(line for line in err.splitlines() if "erf_actual" in line)
     assert "SYS1" in problem and "2021-06" in problem
@@ -267,7 +267,7 @@ def test_without_strict_a_missing_input_is_reported_not_zero(tmp_path, capsys):
     assert document["results"]["erf_lower_threshold"]["SYS1"]["2021-06"] == "26400000.00"  # 80% x 22/20 x £30m
 
 
-# ---- bad input: exit 2 with one clear line, never a traceback -------------------------------------
+# ---- bad input: exit 2 (data) or 64 (usage) with one clear line, never a traceback -------------------------------------
 
 def test_nonexistent_policy_folder(capsys):
     code, out, err = cli(capsys, "check", "policies/no_such_year")
@@ -350,49 +350,54 @@ def test_strict_with_bad_data_is_still_a_data_error(tmp_path, capsys):
 
 def test_explain_unknown_name_with_did_you_mean(capsys):
     code, out, err = cli(capsys, *EXPLAIN, "erf_additonal_funding")
-    assert code == 2 and out == ""
+    assert code == 64 and out == ""
     assert_one_line_error(err, "`erf_additonal_funding` is not declared", "did you mean `erf_additional_funding`?")
 
 
 def test_explain_unknown_entity(capsys):
     argv = ["explain", PACK, "--data", EXAMPLE, "--entity", "EXAMPEL2", "--period", "2021-05", "erf_additional_funding"]
     code, _, err = cli(capsys, *argv)
-    assert code == 2
+    assert code == 64
     assert_one_line_error(err, "--entity", "'EXAMPEL2'", "did you mean `EXAMPLE2`?")
 
 
 def test_explain_bad_period(capsys):
     argv = ["explain", PACK, "--data", EXAMPLE, "--entity", "EXAMPLE2", "--period", "2021-13", "erf_additional_funding"]
     code, _, err = cli(capsys, *argv)
-    assert code == 2
+    assert code == 64
     assert_one_line_error(err, "--period", "2021-13")
 
 
 def test_explain_period_of_the_wrong_granularity(capsys):
     argv = ["explain", PACK, "--data", EXAMPLE, "--entity", "EXAMPLE2", "--period", "2021/22 Q1", "erf_additional_funding"]
     code, _, err = cli(capsys, *argv)
-    assert code == 2
+    assert code == 64
     assert_one_line_error(err, "--period", "monthly", "2021/22 Q1", "quarter")
 
 
 @pytest.mark.parametrize("argv, option", [
     (["run", PACK], "--data"),
-    (["explain", PACK, "--data", EXAMPLE, "--entity", "EXAMPLE2", "--period", "2021-05"], "NAME"),
     (["frobnicate", PACK], "frobnicate"),
-], ids=["run without --data", "explain without NAME", "unknown command"])
-def test_usage_errors_exit_2(argv, option, capsys):
-    with pytest.raises(SystemExit) as exit_:
-        main(argv)
+    (["explain", PACK, "--data", EXAMPLE, "erf_actual", "extra"], "extra"),
+], ids=["run without --data", "unknown command", "explain with two names"])
+def test_usage_errors_exit_64(argv, option, capsys):
+    code = main(argv)
     out, err = capsys.readouterr()
-    assert exit_.value.code == 2
+    assert code == 64
     assert "usage: planlang" in err
     assert option in err.splitlines()[-1]
     assert "Traceback" not in out + err
 
 
+def test_explain_without_name_asks_for_one_or_all(capsys):
+    code, _, err = cli(capsys, "explain", PACK, "--data", EXAMPLE, "--entity", "EXAMPLE2", "--period", "2021-05")
+    assert code == 64
+    assert_one_line_error(err, "NAME", "--all")
+
+
 def test_explain_asks_for_an_entity_only_when_the_value_has_one(capsys):
     code, _, err = cli(capsys, "explain", PACK, "--data", EXAMPLE, "--period", "2021-05", "erf_actual")
-    assert code == 2
+    assert code == 64
     assert_one_line_error(err, "--entity", "per system")
     code, out, _ = cli(capsys, "explain", PACK, "--data", EXAMPLE, "--period", "2021-05", "erf_thresholds")
     assert code == 0 and out.startswith("erf_thresholds in 2021-05 = 75%")

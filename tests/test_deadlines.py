@@ -56,9 +56,11 @@ def test_a_submission_after_its_deadline_is_a_late_submission_warning(tmp_path, 
     pack, data = setup(tmp_path)
     assert main(["run", pack, "--data", data, "--json"]) == 0
     flags = json.loads(capsys.readouterr().out)["flags"]
-    assert flags == [{"flag": "late_submission", "severity": "warning", "entity": "S1", "period": "2021/22",
-                      "message": "S1 submitted final_plans (Final plan submission) on 2021-06-08, 3 working days "
-                                 "after the deadline of 2021-06-03"}]
+    assert [{k: f[k] for k in ("flag", "severity", "entity", "period", "message", "values")} for f in flags] == [
+        {"flag": "late_submission", "severity": "warning", "entity": "S1", "period": "2021/22",
+         "message": "S1 submitted final_plans (Final plan submission) on 2021-06-08, 3 working days "
+                    "after the deadline of 2021-06-03",
+         "values": {"submitted": "2021-06-08", "deadline": "2021-06-03", "working_days_late": 3}}]
 
 
 def test_a_submission_for_an_unknown_milestone_is_bad_data(tmp_path, capsys):

@@ -153,6 +153,16 @@ def test_the_tutorial_shows_what_each_command_prints(tutorial, capsys):
         for name, text in (states[k] if k < len(states) else final).items():
             _write(pack, name, text)
         assert_shows(printed(capsys, argv), output, f"docs/tutorial.md:{line}")
+    # the documents of "Audit a figure" are what the chapter says they are
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(tutorial / "north.xlsx")["annual"]
+    headings = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "RAC")
+    note = row[headings.index("reward")].comment.text
+    assert "input from" not in note and "north.json: inputs.outturn.RAC.2020/21" in note
+    assert row[headings.index("reward")].hyperlink.location.startswith("Inputs!")
+    assert "<details" in (tutorial / "north.html").read_text(encoding="utf-8")
 
 
 # ---- the README -----------------------------------------------------------------------------------

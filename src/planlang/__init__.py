@@ -11,9 +11,20 @@ The verbs::
 """
 
 import importlib
+from importlib import metadata as _metadata
+
+try:
+    __version__ = _metadata.version("planlang")
+except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
+
+try:
+    __version__ = _metadata.version("planlang")
+except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = ["load", "check", "load_data", "evaluate", "explain", "parse_period", "Program", "Dataset", "Results",
-           "TraceNode", "Diagnostic", "PolicyError", "InputError", "Period"]
+           "TraceNode", "Diagnostic", "PolicyError", "InputError", "Period", "__version__"]
 
 # Imported on first use (PEP 562), so that `planlang` on the command line can set its Ctrl-C handler
 # before Lark, networkx and openpyxl load: an interrupt during those imports printed a traceback.

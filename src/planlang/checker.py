@@ -20,7 +20,7 @@ from .periods import Period, period_range
 from .source import Span
 from .values import format_percent
 
-__all__ = ["check", "Checked", "Use", "ExpressionChecker", "ENTITY_KINDS", "FUNCTIONS", "ROUNDING"]
+__all__ = ["check", "Checked", "Use", "ExpressionChecker", "ENTITY_KINDS", "FUNCTIONS", "ROUNDING", "fixed_value"]
 
 ENTITY_KINDS = ("system", "trust", "ccg")
 _KIND_ALIASES = {"organisation": ("trust", "ccg")}
@@ -556,7 +556,24 @@ class _Checker:
             default = self._constant(decl.default, decl.name)
             self._matches(default, decl.type, "the default")
             decl = attrs.evolve(decl, default=default)
+        if decl.range is not None:
+            decl = attrs.evolve(decl, range=self._range(decl))
         return decl
+
+    def _range(self, decl: s.InputDecl):
+        """``range LOW to HIGH``: two fixed values of the input's type, the lower first."""
+        low, high = (self._constant(end, decl.name) for end in decl.range)
+        self._matches(low, decl.type, "the start of the range")
+        self._matches(high, decl.type, "the end of the range")
+        ends = [fixed_value(end) for end in (low, high)]
+        for end, value in zip((low, high), ends):
+            if value is None:
+                self.error("a range runs between fixed values such as 0% or £1,000", end.span)
+        if None not in ends and ends[0] > ends[1]:
+            self.error(f"the range starts above where it ends ({low.text if isinstance(low, s.Literal) else '…'} "
+                       f"to {high.text if isinstance(high, s.Literal) else '…'})", decl.range[0].span,
+                       "write the lower end first")
+        return (low, high)
 
     def check_parameter(self, decl: s.ParameterDecl):
         self.check_type_name(decl)
@@ -767,4 +784,13 @@ class ExpressionChecker:
 def check(files: Iterable[s.PolicyFile]) -> Checked:
     """Resolve names and check types, units, kinds and periods across every file of a pack."""
     return _Checker(files).run()
+
+
+def fixed_value(expr: s.Expr):
+    """The value of a literal, or of a negated one; None for anything that must be worked out."""
+    if isinstance(expr, s.Literal):
+        return expr.value
+    if isinstance(expr, s.Negate) and isinstance(expr.operand, s.Literal):
+        return -expr.operand.value
+    return None
 

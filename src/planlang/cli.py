@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import signal
 import sys
 import threading
@@ -23,13 +24,32 @@ def main(argv: list[str] | None = None) -> int:
     with _interrupt_exits_130():
         from .commands import dispatch, parser  # heavy (Lark, networkx, openpyxl): after the handler is set
 
+        from .commands import EXIT_OK, EXIT_USAGE, UsageExit
+
+        argv = sys.argv[1:] if argv is None else list(argv)
         out, err = _TerminalStream(sys.stdout), _TerminalStream(sys.stderr)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            args = parser().parse_args(argv)
-            code = _on_deep_stack(lambda: dispatch(args))
+            try:
+                code = _parse_and_run(parser(), argv, dispatch)
+            except UsageExit:
+                code = EXIT_USAGE
+            except SystemExit as done:  # --help and --version have printed what was asked
+                code = done.code if isinstance(done.code, int) else EXIT_OK
             out.flush()
             err.flush()
         return code
+
+
+def _parse_and_run(command_line, argv: list[str], dispatch) -> int:
+    args, extra = command_line.parse_known_args(argv)
+    # argparse gives an optional positional (explain's NAME) the empty slot after POLICY_DIR when
+    # options follow it, so a NAME written after the options arrives here, left over
+    if args.command == "explain" and args.name is None and len(extra) == 1 and not extra[0].startswith("-"):
+        args.name, extra = extra[0], []
+    if extra:
+        command_line.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.command_line = ["planlang", *argv]
+    return _on_deep_stack(lambda: dispatch(args))
 
 
 @contextlib.contextmanager
@@ -45,6 +65,10 @@ def _interrupt_exits_130():
         signal.signal(signal.SIGINT, previous)
 
 
+# the only escape sequences planlang writes: the colours of colour.py, kept whole by the split
+COLOURS = re.compile("(\x1b\\[(?:1;3[134]|3[12]|0)m)")
+
+
 class _TerminalStream(io.TextIOBase):
     """Writes to ``stream`` with unsafe characters escaped; after a broken pipe, discards the rest."""
 
@@ -56,10 +80,16 @@ class _TerminalStream(io.TextIOBase):
         self._printable = printable
         self.broken = False
 
+    def isatty(self) -> bool:
+        isatty = getattr(self._stream, "isatty", None)
+        return bool(isatty and isatty())
+
     def write(self, text: str) -> int:
         if not self.broken:
             try:
-                self._stream.write(self._printable(text, keep="\n\t"))
+                # planlang's own colours (colour.py) pass; every other control character is escaped
+                self._stream.write("".join(self._printable(part, keep="\n\t") if k % 2 == 0 else part
+                                           for k, part in enumerate(COLOURS.split(text))))
             except BrokenPipeError:
                 self._broke()
         return len(text)

@@ -18,39 +18,58 @@ from pathlib import Path
 
 import attrs
 
+from . import __version__
 from . import syntax as s
-from .atomic import write_atomically
+from .files import write_atomically
+from .audit.receipt import environment_notes, make_receipt, verify
 from .checker import ExpressionChecker
 from .citations import SOURCES_VARIABLE, check_quotes, cited, source_folders
 from .compare import compare
 from .compiler import Program, compile_pack, compile_sources, read_pack, read_policy_file
 from .data import load_data, make_dataset
-from .diagnostics import InputError, PolicyError, format_diagnostic, suggest
+from .colour import paint, paint_severities
+from .diagnostics import DataErrors, InputError, PolicyError, UsageError, format_diagnostic, suggest
 from .evaluator import constant_value, evaluate, run
 from .explain import explain
-from .files import MAX_DATA_BYTES
+from .files import MAX_DATA_BYTES, write_text_atomically
 from .formatter import format_source
 from .parser import parse_setting
 from .periods import PeriodError, is_working_day, parse_date, parse_period, working_days_between
 from .plan import compile_plan
 from .render_diff import diff_json, diff_markdown, diff_text
 from .rulediff import diff_programs
-from .render import (compare_json, compare_text, explanation_compare_text, explanation_json, explanation_text, json_value,
+from .render import (Selection, compare_json, compare_text, explanation_compare_text, explanation_json, explanation_text, json_value,
                      rulebook_markdown, run_json, run_text, scenario_json, solve_text)
 from .scenario import BASELINE, Scenario, ScenarioError, check_setting, read_scenarios, scenario_from_sets
 from .solve import UNITS, Goal, solve
 from .source import SourceFile
 from .testing import run_tests
 
-__all__ = ["parser", "dispatch", "EXIT_OK", "EXIT_POLICY", "EXIT_DATA", "EXIT_INTERNAL"]
+__all__ = ["parser", "dispatch", "UsageExit", "EXIT_OK", "EXIT_POLICY", "EXIT_DATA", "EXIT_MISSING", "EXIT_USAGE",
+           "EXIT_INTERNAL"]
 
-EXIT_OK, EXIT_POLICY, EXIT_DATA, EXIT_INTERNAL = 0, 1, 2, 70
+EXIT_OK, EXIT_POLICY, EXIT_DATA, EXIT_MISSING, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3, 64, 70
+
+
+class UsageExit(Exception):
+    """argparse found the command line wrong; it has printed the usage and the message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise UsageExit
 
 
 def _print_diagnostics(diagnostics, sources, stream) -> None:
     for diagnostic in diagnostics:
-        print(format_diagnostic(diagnostic, sources), file=stream)
+        print(paint_severities(format_diagnostic(diagnostic, sources), stream), file=stream)
         print(file=stream)
+
+
+def _error(message: str) -> None:
+    print(f"planlang: {paint('error', 'error', sys.stderr)}: {message}", file=sys.stderr)
 
 
 def _summary(diagnostics) -> str:
@@ -117,12 +136,44 @@ def _one_scenario(args, plan, dataset) -> Scenario:
     return scenarios[0] if scenarios else BASELINE
 
 
+def _output_filter(args, program, dataset):
+    """``run --only NAME... --entity CODE...`` as a :class:`Selection`; None keeps everything."""
+    outputs = {n for n, d in program.declarations.items() if isinstance(d, s.DefineDecl)}
+    for name in args.only or ():
+        if name not in outputs:
+            raise UsageError(f"`{name}` is not a definition of {args.policy}", "--only", suggest(name, outputs))
+    for code in args.entity or ():
+        if code not in dataset.organisations:
+            raise UsageError(f"no organisation {code!r} in {dataset.source}", "--entity", suggest(code, dataset.organisations))
+    if not args.only and not args.entity:
+        return None
+    return Selection(frozenset(args.only) if args.only else None, frozenset(args.entity) if args.entity else None)
+
+
+def _write_output(target: str, results, only) -> None:
+    suffix = Path(target).suffix.lower()
+    if suffix == ".xlsx":
+        from .audit.excel import write_workbook
+
+        write_workbook(target, results, only=only)
+    elif suffix == ".csv":
+        from .audit.csvfile import write_csv
+
+        write_csv(target, results, only=only)
+    else:
+        raise UsageError("cannot write this kind of file", target, "give a file ending .xlsx or .csv")
+
+
 def cmd_run(args) -> int:
     program = _program(args)
     dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
     plan = compile_plan(program)
     scenario = _one_scenario(args, plan, dataset)
+    if scenario.settings and args.receipt:
+        raise UsageError("a receipt replays a baseline run; it cannot yet record a scenario", "--receipt",
+                         "write the receipt of the baseline run, and keep the scenario file beside it")
     results = run(plan, dataset, scenario, baseline=run(plan, dataset) if scenario.settings else None)
+    only = _output_filter(args, program, results.dataset)
     if args.strict:
         absent = results.missing_inputs()
         if absent:
@@ -130,20 +181,60 @@ def cmd_run(args) -> int:
                 print(f"{results.dataset.source}: error: input {reason.name} has no value for {reason.entity} in {reason.period}",
                       file=sys.stderr)
             print(f"--strict: {len(absent)} missing input value(s)", file=sys.stderr)
-            return EXIT_DATA
+            return EXIT_MISSING
+    if args.output:
+        _write_output(args.output, results, only)
+        print(f"wrote {args.output}", file=sys.stderr)
+    _write_receipt(args, results)
     if args.json:
-        out = run_json(results)
+        document = run_json(results, only=only)
         if scenario.settings:
-            out["scenario"] = scenario_json(scenario)
-        print(json.dumps(out, indent=2, ensure_ascii=False))
-    else:
-        text = run_text(results)
+            document["scenario"] = scenario_json(scenario)
+        elif only is None:  # a receipt vouches for a whole baseline run
+            document["receipt"] = make_receipt(results, args.command_line, document, outcome=False)
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    elif not args.output:
+        text = run_text(results, only=only)
         if scenario.settings:
             head, _, rest = text.partition("\n")
-            sets = "; ".join(x.text for x in scenario.settings)
-            text = f"{head}\nunder the scenario {scenario.name}: {sets}\n{rest}"
-        print(text)
+            text = f"{head}\nunder the scenario {scenario.name}: {'; '.join(x.text for x in scenario.settings)}\n{rest}"
+        print(paint_severities(text, sys.stdout))
     return EXIT_OK
+
+
+def _write_receipt(args, results) -> None:
+    if getattr(args, "receipt", None):
+        receipt = make_receipt(results, args.command_line)
+        write_text_atomically(args.receipt, json.dumps(receipt, indent=2, ensure_ascii=False) + "\n")
+        print(f"wrote {args.receipt}", file=sys.stderr)
+
+
+def cmd_report(args) -> int:
+    from .audit.report import write_report
+
+    program = _program(args)
+    results = evaluate(program, load_data(args.data, program, max_bytes=_max_bytes(args)))
+    if Path(args.output).suffix.lower() not in (".html", ".htm"):
+        raise UsageError("cannot write this kind of file", args.output, "give a file ending .html")
+    if args.sources is not None and not Path(args.sources).is_dir():
+        raise UsageError("is not a folder", args.sources, "give the folder that holds the pack's source documents")
+    _write_receipt(args, results)
+    write_report(args.output, results, sources=args.sources, receipt=make_receipt(results, args.command_line))
+    print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_verify(args) -> int:
+    differences = verify(args.receipt)
+    for note in environment_notes(args.receipt):
+        print(f"note: {note}")
+    if not differences:
+        print(f"{args.receipt}: identical: the same policy files and data give the same figures")
+        return EXIT_OK
+    print(f"{args.receipt}: {len(differences)} difference{'s' * (len(differences) != 1)}:")
+    for line in differences:
+        print(f"  {line}")
+    return EXIT_POLICY
 
 
 def cmd_compare(args) -> int:
@@ -169,38 +260,58 @@ def cmd_compare(args) -> int:
     return EXIT_OK
 
 
+def _organisation(code: str, dataset) -> str:
+    if code not in dataset.organisations:
+        raise UsageError(f"no organisation {code!r} in {dataset.source}", "--entity", suggest(code, dataset.organisations))
+    return code
+
+
+def _period_in_year(text: str, program):
+    try:
+        period = parse_period(text)
+    except PeriodError as error:
+        raise UsageError(str(error), "--period") from None
+    if not program.year.contains(period):
+        raise UsageError(f"{period} is outside the policy year {program.year}", "--period")
+    return period
+
+
 def cmd_explain(args) -> int:
     program = _program(args)
     dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
+    if args.all:
+        if args.name is not None:
+            raise UsageError("give a NAME or --all, not both", "--all")
+        return _explain_all(args, program, dataset)
+    if args.html:
+        raise UsageError("--html writes every value of an organisation and period: use it with --all", "--html")
+    if args.name is None:
+        raise UsageError("say which value to explain (NAME), or give --all for every value of --entity in --period",
+                         "NAME")
     decl = program.declarations.get(args.name)
     explainable = {n for n, d in program.declarations.items() if not isinstance(d, s.TestDecl)}
     if decl is None:
-        raise InputError(f"`{args.name}` is not declared in {args.policy}", "NAME", suggest(args.name, explainable))
+        raise UsageError(f"`{args.name}` is not declared in {args.policy}", "NAME", suggest(args.name, explainable))
     kinds = getattr(decl, "kinds", ())
     entity = args.entity
     if kinds:
         if entity is None:
-            raise InputError(f"`{args.name}` is worked out per {' or '.join(kinds)}: say which with --entity CODE", "--entity")
-        if entity not in dataset.organisations:
-            raise InputError(f"no organisation {entity!r} in {dataset.source}", "--entity", suggest(entity, dataset.organisations))
-        kind = dataset.organisations[entity].kind
+            raise UsageError(f"`{args.name}` is worked out per {' or '.join(kinds)}: say which with --entity CODE", "--entity")
+        kind = dataset.organisations[_organisation(entity, dataset)].kind
         if kind not in kinds:
-            raise InputError(f"`{args.name}` is worked out per {' or '.join(kinds)}; {entity} is a {kind}", "--entity")
+            raise UsageError(f"`{args.name}` is worked out per {' or '.join(kinds)}; {entity} is a {kind}", "--entity")
     else:
         entity = None
     granularity = getattr(decl, "granularity", None)
     period = None
     if granularity is not None or isinstance(decl, s.ParameterDecl):
         if args.period is None:
-            raise InputError(f"`{args.name}` has a value per period: say which with --period, as in 2021-05", "--period")
-        try:
-            period = parse_period(args.period)
-        except PeriodError as error:
-            raise InputError(str(error), "--period") from None
+            example = _example_period(program, granularity)
+            raise UsageError(f"`{args.name}` has a value per {granularity or 'period'}: say which with --period, "
+                             f"as in --period {example}", "--period")
+        period = _period_in_year(args.period, program)
         if granularity is not None and period.kind != granularity:
-            raise InputError(f"`{args.name}` is {granularity}ly; {period} is a {period.kind}", "--period")
-        if not program.year.contains(period):
-            raise InputError(f"{period} is outside the policy year {program.year}", "--period")
+            raise UsageError(f"`{args.name}` is {granularity}ly; {period} is a {period.kind}", "--period")
     plan = compile_plan(program)
     scenario = _one_scenario(args, plan, dataset)
     baseline = run(plan, dataset)
@@ -208,20 +319,58 @@ def cmd_explain(args) -> int:
     trace = explain(results, args.name, entity, period)
     if args.compare:
         if not scenario.settings:
-            raise InputError("--compare explains a value under the baseline and a scenario: give --set or --scenario",
+            raise UsageError("--compare explains a value under the baseline and a scenario: give --set or --scenario",
                              "--compare")
         before = explain(baseline, args.name, entity, period)
         if args.json:
-            print(json.dumps({"scenario": scenario_json(scenario), "baseline": explanation_json(before),
-                              "explanation": explanation_json(trace)}, indent=2, ensure_ascii=False))
+            print(json.dumps({"scenario": scenario_json(scenario), "baseline": explanation_json(before, args.depth),
+                              "explanation": explanation_json(trace, args.depth)}, indent=2, ensure_ascii=False))
         else:
             print(explanation_compare_text(before, trace))
         return EXIT_OK
     if args.json:
-        print(json.dumps(explanation_json(trace), indent=2, ensure_ascii=False))
+        print(json.dumps(explanation_json(trace, args.depth), indent=2, ensure_ascii=False))
     else:
-        print(explanation_text(trace))
+        print(explanation_text(trace, args.depth))
     return EXIT_OK
+
+
+def _explain_all(args, program, dataset) -> int:
+    """Every value (definitions and flags) of one organisation in one period, each with its derivation."""
+    entity = _organisation(args.entity, dataset) if args.entity is not None else None
+    period = _period_in_year(args.period, program) if args.period is not None else None
+    results = evaluate(program, dataset)
+    keys = [(n, e, p) for n, e, p, _ in results.outputs() if e == entity and p == period]
+    keys += [(f.name, f.entity, f.period) for f in results.flags if f.entity == entity and f.period == period]
+    heading = " ".join(x for x in (f"for {entity}" if entity else "of the whole pack", f"in {period}" if period else "") if x)
+    if not keys:
+        raise UsageError(f"no value is worked out {heading}", "--all",
+                         f"try a period of the year such as --period {_example_period(program, 'month')} or "
+                         f"--period {program.year}")
+    if args.html:
+        from .audit.report import explanations_html
+
+        write_text_atomically(args.html, explanations_html(results, keys, heading))
+        print(f"wrote {args.html}", file=sys.stderr)
+    elif args.json:
+        trees = [explanation_json(explain(results, *key), args.depth) for key in keys]
+        print(json.dumps({"policy": program.title, "entity": entity, "period": str(period) if period else None,
+                          "explanations": trees}, indent=2, ensure_ascii=False))
+    else:
+        print("\n\n".join(explanation_text(explain(results, *key), args.depth) for key in keys))
+    return EXIT_OK
+
+
+def _example_period(program, granularity: str | None) -> str:
+    """A period of the value's own granularity within the pack's year, for a hint."""
+    year = program.year
+    return str(year if granularity in (None, "year") else year.parts(granularity)[0])
+
+
+def _depth(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number of levels such as 2, found {text!r}")
+    return int(text)
 
 
 def cmd_test(args) -> int:
@@ -229,7 +378,7 @@ def cmd_test(args) -> int:
     outcomes = run_tests(program)
     passed = sum(o.passed for o in outcomes)
     for outcome in outcomes:
-        status = "PASS" if outcome.passed else "FAIL"
+        status = paint("PASS", "ok", sys.stdout) if outcome.passed else paint("FAIL", "fail", sys.stdout)
         print(f"{status}  {outcome.test.name}  ({outcome.test.span.file}:{outcome.test.span.line})")
         for failure in outcome.failures:
             print(f"      {failure}")
@@ -335,7 +484,7 @@ def cmd_deadlines(args) -> int:
     try:
         as_of = parse_date(args.as_of) if args.as_of else dt.date.today()
     except PeriodError as error:
-        raise InputError(str(error), "--as-of") from None
+        raise UsageError(str(error), "--as-of") from None
     dataset = load_data(args.data, program, max_bytes=_max_bytes(args)) if args.data else make_dataset([], {}, {}, "no data")
     results = evaluate(program, dataset)
     rows = []
@@ -436,62 +585,78 @@ def cmd_rules(args) -> int:
     return EXIT_OK
 
 
-def parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="planlang", description="Rules-as-code for NHS operational-planning finance.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _command(commands, name: str, handler, help_: str, *examples: str, policy: bool = True) -> argparse.ArgumentParser:
+    """A subcommand (taking POLICY_DIR first, unless ``policy`` is false) whose --help ends with examples."""
+    command = commands.add_parser(name, help=help_, epilog="example:\n" + "".join(f"  {e}\n" for e in examples),
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    if policy:
+        command.add_argument("policy", metavar="POLICY_DIR")
+    command.set_defaults(handler=handler)
+    return command
 
-    check = commands.add_parser("check", help="compile a policy pack and report every problem")
-    check.add_argument("policy", metavar="POLICY_DIR")
+
+def parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="planlang", description="Rules-as-code for NHS operational-planning finance.",
+                     epilog="exit status: 0 success, 1 policy errors or failing tests or a changed receipt, 2 bad data "
+                            "or a scenario that does not check, 3 missing inputs under --strict, 64 usage error, "
+                            "70 internal error")
+    parser.add_argument("--version", action="version", version=f"planlang {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    worked = "examples/erf_worked_example.json"
+
+    check = _command(commands, "check", cmd_check, "compile a policy pack and report every problem",
+                     "planlang check policies/2021_22", "planlang check policies/2021_22 --sources ../shared/seeds")
     check.add_argument("--sources", action="append", default=[], metavar="DIR",
                        help=f"a folder holding the documents the pack cites, to check its quotes (also: {SOURCES_VARIABLE})")
-    check.set_defaults(handler=cmd_check)
 
-    run = commands.add_parser("run", help="evaluate a policy pack on organisation data")
-    run.add_argument("policy", metavar="POLICY_DIR")
-    run.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
-    run.add_argument("--json", action="store_true", help="print one JSON object")
-    run.add_argument("--strict", action="store_true", help="treat any missing input as an error (exit 2)")
-    _data_limit(run)
-    _scenario_options(run)
-    run.set_defaults(handler=cmd_run)
+    run_ = _command(commands, "run", cmd_run, "evaluate a policy pack on organisation data",
+                    "planlang run policies/2020_21 --data examples/2020_21.xlsx --output results.xlsx --receipt receipt.json",
+                    f"planlang run policies/2021_22 --data {worked} --only erf_additional_funding --entity EXAMPLE2",
+                    f"planlang run policies/2021_22 --data {worked} --set 'erf_thresholds in 2021-05 = 70%'")
+    run_.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
+    run_.add_argument("--json", action="store_true", help="print one JSON object")
+    run_.add_argument("--strict", action="store_true", help="treat any missing input as an error (exit 3)")
+    run_.add_argument("--output", metavar="FILE", help="write the results to FILE.xlsx (with every figure's provenance) "
+                                                       "or FILE.csv (long form)")
+    run_.add_argument("--receipt", metavar="FILE", help="write a receipt of the run (file hashes, versions, figures) "
+                                                        "to FILE.json; check it later with `planlang verify FILE.json`")
+    run_.add_argument("--only", nargs="+", metavar="NAME", help="keep only these outputs")
+    run_.add_argument("--entity", nargs="+", metavar="CODE", help="keep only these organisations")
+    _data_limit(run_)
+    _scenario_options(run_)
 
-    compare_ = commands.add_parser("compare", help="run the baseline and scenarios and show what changed",
-                                   epilog="example: planlang compare policies/2021_22 --data examples/erf_worked_example.json "
-                                          "--set 'erf_thresholds in 2021-05 = 70%%'")
-    compare_.add_argument("policy", metavar="POLICY_DIR")
+    compare_ = _command(commands, "compare", cmd_compare, "run the baseline and scenarios and show what changed",
+                        f"planlang compare policies/2021_22 --data {worked} --set 'erf_thresholds in 2021-05 = 70%'",
+                        f"planlang compare policies/2021_22 --data {worked} --scenario examples/scenarios/2021_22/erf.plan")
     compare_.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
     compare_.add_argument("--json", action="store_true", help="print one JSON object")
     compare_.add_argument("--only", nargs="+", metavar="NAME", help="compare only these outputs")
     compare_.add_argument("--entity", nargs="+", metavar="CODE", help="compare only these organisations")
     _scenario_options(compare_)
     _data_limit(compare_)
-    compare_.set_defaults(handler=cmd_compare)
 
-
-    explain_ = commands.add_parser("explain", help="show how one value was worked out")
-    explain_.add_argument("policy", metavar="POLICY_DIR")
+    explain_ = _command(commands, "explain", cmd_explain, "show how one value was worked out",
+                        f"planlang explain policies/2021_22 --data {worked} --entity EXAMPLE2 --period 2021-05 erf_additional_funding",
+                        "planlang explain policies/2020_21 --data examples/2020_21.xlsx --entity TRUST_A1 --period 2020/21 --depth 2 frf_pdc_conversion",
+                        'planlang explain policies/2020_21 --data examples/2020_21.xlsx --entity TRUST_A1 --period "2020/21 Q1" --all --html q1.html',
+                        f"planlang explain policies/2021_22 --data {worked} --entity EXAMPLE2 --period 2021-05 erf_additional_funding "
+                        "--compare --set 'erf_thresholds in 2021-05 = 70%'")
     explain_.add_argument("--data", required=True, metavar="FILE")
     explain_.add_argument("--entity", metavar="CODE", help="the organisation (when the value is per organisation)")
     explain_.add_argument("--period", metavar="PERIOD", help="the period (when the value has one)")
     explain_.add_argument("--json", action="store_true", help="print the derivation as JSON")
+    explain_.add_argument("--depth", type=_depth, metavar="N", help="show N levels of steps; deeper ones are summarised "
+                                                                  "as one line with their value")
+    explain_.add_argument("--all", action="store_true", help="explain every value of --entity in --period")
+    explain_.add_argument("--html", metavar="FILE", help="with --all: write the explanations to FILE.html")
     explain_.add_argument("--compare", action="store_true", help="explain the value under the baseline and the scenario together")
     _scenario_options(explain_)
     _data_limit(explain_)
-    explain_.add_argument("name", metavar="NAME")
-    explain_.set_defaults(handler=cmd_explain)
+    explain_.add_argument("name", metavar="NAME", nargs="?")
 
-    deadlines = commands.add_parser("deadlines", help="list a pack's dated milestones: past, due and upcoming")
-    deadlines.add_argument("policy", metavar="POLICY_DIR")
-    deadlines.add_argument("--as-of", metavar="DATE", help="the date to count from (default: today)")
-    deadlines.add_argument("--data", metavar="FILE", help="data for deadlines that differ by organisation")
-    _data_limit(deadlines)
-    deadlines.set_defaults(handler=cmd_deadlines)
-
-    solve_ = commands.add_parser("solve", help="goal seek: the value of an input or parameter that reaches a target",
-                                 epilog="example: planlang solve policies/2021_22 --data examples/erf_worked_example.json "
-                                        "--vary 'erf_actual for EXAMPLE2 in 2021-05' "
-                                        "--until 'erf_additional_funding for EXAMPLE2 in 2021-05 = £8,000,000'")
-    solve_.add_argument("policy", metavar="POLICY_DIR")
+    solve_ = _command(commands, "solve", cmd_solve, "goal seek: the value of an input or parameter that reaches a target",
+                      f"planlang solve policies/2021_22 --data {worked} --vary 'erf_actual for EXAMPLE2 in 2021-05' "
+                      "--until 'erf_additional_funding for EXAMPLE2 in 2021-05 = £8,000,000'")
     solve_.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
     solve_.add_argument("--vary", required=True, metavar="TARGET",
                         help="an input (NAME for CODE in PERIOD) or a parameter (NAME [in PERIOD])")
@@ -501,34 +666,51 @@ def parser() -> argparse.ArgumentParser:
     solve_.add_argument("--json", action="store_true", help="print one JSON object")
     _scenario_options(solve_)
     _data_limit(solve_)
-    solve_.set_defaults(handler=cmd_solve)
 
-    rules = commands.add_parser("rules", help="list every rule of a pack with its source and interpretations (Markdown)")
-    rules.add_argument("policy", metavar="POLICY_DIR")
-    rules.set_defaults(handler=cmd_rules)
+    deadlines = _command(commands, "deadlines", cmd_deadlines, "list a pack's dated milestones: past, due and upcoming",
+                         "planlang deadlines policies/2021_22 --as-of 2021-05-20")
+    deadlines.add_argument("--as-of", metavar="DATE", help="the date to count from (default: today)")
+    deadlines.add_argument("--data", metavar="FILE", help="data for deadlines that differ by organisation")
+    _data_limit(deadlines)
 
-    diff = commands.add_parser("diff", help="compare two policy packs: declarations added, removed, renamed and changed")
+    _command(commands, "rules", cmd_rules, "list every rule of a pack with its source and interpretations (Markdown)",
+             "planlang rules policies/2021_22 > rules.md")
+
+    report = _command(commands, "report", cmd_report, "write a self-contained HTML audit report of a run",
+                      "planlang report policies/2020_21 --data examples/2020_21.xlsx -o report.html")
+    report.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
+    report.add_argument("-o", "--output", required=True, metavar="FILE.html", help="where to write the report")
+    report.add_argument("--sources", metavar="DIR", help="the folder of the guidance documents the pack cites "
+                                                         "(default: beside the pack, or shared/seeds above it)")
+    report.add_argument("--receipt", metavar="FILE", help="also write the run's receipt to FILE.json")
+    _data_limit(report)
+
+    verify_ = _command(commands, "verify", cmd_verify, "re-run a receipt and say whether anything changed",
+                       "planlang verify receipt.json", policy=False)
+    verify_.add_argument("receipt", metavar="RECEIPT")
+    verify_.set_defaults(policy="verify")
+
+    diff = _command(commands, "diff", cmd_diff, "compare two policy packs: declarations added, removed, renamed and changed",
+                    "planlang diff policies/2020_21 my_pack --markdown > sign-off.md", policy=False)
     diff.add_argument("old", metavar="OLD_PACK")
     diff.add_argument("new", metavar="NEW_PACK")
     form = diff.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true", help="print one JSON object")
     form.add_argument("--markdown", action="store_true", help="print Markdown, for a sign-off paper")
-    diff.set_defaults(handler=cmd_diff, policy=None)
+    diff.set_defaults(policy=None)
 
-    fmt = commands.add_parser("fmt", help="lay policy files out canonically (comments kept)")
+    fmt = _command(commands, "fmt", cmd_fmt, "lay policy files out canonically (comments kept)",
+                   "planlang fmt --check policies/2021_22", policy=False)
     fmt.add_argument("paths", nargs="+", metavar="PATH", help="a .plan file, or a folder of them")
     fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if any file is not canonical")
-    fmt.set_defaults(handler=cmd_fmt, policy="fmt")
+    fmt.set_defaults(policy="fmt")
 
-    lsp = commands.add_parser("lsp", help="run the language server for editors, on standard input and output")
-    lsp.set_defaults(handler=cmd_lsp, policy="lsp")
+    lsp = _command(commands, "lsp", cmd_lsp, "run the language server for editors, on standard input and output",
+                   "planlang lsp", policy=False)
+    lsp.set_defaults(policy="lsp")
 
-    test = commands.add_parser("test", help="run the tests written in a policy pack")
-    test.add_argument("policy", metavar="POLICY_DIR")
-    test.set_defaults(handler=cmd_test)
+    _command(commands, "test", cmd_test, "run the tests written in a policy pack", "planlang test policies/2021_22")
     return parser
-
-
 
 
 def _scenario_options(command) -> None:
@@ -565,8 +747,16 @@ def dispatch(args) -> int:
         _print_diagnostics(error.diagnostics, error.sources, sys.stderr)
         print(f"planlang: error: the scenario does not check: {_summary(error.diagnostics)}", file=sys.stderr)
         return EXIT_DATA
+    except DataErrors as error:
+        for problem in error.errors:
+            _error(str(problem))
+        print(f"planlang: {error}", file=sys.stderr)
+        return EXIT_DATA
+    except UsageError as error:
+        _error(str(error))
+        return EXIT_USAGE
     except InputError as error:
-        print(f"planlang: error: {error}", file=sys.stderr)
+        _error(str(error))
         return EXIT_DATA
     except RecursionError:
         print(f"planlang: error: {args.policy}: an expression or a chain of definitions nests too deeply to follow "

@@ -22,6 +22,7 @@ never read as zero.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -36,9 +37,9 @@ from pathlib import Path
 import attrs
 
 from . import syntax as s
-from .atomic import write_atomically
-from .diagnostics import InputError, suggest
-from .files import MAX_DATA_BYTES, check_regular, read_bytes
+from .checker import fixed_value
+from .diagnostics import DataErrors, InputError, suggest
+from .files import MAX_DATA_BYTES, check_regular, read_bytes, write_atomically
 from .periods import GRANULARITIES, Period, PeriodError, check_date, parse_date, parse_period
 from .source import UNSAFE, character_name
 from .values import MAX_DIGITS, AmountError, format_money, format_percent, parse_amount, shown
@@ -50,6 +51,9 @@ KINDS = ("system", "trust", "ccg")
 SHEETS = dict(GRANULARITIES)  # data sheet name -> the kind of period its rows give: "monthly" -> "month"
 _SHEET_OF = {kind: word for word, kind in SHEETS.items()}  # "month" -> "monthly"
 _ORGANISATION_FIELDS = ("code", "name", "kind", "system")
+
+# A file with many bad values reports this many, then stops: enough to fix in one go, not a flood.
+MAX_ERRORS = 50
 
 # Zip-bomb limits for workbooks: real planning workbooks are a few MB and compress perhaps 10-fold.
 _MAX_UNCOMPRESSED = 256 * 1024 * 1024
@@ -352,6 +356,19 @@ class _Checker:
         self.submissions: dict = {}
         self.submission_origins: dict = {}
         self._read_periods: dict[str, Period] = {}
+        self.errors: list[InputError] = []
+
+    @contextlib.contextmanager
+    def each(self, display: str):
+        """Read one part of the file; a problem in it is kept and reading goes on with the next part."""
+        try:
+            yield
+        except DataErrors:
+            raise
+        except InputError as error:
+            self.errors.append(error)
+            if len(self.errors) >= MAX_ERRORS:
+                raise DataErrors(self.errors, display, stopped=True) from None
 
     def declaration(self, name: str, where: str) -> s.InputDecl:
         decl = self.declared.get(name)
@@ -419,14 +436,25 @@ class _Checker:
             self.submission_origins[(code, milestone)] = where
 
     def add(self, name: str, code: str, period: Period, raw, where: str) -> None:
-        value = convert_value(raw, self.declared[name].type, where)
+        decl = self.declared[name]
+        value = convert_value(raw, decl.type, where)
         if value is None:
             return
+        if decl.range is not None:
+            _in_range(name, decl, value, where)
         key = (name, code, period)
         if key in self.values:
             raise InputError(f"{name} for {code} in {period} is given twice (first at {self.origins[key]})", where)
         self.values[key] = value
         self.origins[key] = where
+
+
+def _in_range(name: str, decl: s.InputDecl, value, where: str) -> None:
+    low, high = (fixed_value(end) for end in decl.range)
+    if not low <= value <= high:
+        shown = {"money": format_money, "percent": format_percent}.get(decl.type, str)
+        raise InputError(f"{name} must be from {shown(low)} to {shown(high)} (its declared range), found {shown(value)}",
+                         where, f"the range is declared at {decl.range[0].span.file}:{decl.range[0].span.line}")
 
 
 # ---- reading a file --------------------------------------------------------------------------
@@ -576,6 +604,10 @@ def _load_json(data: bytes, display: str, program) -> Dataset:
 
 
 def _finish(organisations, checker: "_Checker", display: str, locate) -> Dataset:
+    if len(checker.errors) == 1:
+        raise checker.errors[0]
+    if checker.errors:
+        raise DataErrors(checker.errors, display)
     return make_dataset(organisations, checker.values, checker.origins, display, locate=locate,
                         submissions=checker.submissions, submission_origins=checker.submission_origins)
 
@@ -585,11 +617,13 @@ def _json_submissions(given, place: str, checker: "_Checker") -> None:
     if not isinstance(given, dict):
         raise InputError(f"expected an object of organisation codes, found {_json_kind(given)}", place)
     for code, milestones in given.items():
-        if not isinstance(milestones, dict):
-            raise InputError(f"expected an object of deadline names and dates, found {_json_kind(milestones)}",
-                             f"{place}.{code}")
-        for milestone, raw in milestones.items():
-            checker.submission(code, milestone, raw, f"{place}.{code}.{milestone}")
+        with checker.each(place):
+            if not isinstance(milestones, dict):
+                raise InputError(f"expected an object of deadline names and dates, found {_json_kind(milestones)}",
+                                 f"{place}.{code}")
+            for milestone, raw in milestones.items():
+                with checker.each(place):
+                    checker.submission(code, milestone, raw, f"{place}.{code}.{milestone}")
 
 
 def _json_organisations(listed, place: str) -> list[Organisation]:
@@ -623,18 +657,24 @@ def _json_inputs(given, place: str, checker: _Checker) -> None:
     if not isinstance(given, dict):
         raise InputError(f"expected an object of inputs by name, found {_json_kind(given)}", place)
     for name, by_org in given.items():
-        here = f"{place}.{name}"
-        checker.declaration(name, here)
-        if not isinstance(by_org, dict):
-            raise InputError(f"expected an object of organisation codes, found {_json_kind(by_org)}", here)
-        for code, by_period in by_org.items():
-            at_org = f"{here}.{code}"
+        with checker.each(place):
+            _json_input(name, by_org, f"{place}.{name}", checker, place)
+
+
+def _json_input(name: str, by_org, here: str, checker: _Checker, place: str) -> None:
+    checker.declaration(name, here)
+    if not isinstance(by_org, dict):
+        raise InputError(f"expected an object of organisation codes, found {_json_kind(by_org)}", here)
+    for code, by_period in by_org.items():
+        at_org = f"{here}.{code}"
+        with checker.each(place):
             checker.organisation(name, code, at_org)
             if not isinstance(by_period, dict):
                 raise InputError(f"expected an object of periods, found {_json_kind(by_period)}", at_org)
             for text, raw in by_period.items():
                 at = f"{at_org}.{text}"
-                checker.add(name, code, checker.period(name, text, at), raw, at)
+                with checker.each(place):
+                    checker.add(name, code, checker.period(name, text, at), raw, at)
 
 
 # ---- Excel -----------------------------------------------------------------------------------
@@ -756,7 +796,8 @@ def _xlsx_submissions(title: str, rows, display: str, checker: "_Checker") -> No
     for number, row in rows:
         cell = lambda key: row[columns[key]] if columns[key] < len(row) else None  # noqa: E731
         where = f"{display}: {_cell(title, columns['date'], number)}"
-        checker.submission(str(cell("code") or "").strip(), str(cell("milestone") or "").strip(), cell("date"), where)
+        with checker.each(display):
+            checker.submission(str(cell("code") or "").strip(), str(cell("milestone") or "").strip(), cell("date"), where)
 
 
 def _sheet_names(names: list[str], display: str) -> dict[str, str]:
@@ -898,21 +939,27 @@ def _xlsx_values(title: str, rows, word: str, display: str, checker: _Checker) -
     columns = _headings(heading, title, display, known, ("code", "period"))
     inputs = {name: index for name, index in columns.items() if name not in ("code", "period")}
     for number, row in rows:
-        _unheaded(row, columns, title, number, display)
-        code_at = f"{display}: {_cell(title, columns['code'], number)}"
-        period_at = f"{display}: {_cell(title, columns['period'], number)}"
-        code = _text(_get(row, columns["code"]))
-        if not code:
-            raise InputError("the row has no organisation code", code_at)
-        if code not in checker.organisations:
-            raise InputError(f"no organisation {code!r} is listed on the organisations sheet", code_at,
-                             suggest(code, checker.organisations))
-        period = _row_period(_get(row, columns["period"]), word, period_at, checker)
-        for name, index in inputs.items():
-            raw = _get(row, index)
-            if _blank(raw):
-                continue  # rows are shared by inputs of different kinds of organisation, so blanks are normal
-            where = f"{display}: {_cell(title, index, number)}"
+        with checker.each(display):
+            _xlsx_row(row, number, title, word, columns, inputs, display, checker)
+
+
+def _xlsx_row(row, number: int, title: str, word: str, columns: dict, inputs: dict, display: str, checker: _Checker):
+    _unheaded(row, columns, title, number, display)
+    code_at = f"{display}: {_cell(title, columns['code'], number)}"
+    period_at = f"{display}: {_cell(title, columns['period'], number)}"
+    code = _text(_get(row, columns["code"]))
+    if not code:
+        raise InputError("the row has no organisation code", code_at)
+    if code not in checker.organisations:
+        raise InputError(f"no organisation {code!r} is listed on the organisations sheet", code_at,
+                         suggest(code, checker.organisations))
+    period = _row_period(_get(row, columns["period"]), word, period_at, checker)
+    for name, index in inputs.items():
+        raw = _get(row, index)
+        if _blank(raw):
+            continue  # rows are shared by inputs of different kinds of organisation, so blanks are normal
+        where = f"{display}: {_cell(title, index, number)}"
+        with checker.each(display):
             checker.organisation(name, code, where)
             checker.add(name, code, period, raw, where)
 

@@ -108,3 +108,16 @@ class InputError(Exception):
         # one line each, whatever the data held: a code or key with a newline in it cannot forge a line
         text = printable(f"{self.where}: {self.message}" if self.where else self.message)
         return text + (f"\n  help: {printable(self.suggestion)}" if self.suggestion else "")
+
+
+class UsageError(InputError):
+    """A command line that cannot be carried out as given: an unknown option value, a missing argument."""
+
+
+class DataErrors(InputError):
+    """Every bad value found in one data file (up to a limit), reported together rather than one per run."""
+
+    def __init__(self, errors: list[InputError], source: str, stopped: bool = False):
+        self.errors, self.source, self.stopped = list(errors), source, stopped
+        more = f" (stopped after the first {len(errors)})" if stopped else ""
+        super().__init__(f"{len(errors)} problems{more}", source)

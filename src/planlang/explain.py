@@ -27,7 +27,7 @@ __all__ = ["TraceNode", "TreeTracer", "explain"]
 class TraceNode:
     """One step of a derivation: a named value, or an operation that decides something."""
 
-    kind: str  # definition, flag, deadline, input, parameter, condition, comparison, bands, taper, tolerance, aggregate, member
+    kind: str  # definition, flag, deadline, input, parameter, condition, logical, comparison, bands, taper, tolerance, aggregate, member
     label: str
     value: Any
     type: str | None = None
@@ -102,6 +102,8 @@ class TreeTracer:
         text = self.text_of
         if event.kind == "condition":
             detail["condition"] = text(detail["condition"].span)
+        elif event.kind == "logical":
+            detail["parts"] = tuple(text(part.span) for part in detail["parts"])
         elif event.kind == "bands":
             amount = detail.pop("amount_expr")
             detail = {"amount": detail.pop("amount"), "amount_label": text(amount.span), **detail}

@@ -3,17 +3,25 @@
 A FIFO would block a read forever and ``/dev/zero`` would fill memory, so anything that is not a
 regular file is refused before it is opened, and a file is read at most one byte past its limit
 (a file that grows while it is read cannot get past the limit either).
+
+Writing output files is atomic: a reader (or a crash) never sees half a file.
+
+Every writer (data workbooks, results workbooks, CSV, JSON receipts, HTML reports) writes beside
+the target and renames over it, so a failure leaves the previous file, or none, in place.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from .diagnostics import InputError
 
-__all__ = ["read_bytes", "check_regular", "MAX_POLICY_BYTES", "MAX_DATA_BYTES", "megabytes"]
+__all__ = ["read_bytes", "check_regular", "MAX_POLICY_BYTES", "MAX_DATA_BYTES", "megabytes", "write_atomically",
+           "write_text_atomically"]
 
 MAX_POLICY_BYTES = 8 * 1024 * 1024  # a policy file: the shipped ones are a few kB
 MAX_DATA_BYTES = 64 * 1024 * 1024  # a data file, unless the caller raises it (run --max-data-mb)
@@ -56,3 +64,32 @@ def read_bytes(path: Path, display: str, limit: int, raise_with: str | None = No
 def _too_large(display: str, limit: int, raise_with: str | None) -> InputError:
     return InputError(f"is larger than the {megabytes(limit)} planlang reads", display,
                       f"{raise_with} raises the limit" if raise_with else None)
+
+
+def write_atomically(target: str | os.PathLike, write: Callable[[str], None]) -> None:
+    """Call ``write(temporary_path)``, then rename the temporary file over ``target``."""
+    target = Path(target)
+    try:
+        handle, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as error:
+        raise InputError(f"cannot be written: {error.strerror or error}", str(target)) from None
+    os.close(handle)
+    try:
+        write(temporary)
+        # mkstemp makes the file private: keep the mode of the file replaced, or make it readable by all
+        os.chmod(temporary, stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644)
+        os.replace(temporary, target)
+    except OSError as error:
+        raise InputError(f"cannot be written: {error.strerror or error}", str(target)) from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def write_text_atomically(target: str | os.PathLike, text: str) -> None:
+    """Write UTF-8 text atomically (newlines as given)."""
+    def write(path: str) -> None:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+
+    write_atomically(target, write)

@@ -274,6 +274,9 @@ class _ToSyntax(Transformer):
     def default_clause(self, meta, items):
         return Clause("default", self._span(meta), items[0])
 
+    def range_clause(self, meta, items):
+        return Clause("range", self._span(meta), (items[0], items[1]))
+
     def value_clause(self, meta, items):
         return Clause("value", self._span(meta), items[0])
 
@@ -386,7 +389,7 @@ class _ToSyntax(Transformer):
 # ---- assembling declarations from clauses ----------------------------------------------------
 
 _ALLOWED = {
-    "input": {"description", "citation", "entity", "granularity", "default"},
+    "input": {"description", "citation", "entity", "granularity", "default", "range"},
     "parameter": {"description", "citation", "granularity", "value", "schedule"},
     "amend": {"description", "citation", "value", "schedule"},
     "define": {"description", "citation", "entity", "granularity", "during", "value"},
@@ -397,7 +400,7 @@ _ALLOWED = {
     "unencoded": {"because"},
 }
 _KINDS = ("system", "trust", "ccg", "organisation")
-_CLAUSE_KEYWORDS = {"cites", "per", "default", "when", "says", "severity", "during", "monthly", "quarterly", "annual", "given",
+_CLAUSE_KEYWORDS = {"cites", "per", "default", "range", "when", "says", "severity", "during", "monthly", "quarterly", "annual", "given",
                     "expect"}
 _REPEATABLE = {"citation", "schedule", "test_entity", "given", "expect", "note", "set"}
 _REQUIRED = {
@@ -408,7 +411,7 @@ _REQUIRED = {
 _CLAUSE_WORDS = {
     "description": "a description", "citation": "`cites`", "entity": "`per`",
     "granularity": "a granularity (monthly, quarterly, half-yearly, annual)",
-    "during": "`during`", "default": "`default`", "value": "`= value`", "schedule": "a schedule line (`2021-04: 70%`)",
+    "during": "`during`", "default": "`default`", "range": "`range`", "value": "`= value`", "schedule": "a schedule line (`2021-04: 70%`)",
     "severity": "`severity`", "when": "`when`", "message": "`says`", "test_entity": "an organisation line",
     "test_period": "`period`", "given": "`given`", "expect": "`expect`", "note": "`note`", "because": "`because`",
     "based_on": "`based on`", "set": "`set` or `replace`",
@@ -481,7 +484,8 @@ def _assemble(keyword: str, span: Span, head: list, interpretations: tuple[str, 
         return s.Source(**{**common, "name": _unquote(head[0]), "name_span": span}, title=title)
     if keyword == "input":
         (type_name, type_span) = head[1]
-        return s.InputDecl(**common, **scoped, type=type_name, type_span=type_span, default=one.get("default"))
+        return s.InputDecl(**common, **scoped, type=type_name, type_span=type_span, default=one.get("default"),
+                           range=one.get("range"))
     if keyword == "parameter":
         (type_name, type_span) = head[1]
         return s.ParameterDecl(**common, type=type_name, type_span=type_span, granularity=one.get("granularity"),

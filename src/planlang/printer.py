@@ -290,6 +290,8 @@ def _clause_lines(clause, width: int) -> list[str]:
                     + ("" if value.quote is None else f" {_quoted(value.quote)}")]
         case "default":
             return _with_expr("default ", value, width)
+        case "range":
+            return [INDENT + f"range {format_expr(value[0])} to {format_expr(value[1])}"]
         case "value":
             return _with_expr("= ", value, width)
         case "when":

@@ -10,20 +10,23 @@ import re
 from fractions import Fraction
 from typing import Any
 
+import attrs
+
 from . import syntax as s
 from .evaluator import FlagResult, LateSubmission, Results, periods_for
-from .explain import TraceNode
+from .explain import TraceNode, explain
 from .periods import Period
 from .printer import GRANULARITY_WORDS, format_amendments, format_expr, format_value_clause
 from .source import printable
 from .values import Missing, decimal_text, format_money, format_percent, money_text
 
 __all__ = ["format_value", "json_value", "run_json", "run_text", "flag_message", "explanation_text", "explanation_json",
-           "assumed_default", "assumed_defaults"]
+           "assumed_default", "assumed_defaults", "detail_lines", "citation_text", "named_operands", "NAMED_KINDS",
+           "difference_text", "Selection", "head_text"]
 
 
 def format_value(value, type_: str | None) -> str:
-    """A value for people: £1,234.50, 70%, 0.9047619048, true, 2021-06-03."""
+    """A value for people: £1,234.50, 70%, 0.9047619048 (a ratio or a number), true, 2021-06-03."""
     if isinstance(value, Missing):
         return "missing"
     if isinstance(value, bool):
@@ -33,8 +36,7 @@ def format_value(value, type_: str | None) -> str:
             return format_money(value)
         if type_ == "percent":
             return format_percent(value)
-        if type_ == "ratio":
-            return f"{decimal_text(value)} ({format_percent(value)})"
+        # a ratio is shown once, as a decimal: a figure wanted as a percentage is declared `percent`
         return decimal_text(value)
     if isinstance(value, (dt.date, Period)):
         return str(value)
@@ -121,27 +123,87 @@ def assumed_defaults(results: Results) -> list[dict]:
     return out
 
 
-def run_json(results: Results) -> dict:
+@attrs.frozen
+class Selection:
+    """``run --only NAME... --entity CODE...``: the outputs and the organisations to show (None: all).
+
+    Flags follow the organisations; missing values follow both (with --only, only the chosen
+    outputs' missing values are listed).
+    """
+
+    names: frozenset[str] | None = None
+    codes: frozenset[str] | None = None
+
+    def __call__(self, name: str, entity: str | None) -> bool:
+        return (self.names is None or name in self.names) and self.entity(entity)
+
+    def entity(self, entity: str | None) -> bool:
+        return self.codes is None or entity is None or entity in self.codes
+
+
+_EVERYTHING = Selection()
+
+
+def _kept(results: Results, only):
+    return [(n, e, p, v) for n, e, p, v in results.outputs() if only is None or only(n, e)]
+
+
+def named_operands(node: TraceNode) -> list[TraceNode]:
+    """The named values (inputs, parameters, definitions) a step uses directly, through unnamed steps."""
+    found: list[TraceNode] = []
+    pending = list(reversed(node.children))
+    while pending:
+        child = pending.pop()
+        if child.kind in NAMED_KINDS:
+            if child not in found:
+                found.append(child)
+        else:
+            pending += reversed(child.children)
+    return found
+
+
+def _citations_json(citations) -> list[dict]:
+    return [{"source": c.source, "section": c.section, "quote": c.quote} for c in citations]
+
+
+def run_json(results: Results, *, only=None) -> dict:
+    """The run as one object: results by name, entity and period, their units, flags with the values
+    and citation behind them, and missing values with their reasons."""
     program = results.program
     outputs: dict[str, dict] = {}
-    for name, entity, period, value in results.outputs():
+    units: dict[str, str | None] = {}
+    for name, entity, period, value in _kept(results, only):
         decl = program.declarations[name]
+        units[name] = _type_of(decl)
         outputs.setdefault(name, {}).setdefault(entity or "*", {})[_label(period)] = json_value(value, _type_of(decl))
-    flags = [{"flag": f.name, "severity": f.severity, "entity": f.entity, "period": _label(f.period),
-              "message": flag_message(results, f)} for f in results.flags if f.fired is True]
-    flags += [{"flag": late.name, "severity": late.severity, "entity": late.entity, "period": str(program.year),
-               "message": late_message(results, late)} for late in results.late_submissions()]
+    keep = only or _EVERYTHING
+    flags = []
+    for f in results.flags:
+        if f.fired is not True or not keep.entity(f.entity):
+            continue
+        trace = explain(results, f.name, f.entity, f.period)
+        flags.append({"flag": f.name, "severity": f.severity, "entity": f.entity, "period": _label(f.period),
+                      "message": flag_message(results, f),
+                      "values": {op.label: json_value(op.value, op.type) for op in named_operands(trace)},
+                      "citations": _citations_json(trace.citations)})
+    for late in results.late_submissions():
+        if keep.entity(late.entity):
+            flags.append({"flag": late.name, "severity": late.severity, "entity": late.entity, "period": str(program.year),
+                          "message": late_message(results, late),
+                          "values": {"submitted": str(late.submitted), "deadline": str(late.deadline),
+                                     "working_days_late": late.working_days_late},
+                          "citations": _citations_json(program.declarations[late.milestone].citations)})
     missing = [{"output": name, "entity": entity, "period": _label(period), "because": value.describe()}
-               for name, entity, period, value in results.missing]
+               for name, entity, period, value in results.missing if keep(name, entity)]
     return {"policy": program.title, "year": str(program.year), "data": results.dataset.source,
-            "results": outputs, "flags": flags, "missing": missing, "defaults": assumed_defaults(results)}
+            "results": outputs, "units": units, "flags": flags, "missing": missing, "defaults": assumed_defaults(results)}
 
 
-def run_text(results: Results) -> str:
+def run_text(results: Results, *, only=None) -> str:
     program = results.program
     lines = [f"{program.title} ({program.year}) on {printable(results.dataset.source)}", ""]
     table: dict[str, dict[str, dict[str, str]]] = {}
-    for name, entity, period, value in results.outputs():
+    for name, entity, period, value in _kept(results, only):
         table.setdefault(name, {}).setdefault(entity or "*", {})[_label(period)] = \
             format_value(value, _type_of(program.declarations[name]))
     for name, rows in table.items():
@@ -152,14 +214,15 @@ def run_text(results: Results) -> str:
         for code, row in rows.items():
             lines.append(("  " + code).ljust(width) + "".join(f"  {row.get(p, ''):>{cells}}" for p in periods))
         lines.append("")
-    fired = [f for f in results.flags if f.fired is True]
-    late = results.late_submissions()
+    keep = only or _EVERYTHING
+    fired = [f for f in results.flags if f.fired is True and keep.entity(f.entity)]
+    late = [x for x in results.late_submissions() if keep.entity(x.entity)]
     lines.append(f"Flags ({len(fired) + len(late)}):" if fired or late else "Flags: none raised")
     for flag in fired:
         lines.append(f"  {flag.severity:<7} {flag.name} [{flag.entity}, {_label(flag.period)}]: {flag_message(results, flag)}")
     for item in late:
         lines.append(f"  {item.severity:<7} {item.name} [{item.entity}, {item.milestone}]: {late_message(results, item)}")
-    missing = results.missing
+    missing = [m for m in results.missing if keep(m[0], m[1])]
     if missing:
         lines.append("")
         lines.append(f"Missing ({len(missing)}):")
@@ -174,20 +237,34 @@ def run_text(results: Results) -> str:
 
 # ---- explanations ----
 
-def _citation_text(citation: s.Citation) -> str:
+def citation_text(citation: s.Citation) -> str:
     quote = f' "{citation.quote}"' if citation.quote else ""
     return f"cites {citation.source} {citation.section}{quote}"
 
 
+def difference_text(amount, type_) -> str:
+    """A difference between two values: percentages differ by percentage points, not by a percentage.
+
+    >>> difference_text(Fraction(1, 100), "percent"), difference_text(Fraction(5, 1000), "percent")
+    ('1 percentage point', '0.5 percentage points')
+    >>> difference_text(Fraction(3, 2), "money")
+    '£1.50'
+    """
+    if type_ == "percent" and isinstance(amount, Fraction):
+        points = decimal_text(amount * 100, 2)
+        return f"{points} percentage point{'s' * (points != '1')}"
+    return format_value(amount, type_)
+
+
 def _margin_words(margin, type_) -> str:
     if margin > 0:
-        return f"{format_value(margin, type_)} above"
+        return f"{difference_text(margin, type_)} above"
     if margin < 0:
-        return f"{format_value(-margin, type_)} below"
+        return f"{difference_text(-margin, type_)} below"
     return "exactly at"
 
 
-def _detail_lines(node: TraceNode) -> list[str]:
+def detail_lines(node: TraceNode) -> list[str]:
     d = node.detail
     t = node.type
     if "setting" in d:
@@ -253,14 +330,31 @@ def _detail_lines(node: TraceNode) -> list[str]:
             else format_value(d["limit"], ot)
         variance = f" ({format_percent(d['variance'])})" if "variance" in d else ""
         state = "within" if d["within"] else "beyond"
-        return [f"differs by {format_value(d['difference'], ot)}{variance}; tolerance {limit}: {state} it by "
-                f"{format_value(abs(d['margin']), ot)}"]
+        return [f"differs by {difference_text(d['difference'], ot)}{variance}; tolerance {limit}: {state} it by "
+                f"{difference_text(abs(d['margin']), ot)}"]
+    if node.kind == "logical" and "decisive" in d:
+        settled = "any part true settles it" if d["op"] == "or" else "any part false settles it"
+        lines = [f"{d['op']} of {len(d['parts'])} parts ({settled}):"]
+        for k, (part, value) in enumerate(zip(d["parts"], d["values"])):
+            mark = "  <- decides the outcome" if k in d["decisive"] else ""
+            lines.append(f"  {part} is {format_value(value, 'bool')}{mark}")
+        return lines
     if node.kind == "flag":
-        return [f"{d['severity']} flag: {'raised' if node.value is True else 'not raised'}"]
+        return _flag_lines(node)
     return []
 
 
-_NAMED = ("definition", "input", "parameter", "flag", "deadline")
+def _flag_lines(node: TraceNode) -> list[str]:
+    """Why a flag was raised or not: its condition's outcome, and how far its deciding test was from turning."""
+    d = node.detail
+    if isinstance(node.value, Missing):
+        return [f"{d['severity']} flag: not known, because its condition is missing"]
+    state = "raised" if node.value is True else "not raised"
+    lines = [f"{d['severity']} flag: {state}, because its condition is {format_value(node.value, 'bool')}"]
+    test = _deciding_test(node)
+    if test is not None:
+        lines += [f"margin: {line}" for line in detail_lines(test)]
+    return lines
 
 
 # Deeper than this the tree is not drawn: each level indents by three characters, so a chain of
@@ -268,33 +362,61 @@ _NAMED = ("definition", "input", "parameter", "flag", "deadline")
 MAX_DRAWN_DEPTH = 60
 
 
-def explanation_text(node: TraceNode, max_depth: int = MAX_DRAWN_DEPTH) -> str:
+def _deciding_test(node: TraceNode) -> TraceNode | None:
+    """The first comparison or tolerance in a formula that decided it (inside an and/or, a decisive part)."""
+    pending = list(reversed(node.children))
+    while pending:
+        step = pending.pop()
+        if step.kind in ("comparison", "tolerance") and ("margin" in step.detail or "difference" in step.detail):
+            return step
+        if step.kind == "logical" and "decisive" in step.detail:
+            decisive = {step.detail["parts"][k] for k in step.detail["decisive"]}
+            pending += reversed([c for c in step.children if c.label in decisive])
+        elif step.kind not in NAMED_KINDS:
+            pending += reversed(step.children)
+    return None
+
+
+NAMED_KINDS = ("definition", "input", "parameter", "flag", "deadline")  # the steps that are values with a name
+
+
+def head_text(node: TraceNode) -> str:
+    """A step's first line: ``name for ENTITY in PERIOD = value`` (where only for named values)."""
+    where = ""
+    if node.kind in NAMED_KINDS and (node.entity or node.period):
+        parts = [x for x in (f"for {node.entity}" if node.entity else "", f"in {node.period}" if node.period else "") if x]
+        where = " " + " ".join(parts)
+    return f"{node.label}{where} = {format_value(node.value, node.type)}"
+
+
+def explanation_text(node: TraceNode, depth: int | None = None, max_depth: int = MAX_DRAWN_DEPTH) -> str:
     """The derivation as an indented tree; a named value already shown is not repeated.
 
-    Steps deeper than ``max_depth`` are not drawn; a line in their place says how many were cut.
+    With ``depth``, steps more than ``depth`` levels below the value are summarised: the last step
+    shown keeps its value and says how many steps lie below it. Whatever ``depth``, nothing deeper
+    than ``max_depth`` is drawn; a line in its place says how many steps were cut.
     """
     lines: list[str] = []
-    _tree(node, "", True, True, set(), lines, max_depth, max_depth)
+    _tree(node, "", True, True, set(), lines, depth, max_depth, max_depth)
     return "\n".join(lines)
 
 
-def _steps_below(node: TraceNode) -> int:
-    count, stack = 0, list(node.children)
-    while stack:
-        child = stack.pop()
-        count += 1
-        stack.extend(child.children)
-    return count
+def steps_below(node: TraceNode) -> int:
+    """How many distinct steps a node's derivation has below it (a shared step counted once)."""
+    seen: set[int] = set()
+    pending = list(node.children)
+    while pending:
+        step = pending.pop()
+        if id(step) not in seen:
+            seen.add(id(step))
+            pending += step.children
+    return len(seen)
 
 
-def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set, lines: list[str], depth: int,
-          max_depth: int) -> None:
+def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set, lines: list[str],
+          depth: int | None, drawn: int, max_depth: int) -> None:
     """Append the lines of ``node``'s subtree (one list for the whole tree: deep trees stay linear)."""
-    where = ""
-    if node.kind in _NAMED and (node.entity or node.period):
-        parts = [x for x in (f"for {node.entity}" if node.entity else "", f"in {node.period}" if node.period else "") if x]
-        where = " " + " ".join(parts)
-    head = f"{node.label}{where} = {format_value(node.value, node.type)}"
+    head = head_text(node)
     if _root:
         lines.append(head)
         body_prefix = ""
@@ -302,7 +424,7 @@ def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set, l
         lines.append(_prefix + ("└─ " if _last else "├─ ") + head)
         body_prefix = _prefix + ("   " if _last else "│  ")
     key = (node.kind, node.label, node.entity, node.period)
-    if node.kind in _NAMED and key in shown:
+    if node.kind in NAMED_KINDS and key in shown:
         lines[-1] += "  (derivation shown above)"
         return
     shown.add(key)
@@ -311,23 +433,28 @@ def _tree(node: TraceNode, _prefix: str, _last: bool, _root: bool, shown: set, l
         info.append(node.description)
     if node.formula and node.formula != node.label:
         info.append("= " + node.formula)
-    info += _detail_lines(node)
+    info += detail_lines(node)
     if isinstance(node.value, Missing) and node.kind != "input":
         info.append("missing because " + node.value.describe())
-    info += [_citation_text(c) for c in node.citations]
+    info += [citation_text(c) for c in node.citations]
     info += list(node.interpretations)
-    if node.span is not None and node.kind in _NAMED:
+    if node.span is not None and node.kind in NAMED_KINDS:
         info.append(f"declared at {node.span}")
+    if depth is not None and depth <= 0 and node.children:
+        below = steps_below(node)
+        lines[-1] += f"  (+{below} step{'s' * (below != 1)} below; a larger --depth shows them)"
+        return
     bar = "│ " if node.children else "  "
     lines += [body_prefix + bar + line for line in info]
-    if node.children and depth <= 0:
-        steps = _steps_below(node)
-        onward = f"explain {node.label} to continue from here" if node.kind in _NAMED else "explain a value further down"
+    if node.children and drawn <= 0:
+        steps = steps_below(node)
+        onward = f"explain {node.label} to continue from here" if node.kind in NAMED_KINDS else "explain a value further down"
         lines.append(body_prefix + f"└─ … {steps:,} deeper step{'s' * (steps != 1)} not drawn: the drawing stops "
                                    f"{max_depth} levels down ({onward})")
         return
     for k, child in enumerate(node.children):
-        _tree(child, body_prefix, k == len(node.children) - 1, False, shown, lines, depth - 1, max_depth)
+        _tree(child, body_prefix, k == len(node.children) - 1, False, shown, lines, None if depth is None else depth - 1,
+              drawn - 1, max_depth)
 
 
 def _json_detail(value: Any, type_: str | None):
@@ -342,7 +469,9 @@ def _json_detail(value: Any, type_: str | None):
     return json_value(value, type_)
 
 
-def explanation_json(node: TraceNode) -> dict:
+def explanation_json(node: TraceNode, depth: int | None = None) -> dict:
+    """The derivation as nested objects; with ``depth``, deeper steps are left out and counted."""
+    cut = depth is not None and depth <= 0 and node.children
     return {
         "kind": node.kind, "label": node.label, "value": json_value(node.value, node.type), "type": node.type,
         "entity": node.entity, "period": _label(node.period) if node.period else None,
@@ -351,7 +480,8 @@ def explanation_json(node: TraceNode) -> dict:
         "citations": [_json_detail(c, None) for c in node.citations], "interpretations": list(node.interpretations),
         "span": node.span.as_dict() if node.span else None,
         "detail": _json_detail(dict(node.detail), node.type if node.kind != "tolerance" else node.detail.get("operand_type")),
-        "children": [explanation_json(child) for child in node.children],
+        "children": [] if cut else [explanation_json(child, None if depth is None else depth - 1) for child in node.children],
+        **({"steps_below": steps_below(node)} if cut else {}),
     }
 
 
@@ -550,7 +680,7 @@ def explanation_compare_text(before: TraceNode, after: TraceNode) -> str:
 
 def _compare_tree(before, after: TraceNode, prefix: str, last: bool, root: bool, shown: set, lines: list[str]) -> None:
     where = ""
-    if after.kind in _NAMED and (after.entity or after.period):
+    if after.kind in NAMED_KINDS and (after.entity or after.period):
         where = " " + " ".join(x for x in (f"for {after.entity}" if after.entity else "",
                                            f"in {after.period}" if after.period else "") if x)
     value = format_value(after.value, after.type)
@@ -565,14 +695,14 @@ def _compare_tree(before, after: TraceNode, prefix: str, last: bool, root: bool,
     if before is not None and _same_tree(before, after):
         lines[-1] += "  (unchanged)"
         return
-    if after.kind in _NAMED and key in shown:
+    if after.kind in NAMED_KINDS and key in shown:
         lines[-1] += "  (shown above)"
         return
     shown.add(key)
     info = [after.description] if after.description and root else []
     if after.formula and after.formula != after.label:
         info.append("= " + after.formula)
-    info += _detail_lines(after)
+    info += detail_lines(after)
     if "setting" in after.detail and before is not None:
         info[-1] += f", baseline {format_value(before.value, before.type)}"
     if before is not None:

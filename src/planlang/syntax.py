@@ -251,6 +251,7 @@ class InputDecl(Scoped):
     type: str
     type_span: Span
     default: Expr | None = None
+    range: tuple[Expr, Expr] | None = None  # the valid values, both ends included; data outside is an error
 
 
 @frozen

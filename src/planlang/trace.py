@@ -34,7 +34,7 @@ class Event:
     """What the replay found at one step.
 
     ``kind`` is a named value's kind (definition, flag, deadline, input, parameter) or a step's
-    (condition, comparison, bands, taper, tolerance, aggregate, member). A named value has its
+    (condition, logical, comparison, bands, taper, tolerance, aggregate, member). A named value has its
     ``decl``; a step has its ``expr`` (a member of an aggregate has the aggregated ``expr``).
     ``formula`` is the expression a named value was worked out by (a scenario may replace it);
     ``setting`` is the scenario setting that decided the value, if one did.
@@ -154,6 +154,21 @@ class _Replay:
         return [self._step("comparison", node, entity, period, detail,
                            self._flatten((node.left, node.right), entity, period))]
 
+    def _Logical(self, node: s.Logical, entity, period):
+        parts = list(_chain(node, node.op))
+        values = [self.value_of(p, entity, period) for p in parts]
+        result = self.value_of(node, entity, period)
+        # in an `or` a true part settles it, in an `and` a false one; otherwise every part counted
+        settles = node.op == "or"
+        if isinstance(result, Missing):
+            decisive = [k for k, v in enumerate(values) if isinstance(v, Missing)]
+        elif result is settles:
+            decisive = [k for k, v in enumerate(values) if v is settles]
+        else:
+            decisive = list(range(len(parts)))
+        detail = {"op": node.op, "parts": tuple(parts), "values": tuple(values), "decisive": tuple(decisive)}
+        return [self._step("logical", node, entity, period, detail, self._flatten(parts, entity, period))]
+
     def _If(self, node: s.If, entity, period):
         condition = self.value_of(node.condition, entity, period)
         detail = {"condition": node.condition, "holds": condition}
@@ -218,3 +233,12 @@ class _Replay:
         members = [self.tracer.record(Event("member", self.value_of(arg.value, e, p), e, p, expr=arg.value,
                                             detail={"over": arg.over}), self.expr(arg.value, e, p)) for e, p in cells]
         return [self._step("aggregate", node, entity, period, {"over": arg.over, "function": node.name}, members)]
+
+
+def _chain(node: s.Expr, op: str):
+    """The parts of ``a and b and c`` (parsed as nested pairs), left to right."""
+    if isinstance(node, s.Logical) and node.op == op:
+        yield from _chain(node.left, op)
+        yield from _chain(node.right, op)
+    else:
+        yield node

@@ -1,0 +1,272 @@
+"""A run's results as an Excel workbook an auditor can file: every figure with its provenance.
+
+Sheets: one per granularity laid out like the input workbook (code, name, period, one column per
+output, grouped by scheme), then Flags, Missing, Rules and Inputs. Every result cell carries a
+note (formula, operand values, the band or branch that applied and the margin, the inputs with
+where they were read, the citation) and links to the Inputs row of the first input it rests on.
+
+Numbers are written as exact decimal text in the file (money to the penny, which is a display
+rounding only; other numbers to ten places); text that Excel would read as a formula (starting
+``=``, ``+``, ``-`` or ``@``) is stored as text and shown with a quote prefix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from decimal import Decimal
+from fractions import Fraction
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from .. import syntax as s
+from ..evaluator import Results
+from ..files import write_atomically
+from ..periods import Period
+from ..render import flag_message, format_value, late_message
+from ..values import Missing, decimal_text, money_text
+from .layout import RULE_KINDS, Sheet, cells, result_sheets, rule_formula, rules, scheme_of, unit_of
+from .provenance import Tracer, note_text, origin_of
+
+__all__ = ["write_workbook", "NUMBER_FORMATS"]
+
+NUMBER_FORMATS = {"money": '"£"#,##0.00;-"£"#,##0.00', "percent": "0.00%", "ratio": "0.0000",
+                  "count": "#,##0", "number": "#,##0.##########", "date": "yyyy-mm-dd"}
+_FORMULA_START = ("=", "+", "-", "@")
+_HEADER_FONT = Font(bold=True)
+_MISSING_FONT = Font(italic=True, color="808080")
+_SEVERITY_FILL = {"error": PatternFill("solid", fgColor="F4C7C3"), "warning": PatternFill("solid", fgColor="FCE8B2"),
+                  "info": PatternFill("solid", fgColor="C9DAF8")}
+_MAX_WIDTH = 60
+_NOTE_AUTHOR = "planlang"
+
+
+def _storable(text: str) -> str:
+    """Text as a workbook can hold it: control characters that XML 1.0 forbids become U+FFFD."""
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+
+
+def excel_value(value, unit: str | None):
+    """A value as a cell holds it: exact decimal text for numbers, native booleans and dates."""
+    if isinstance(value, str):
+        return _storable(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Fraction):
+        return Decimal(money_text(value) if unit == "money" else decimal_text(value))
+    if isinstance(value, Period):
+        return value.label
+    return value
+
+
+def _put(sheet, row: int, column: int, value, unit: str | None = None):
+    cell = sheet.cell(row=row, column=column)
+    cell.value = excel_value(value, unit)
+    if isinstance(cell.value, str):
+        cell.data_type = "s"  # never a formula (nor an error code such as #N/A): text is shown, not run
+        cell.quotePrefix = cell.value.startswith(_FORMULA_START)
+    _format(cell, unit)
+    return cell
+
+
+def _format(cell, unit: str | None) -> None:
+    if unit in NUMBER_FORMATS and isinstance(cell.value, (Decimal, dt.date)):
+        cell.number_format = NUMBER_FORMATS[unit]
+
+
+def _note(text: str) -> Comment:
+    text = _storable(text)
+    lines = text.splitlines() or [""]
+    comment = Comment(text[:32_000], _NOTE_AUTHOR)
+    comment.width = min(900, 60 + 7 * max(len(line) for line in lines))
+    comment.height = min(900, 30 + 16 * len(lines))
+    return comment
+
+
+def _table(sheet, headings: list[str], rows: list[list], units: list[str | None] | None = None, *, freeze: str = "A2"):
+    """Write a header and rows; returns the cells of the rows for notes and styles."""
+    for k, heading in enumerate(headings, 1):
+        _put(sheet, 1, k, heading).font = _HEADER_FONT
+    written = []
+    for r, values in enumerate(rows, 2):
+        written.append([_put(sheet, r, k, v, units[k - 1] if units else None) for k, v in enumerate(values, 1)])
+    _finish(sheet, freeze)
+    return written
+
+
+def _finish(sheet, freeze: str) -> None:
+    sheet.freeze_panes = freeze
+    if sheet.max_row >= 1 and sheet.max_column >= 1:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(sheet.max_column)}{max(sheet.max_row, 1)}"
+    widths: dict[int, int] = {}
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.value is None:
+                continue
+            # a formatted number is a few characters wider than its digits (£, separators)
+            shown = str(cell.value) + "   " * isinstance(cell.value, Decimal)
+            widths[cell.column] = max(widths.get(cell.column, 0), max(len(x) for x in shown.splitlines() or [""]))
+    for column, width in widths.items():
+        # room for the autofilter's button beside the heading
+        sheet.column_dimensions[get_column_letter(column)].width = min(_MAX_WIDTH, width + 4)
+
+
+class _Inputs:
+    """The Inputs sheet: every input value read or assumed, with where it came from."""
+
+    HEADINGS = ["input", "code", "organisation", "period", "value", "unit", "from"]
+
+    def __init__(self, results: Results):
+        self.results = results
+        self.rows: list[list] = []
+        self.units: list[str] = []
+        self.places: dict[tuple, str] = {}
+        for (name, code, period), value in results.dataset.values.items():
+            self._add(name, code, period, value, results.dataset.origins.get((name, code, period), results.dataset.source))
+
+    def _add(self, name, code, period, value, origin) -> None:
+        decl = self.results.program.declarations[name]
+        organisation = self.results.dataset.organisations.get(code)
+        shown = "missing" if isinstance(value, Missing) else value
+        self.rows.append([name, code, organisation.name if organisation else "", period, shown, unit_of(decl), origin])
+        self.units.append(unit_of(decl))
+        self.places[(name, code, period)] = f"Inputs!A{len(self.rows) + 1}"
+
+    def place(self, leaf) -> str:
+        """The Inputs cell of an input of a derivation, adding a row for a default the run assumed."""
+        key = (leaf.label, leaf.entity, leaf.period)
+        if key not in self.places:
+            self._add(leaf.label, leaf.entity, leaf.period, leaf.value, origin_of(leaf))
+        return self.places[key]
+
+    def write(self, sheet) -> None:
+        written = _table(sheet, self.HEADINGS, self.rows)
+        for cells_, unit in zip(written, self.units):
+            _format(cells_[4], unit)  # the value column: each row in its own input's unit
+
+
+def _result_sheet(sheet, layout: Sheet, tracer: Tracer, inputs: _Inputs) -> None:
+    headings = ["code", "name", "period"] + [c.heading for c in layout.columns]
+    for k, heading in enumerate(headings, 1):
+        _put(sheet, 1, k, heading).font = _HEADER_FONT
+    for k, column in enumerate(layout.columns, 4):
+        about = [column.description or "", f"unit: {column.unit}", f"scheme: {column.scheme}"]
+        sheet.cell(row=1, column=k).comment = _note("\n".join(x for x in about if x))
+    row_of = {row: r for r, row in enumerate(layout.rows, 2)}
+    for row in layout.rows:
+        r = row_of[row]
+        _put(sheet, r, 1, row.code or "")
+        _put(sheet, r, 2, row.organisation)
+        _put(sheet, r, 3, row.period.label if row.period is not None else "")
+    index = {c: k for k, c in enumerate(layout.columns, 4)}
+    for row, column, found in cells(layout):
+        if found is None:
+            continue
+        r, k = row_of[row], index[column]
+        provenance = tracer.of(found.name, found.entity, found.period)
+        places = {(leaf.label, leaf.entity, leaf.period): inputs.place(leaf) for leaf in provenance.inputs}
+        if isinstance(found.value, Missing):
+            cell = _put(sheet, r, k, "missing")
+            cell.font = _MISSING_FONT
+        else:
+            cell = _put(sheet, r, k, found.value, found.unit)
+        cell.comment = _note(note_text(provenance, places))
+        if provenance.inputs:
+            first = provenance.inputs[0]
+            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=places[(first.label, first.entity, first.period)])
+    _finish(sheet, "D2")
+
+
+def _flags_sheet(sheet, results: Results, tracer: Tracer) -> None:
+    rows, severities = [], []
+    organisations = results.dataset.organisations
+    for flag in results.flags:
+        if flag.fired is not True:
+            continue
+        decl = results.program.declarations[flag.name]
+        provenance = tracer.of(flag.name, flag.entity, flag.period)
+        values = "; ".join(f"{op.label} = {format_value(op.value, op.type)}" for op in provenance.operands)
+        rows.append([flag.severity, flag.name, flag.entity, organisations[flag.entity].name,
+                     flag.period.label if flag.period else "", flag_message(results, flag), values,
+                     _citations(decl.citations)])
+        severities.append(flag.severity)
+    for late in results.late_submissions():
+        decl = results.program.declarations[late.milestone]
+        rows.append([late.severity, late.name, late.entity, organisations[late.entity].name, str(results.program.year),
+                     late_message(results, late), f"submitted = {late.submitted}; deadline = {late.deadline}",
+                     _citations(decl.citations)])
+        severities.append(late.severity)
+    written = _table(sheet, ["severity", "flag", "code", "organisation", "period", "message", "values", "citation"], rows)
+    for cells_, severity in zip(written, severities):
+        cells_[0].fill = _SEVERITY_FILL.get(severity, PatternFill())
+
+
+def _missing_sheet(sheet, results: Results) -> None:
+    rows = []
+    for name, entity, period, value in results.missing:
+        for reason in sorted(value.reasons, key=lambda x: x.message):
+            rows.append([name, entity or "", period.label if period else "", reason.message, reason.name or "",
+                         reason.entity or "", reason.period or ""])
+    _table(sheet, ["output", "code", "period", "because", "missing input", "for", "in"], rows)
+
+
+def _citations(citations) -> str:
+    return "\n".join(f"{c.source} {c.section}" + (f' "{c.quote}"' if c.quote else "") for c in citations)
+
+
+def _parameter_values(results: Results, name: str, decl: s.ParameterDecl) -> str:
+    """A parameter's value in each period of the year, runs of equal values joined: ``2021-04 to 2021-06: 70%``."""
+    year = results.program.year
+    periods = year.parts(decl.granularity) if decl.granularity and decl.granularity != "year" else [year]
+    runs: list[list] = []
+    for period in periods:
+        shown = format_value(results.get(name, None, period), decl.type)
+        if runs and runs[-1][2] == shown:
+            runs[-1][1] = period
+        else:
+            runs.append([period, period, shown])
+    if len(runs) == 1:
+        return runs[0][2]
+    return "\n".join(f"{first}{f' to {last}' if last != first else ''}: {shown}" for first, last, shown in runs)
+
+
+def _rules_sheet(sheet, results: Results) -> None:
+    program = results.program
+    rows = []
+    for name in rules(program):
+        decl = program.declarations[name]
+        values = _parameter_values(results, name, decl) if isinstance(decl, s.ParameterDecl) else ""
+        interpretations = list(decl.interpretations)
+        for amendment in program.amendments.get(name, ()):
+            interpretations += amendment.interpretations
+        rows.append([name, RULE_KINDS[type(decl)], scheme_of(decl), unit_of(decl), decl.description or "",
+                     rule_formula(decl), values,
+                     _citations(decl.citations + tuple(c for a in program.amendments.get(name, ()) for c in a.citations)),
+                     "\n".join(interpretations), f"{decl.span.file}:{decl.span.line}"])
+    _table(sheet, ["name", "kind", "scheme", "unit", "description", "formula", "values by period", "citation",
+                   "interpretations", "declared at"], rows)
+
+
+def build_workbook(results: Results, *, only=None) -> Workbook:
+    book = Workbook()
+    book.remove(book.active)
+    tracer = Tracer(results)
+    inputs = _Inputs(results)
+    for layout in result_sheets(results, only=only):
+        _result_sheet(book.create_sheet(layout.title), layout, tracer, inputs)
+    _flags_sheet(book.create_sheet("Flags"), results, tracer)
+    _missing_sheet(book.create_sheet("Missing"), results)
+    _rules_sheet(book.create_sheet("Rules"), results)
+    inputs.write(book.create_sheet("Inputs"))
+    return book
+
+
+def write_workbook(path: str | os.PathLike, results: Results, *, only=None) -> None:
+    """Write the results workbook atomically (a temporary file beside ``path``, then a rename)."""
+    book = build_workbook(results, only=only)
+    write_atomically(path, book.save)

@@ -1,0 +1,153 @@
+"""The shape of a run's results as tables: one sheet per granularity, one row per organisation and
+period, one column per output, grouped by scheme.
+
+Writers (Excel, CSV, HTML) read this shape and never walk the results themselves. A column is a
+*column set* member: today one run gives one set; a scenario run will add a second set from its
+own :class:`~planlang.evaluator.Results`, and a difference set computed from the two, without the
+writers changing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import PurePath
+
+import attrs
+
+from .. import syntax as s
+from ..evaluator import Results
+from ..periods import GRANULARITIES, Period
+from ..printer import format_expr
+
+__all__ = ["Column", "Row", "Sheet", "Cell", "result_sheets", "unit_of", "scheme_of", "scheme_order",
+           "SHEET_FOR_NO_PERIOD", "cells", "RULE_KINDS", "rules", "rule_formula"]
+
+# the sheet names of the input workbook ("monthly", ...), and one for values that have no period
+_SHEET_OF = {kind: word for word, kind in GRANULARITIES.items()}
+SHEET_FOR_NO_PERIOD = "whole year"
+_SHEET_ORDER = (*GRANULARITIES, SHEET_FOR_NO_PERIOD)
+
+
+def unit_of(decl: s.Decl) -> str:
+    """The unit a declaration's values are in: money, percent, ratio, count, bool, date, text."""
+    if isinstance(decl, s.FlagDecl):
+        return "bool"
+    if isinstance(decl, s.DeadlineDecl):
+        return "date"
+    return decl.type
+
+
+RULE_KINDS = {s.InputDecl: "input", s.ParameterDecl: "parameter", s.DefineDecl: "definition", s.FlagDecl: "flag",
+              s.DeadlineDecl: "deadline"}
+
+
+def rules(program) -> list[str]:
+    """The names of every rule (input, parameter, definition, flag, deadline), grouped by scheme."""
+    return scheme_order(program, [n for n, d in program.declarations.items() if type(d) in RULE_KINDS])
+
+
+def rule_formula(decl: s.Decl) -> str:
+    """A definition's or deadline's value, or a flag's condition, in canonical planlang; empty otherwise."""
+    expr = getattr(decl, "when", None) if isinstance(decl, s.FlagDecl) else getattr(decl, "value", None)
+    return format_expr(expr) if isinstance(decl, (s.DefineDecl, s.DeadlineDecl, s.FlagDecl)) else ""
+
+
+def scheme_of(decl: s.Decl) -> str:
+    """The scheme a declaration belongs to: its policy file's name (by convention, one scheme a file)."""
+    return PurePath(decl.span.file).stem
+
+
+def scheme_order(program, names) -> list[str]:
+    """Names grouped by scheme, schemes in the pack's order (its files by name), each in declaration order."""
+    files = list(program.files)
+    return sorted(names, key=lambda n: (files.index(program.declarations[n].span.file),
+                                        program.declarations[n].span.line))
+
+
+@attrs.frozen
+class Cell:
+    """One value of a table, with what is needed to explain it."""
+
+    value: object
+    unit: str
+    name: str  # the declaration it is a value of
+    entity: str | None
+    period: Period | None
+    results: Results = attrs.field(eq=False, repr=False)
+
+
+@attrs.frozen
+class Column:
+    """One column of a sheet: an output, from one column set (``run`` is empty for a lone run)."""
+
+    heading: str
+    name: str
+    unit: str
+    scheme: str
+    description: str | None
+    cell: Callable[[str | None, Period | None], Cell | None] = attrs.field(eq=False, repr=False)
+    run: str = ""
+
+
+@attrs.frozen
+class Row:
+    code: str | None  # None for a value of the whole pack, not of one organisation
+    organisation: str
+    period: Period | None
+
+
+@attrs.frozen
+class Sheet:
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+
+
+def _column(results: Results, name: str, scope: set, run: str = "") -> Column:
+    decl = results.program.declarations[name]
+    unit = unit_of(decl)
+
+    def cell(entity, period) -> Cell | None:
+        # a trust-only output has no value on a CCG's row: the cell stays empty, it is not missing
+        if (entity, period) not in scope:
+            return None
+        return Cell(results.get(name, entity, period), unit, name, entity, period, results)
+
+    return Column(name if not run else f"{name} ({run})", name, unit, scheme_of(decl), decl.description, cell, run)
+
+
+def result_sheets(results: Results, *, only: Callable[[str, str | None], bool] | None = None) -> list[Sheet]:
+    """The run's outputs laid out as sheets, in the order of the input workbook's sheets.
+
+    ``only(name, entity)`` keeps a subset (``run --only``, ``--entity``).
+    """
+    program, dataset = results.program, results.dataset
+    keys: dict[str, dict[str, set]] = {}
+    scope: dict[str, set] = {}
+    for name, entity, period, _ in results.outputs():
+        if only is not None and not only(name, entity):
+            continue
+        title = _SHEET_OF[period.kind] if period is not None else SHEET_FOR_NO_PERIOD
+        names, rows = keys.setdefault(title, {"names": {}, "rows": set()}).values()
+        names[name] = None
+        rows.add((entity, period))
+        scope.setdefault(name, set()).add((entity, period))
+    position = {code: k for k, code in enumerate(dataset.organisations)}
+    sheets = []
+    for title in _SHEET_ORDER:
+        if title not in keys:
+            continue
+        columns = tuple(_column(results, name, scope[name]) for name in scheme_order(program, keys[title]["names"]))
+        ordered = sorted(keys[title]["rows"], key=lambda r: (-1 if r[0] is None else position[r[0]],
+                                                             r[1].sort_key() if r[1] is not None else ()))
+        rows = tuple(Row(code, dataset.organisations[code].name if code is not None else "(whole pack)", period)
+                     for code, period in ordered)
+        sheets.append(Sheet(title, columns, rows))
+    return sheets
+
+
+def cells(sheet: Sheet) -> Iterator[tuple[Row, Column, Cell | None]]:
+    """Every (row, column, cell or None where the output has no value for the row), row by row."""
+    for row in sheet.rows:
+        for column in sheet.columns:
+            yield row, column, column.cell(row.code, row.period)

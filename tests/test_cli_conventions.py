@@ -1,0 +1,86 @@
+"""Command-line conventions: --version, the exit-status table, colour only at a terminal (and never
+under NO_COLOR), an example in each command's --help, the defaults a run assumed, ratios once."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from importlib import metadata
+
+import pytest
+
+from planlang.commands import EXIT_DATA, EXIT_MISSING, EXIT_OK, EXIT_POLICY, EXIT_USAGE
+from planlang.cli import main
+from planlang.colour import paint, paint_severities
+from planlang.render import format_value
+
+from conftest import EXAMPLES, POLICIES, ROOT
+
+COMMANDS = ("check", "run", "explain", "test", "deadlines", "rules", "report", "verify")
+
+
+def test_version_names_the_installed_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"planlang {metadata.version('planlang')}"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_commands_help_has_an_example_that_names_the_command(command, capsys):
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    example = out.split("example:\n", 1)[1]
+    assert example.lstrip().startswith(f"planlang {command} ")
+
+
+def test_readme_table_gives_every_exit_status_the_cli_uses():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Exit status", 1)[1].split("\n## ", 1)[0]
+    codes = {int(m) for m in re.findall(r"^\| (\d+) \|", table, re.M)}
+    assert codes == {EXIT_OK, EXIT_POLICY, EXIT_DATA, EXIT_MISSING, EXIT_USAGE, 70}
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_only_at_a_terminal_and_never_under_no_color(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert paint("error", "error", _Terminal()) == "\033[1;31merror\033[0m"
+    assert paint("error", "error", io.StringIO()) == "error"
+    assert paint_severities("  warning late [S1]: x\nplain", _Terminal()) == "  \033[1;33mwarning\033[0m late [S1]: x\nplain"
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert paint("error", "error", _Terminal()) == "error"
+    monkeypatch.setenv("NO_COLOR", "")  # an empty NO_COLOR does not count
+    assert paint("error", "error", _Terminal()) != "error"
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("TERM", "dumb")
+    assert paint("error", "error", _Terminal()) == "error"
+
+
+def test_a_piped_run_has_no_escape_codes():
+    done = subprocess.run([sys.executable, "-m", "planlang.cli", "run", str(POLICIES / "2020_21"), "--data",
+                           str(EXAMPLES / "2020_21.xlsx")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "warning" in done.stdout and "\033[" not in done.stdout + done.stderr
+
+
+def test_run_lists_each_default_it_assumed_with_how_many_organisation_periods(capsys):
+    assert main(["run", str(POLICIES / "2021_22"), "--data", str(EXAMPLES / "erf_worked_example.json")]) == 0
+    out = capsys.readouterr().out
+    section = out.split("Assumed defaults", 1)[1].split("\n\n", 1)[0]
+    # the worked example gives no gateway data: every system-month of the ERF assumes the gateway met
+    assert "erf_gateway_met = true: assumed for 12 of 12 entity-periods" in section
+    assert main(["run", str(POLICIES / "2021_22"), "--data", str(EXAMPLES / "erf_worked_example.json"), "--json"]) == 0
+    import json
+
+    defaults = json.loads(capsys.readouterr().out)["defaults"]
+    assert {"input": "erf_gateway_met", "default": "true", "assumed": 12, "of": 12} in defaults
+
+
+def test_a_ratio_is_printed_once():
+    from fractions import Fraction
+
+    assert format_value(Fraction(19, 21), "ratio") == "0.9047619048"
