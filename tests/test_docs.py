@@ -87,13 +87,27 @@ def assert_shows(actual: str, expected: str, where: str) -> None:
 
 # ---- the language reference: its examples are one pack ----------------------------------------
 
-def test_language_reference_examples_compile_cleanly_and_their_tests_pass():
+def _is_scenario(text: str) -> bool:
+    return any(line.startswith("scenario ") for line in text.splitlines())
+
+
+def test_language_reference_examples_compile_cleanly_and_their_tests_pass(tmp_path):
     blocks = fenced(DOCS / "language.md", "planlang")
-    source = SourceFile("language.md.plan", "\n".join(text for _, text in blocks))
+    source = SourceFile("language.md.plan", "\n".join(text for _, text in blocks if not _is_scenario(text)))
     program, diagnostics = compile_sources([source])
     assert not diagnostics, "\n".join(format_diagnostic(d, {source.name: source}) for d in diagnostics)
     outcomes = run_tests(program)
     assert outcomes and all(o.passed for o in outcomes), [o.failures for o in outcomes if not o.passed]
+    # the scenarios shown are checked against that pack, as `--scenario` would check them
+    from planlang.data import make_dataset
+    from planlang.plan import compile_plan
+    from planlang.scenario import read_scenarios
+
+    scenarios = [text for _, text in blocks if _is_scenario(text)]
+    assert scenarios
+    (tmp_path / "scenarios.plan").write_text("\n".join(scenarios), encoding="utf-8")
+    found = read_scenarios(tmp_path / "scenarios.plan", compile_plan(program), make_dataset([], {}, {}, "none"))
+    assert set(found) == {"may_at_70", "more_activity", "both", "no_top_band"}
 
 
 # ---- the tutorial, followed step by step --------------------------------------------------------
@@ -131,6 +145,7 @@ def test_the_tutorial_shows_what_each_command_prints(tutorial, capsys):
     first_rule, final_rule = one("# The breakeven", flag=False), one("# The breakeven", flag=True)
     tests, edge_tests = one("# Tests of the breakeven"), one('test "a deficit in 2020/21')
     pack = tutorial / "breakeven"
+    _write(tutorial, "whatif.plan", one("# What if"))  # 12. scenarios live outside the pack
     json.loads(data[0])  # the data file shown is valid JSON
     _write(tutorial, "north.json", data[0])
     _write(pack, "policy.plan", header)
