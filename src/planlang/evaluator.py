@@ -557,6 +557,9 @@ def run(plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, tracer=None,
         decl = plan.declarations[name]
         if not isinstance(decl, (s.DefineDecl, s.FlagDecl, s.DeadlineDecl)):
             continue
+        if baseline is not None and name not in engine.changed:
+            scope[name] = baseline.scope[name]  # the same cells and values as the baseline's: read from it
+            continue
         entities = [o.code for o in inputs.of_kinds(decl.kinds)] if decl.kinds else [None]
         periods = periods_for(plan.program, inputs, decl)
         keys = tuple((e, p) for e in entities for p in periods)
