@@ -299,3 +299,36 @@ def test_solve_flips_a_flag_at_its_boundary(capsys):
 def test_solve_refuses_bad_targets_with_exit_2(vary, until, capsys):
     code, out, err = _cli(["solve", ROOT / "policies/2021_22", "--data", WORKED, "--vary", vary, "--until", until], capsys)
     assert code == 2 and "Traceback" not in err and "internal error" not in err, err
+
+
+# ---- policy tests under a scenario ----
+
+def test_the_shipped_scenario_tests_pass(capsys):
+    code, out, err = _cli(["test", ROOT / "policies/2021_22", "--scenario", SCENARIOS / "2021_22" / "erf.plan"], capsys)
+    assert code == 0, out + err
+    assert out.rstrip().endswith("2 passed, 0 failed")
+
+
+def test_a_scenario_test_runs_under_its_scenario_and_can_fail(tmp_path, capsys):
+    scenario = ("scenario top_150\n  set erf_rate_above_upper = 150%\n\n"
+                'test "above the upper threshold pays 150%"\n  under top_150\n  system S1\n  period 2021-05\n'
+                "  given erf_baseline = £30,000,000\n  given erf_actual = £26,000,000\n"
+                "  given erf_counting_coding_adjustment = £0\n  expect erf_additional_funding = {}\n")
+    # lower 30m x 75% x 19/21, upper 30m x 85% x 19/21: 100% between, 150% above
+    lower, upper = Fraction(30_000_000) * Fraction(3, 4) * Fraction(19, 21), Fraction(30_000_000) * Fraction(17, 20) * Fraction(19, 21)
+    right = (upper - lower) + (Fraction(26_000_000) - upper) * Fraction(3, 2)
+    for expected, code_wanted in ((f"£{money_text(right)}", 0), ("£1.00", 1)):
+        (tmp_path / "s.plan").write_text(scenario.format(expected), encoding="utf-8")
+        code, out, err = _cli(["test", ROOT / "policies/2021_22", "--scenario", tmp_path / "s.plan"], capsys)
+        assert code == code_wanted, out + err
+
+
+def test_a_pack_test_cannot_run_under_a_scenario(tmp_path, capsys):
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    for path in (ROOT / "policies" / "2021_22").glob("*.plan"):
+        (pack / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (pack / "extra_tests.plan").write_text('test "t"\n  under x\n  system S1\n  period 2021-05\n'
+                                           "  expect erf_rate_above_upper = 120%\n", encoding="utf-8")
+    code, out, err = _cli(["check", pack], capsys)
+    assert code == 1 and "a test that runs under a scenario is written in the scenario's file" in out

@@ -20,7 +20,7 @@ from .periods import Period, period_range
 from .source import Span
 from .values import format_percent
 
-__all__ = ["check", "Checked", "Use", "ExpressionChecker", "ENTITY_KINDS", "FUNCTIONS", "ROUNDING", "fixed_value"]
+__all__ = ["check", "check_tests", "Checked", "Use", "ExpressionChecker", "ENTITY_KINDS", "FUNCTIONS", "ROUNDING", "fixed_value"]
 
 ENTITY_KINDS = ("system", "trust", "ccg")
 _KIND_ALIASES = {"organisation": ("trust", "ccg")}
@@ -108,6 +108,9 @@ class _Checker:
                     case s.AmendDecl():
                         self.amendments.setdefault(decl.name, []).append(decl)
                     case s.TestDecl():
+                        if decl.under is not None:
+                            self.error("a test that runs under a scenario is written in the scenario's file", decl.under[1],
+                                       f"move it beside `scenario {decl.under[0]}`; `planlang test --scenario FILE` runs it")
                         self.tests.append(decl)
                     case s.ScenarioDecl():
                         self.error("a scenario is written in a file of its own, outside the pack", decl.name_span,
@@ -779,6 +782,14 @@ class ExpressionChecker:
         if declared is not None and checked.type:
             checker._matches(checked, declared, what)
         return checked, list(checker.errors), {use.name for use in checker.uses}
+
+
+def check_tests(tests: Iterable[s.TestDecl], declarations: dict[str, s.Decl]) -> tuple[tuple[s.TestDecl, ...], list[Diagnostic]]:
+    """Tests written outside a pack (in a scenario file) checked against the pack's declarations."""
+    checker = _Checker(())
+    checker.decls, checker.tests = dict(declarations), list(tests)
+    checked = checker.check_tests(dict(declarations))
+    return tuple(checked), list(checker.errors)
 
 
 def check(files: Iterable[s.PolicyFile]) -> Checked:

@@ -43,7 +43,7 @@ from .render import (Selection, compare_json, compare_text, explanation_compare_
 from .scenario import BASELINE, Scenario, ScenarioError, check_setting, read_scenarios, scenario_from_sets
 from .solve import UNITS, Goal, solve
 from .source import SourceFile
-from .testing import run_tests
+from .testing import run_scenario_tests, run_tests
 
 __all__ = ["parser", "dispatch", "UsageExit", "EXIT_OK", "EXIT_POLICY", "EXIT_DATA", "EXIT_MISSING", "EXIT_USAGE",
            "EXIT_INTERNAL"]
@@ -375,7 +375,12 @@ def _depth(text: str) -> int:
 
 def cmd_test(args) -> int:
     program = _program(args)
-    outcomes = run_tests(program)
+    if args.scenario:
+        # scenario files are checked first against no data: a test's settings may name only its own organisations
+        nothing = make_dataset([], {}, {}, "no data")
+        outcomes = [o for path in args.scenario for o in run_scenario_tests(program, path, nothing)]
+    else:
+        outcomes = run_tests(program)
     passed = sum(o.passed for o in outcomes)
     for outcome in outcomes:
         status = paint("PASS", "ok", sys.stdout) if outcome.passed else paint("FAIL", "fail", sys.stdout)
@@ -709,7 +714,11 @@ def parser() -> argparse.ArgumentParser:
                    "planlang lsp", policy=False)
     lsp.set_defaults(policy="lsp")
 
-    _command(commands, "test", cmd_test, "run the tests written in a policy pack", "planlang test policies/2021_22")
+    test = _command(commands, "test", cmd_test, "run the tests written in a policy pack, or those written under scenarios",
+                    "planlang test policies/2021_22",
+                    "planlang test policies/2021_22 --scenario examples/scenarios/2021_22/erf.plan")
+    test.add_argument("--scenario", action="append", metavar="FILE_OR_DIR",
+                      help="run the tests written in these scenario files, each under its scenario")
     return parser
 
 

@@ -357,6 +357,9 @@ class _ToSyntax(Transformer):
     def target_only(self, meta, items):
         return items[0]
 
+    def under_clause(self, meta, items):
+        return Clause("under", self._span(meta), (str(items[0]), self._tok(items[0])))
+
     def note_kind(self, meta, items):
         return str(items[0])
 
@@ -395,7 +398,7 @@ _ALLOWED = {
     "define": {"description", "citation", "entity", "granularity", "during", "value"},
     "flag": {"description", "citation", "entity", "granularity", "during", "severity", "when", "message"},
     "deadline": {"description", "citation", "entity", "granularity", "value"},
-    "test": {"description", "citation", "test_entity", "test_period", "given", "expect", "note"},
+    "test": {"description", "citation", "test_entity", "test_period", "given", "expect", "note", "under"},
     "scenario": {"description", "citation", "based_on", "set"},
     "unencoded": {"because"},
 }
@@ -414,7 +417,7 @@ _CLAUSE_WORDS = {
     "during": "`during`", "default": "`default`", "range": "`range`", "value": "`= value`", "schedule": "a schedule line (`2021-04: 70%`)",
     "severity": "`severity`", "when": "`when`", "message": "`says`", "test_entity": "an organisation line",
     "test_period": "`period`", "given": "`given`", "expect": "`expect`", "note": "`note`", "because": "`because`",
-    "based_on": "`based on`", "set": "`set` or `replace`",
+    "based_on": "`based on`", "set": "`set` or `replace`", "under": "`under`",
 }
 
 
@@ -518,7 +521,7 @@ def _assemble(keyword: str, span: Span, head: list, interpretations: tuple[str, 
     title = _unquote(head[0])
     return s.TestDecl(**{**common, "name": title, "name_span": span}, entities=many.get("test_entity", ()),
                       period=one.get("test_period"), givens=many.get("given", ()),
-                      expectations=many.get("expect", ()), notes=many.get("note", ()))
+                      expectations=many.get("expect", ()), notes=many.get("note", ()), under=one.get("under"))
 
 
 # ---- syntax errors in the language's own terms ------------------------------------------------

@@ -316,6 +316,8 @@ def _clause_lines(clause, width: int) -> list[str]:
             return [INDENT + f"expect {'no ' if value.kind == 'no_flag' else ''}flag {_target(value.target)}"]
         case "note":
             return [INDENT + f"{value.kind} {_quoted(value.text)}"]
+        case "under":
+            return [INDENT + f"under {value[0]}"]
         case "because":
             return [INDENT + f"because {_quoted(value)}"]
         case "based_on":

@@ -55,6 +55,8 @@ class Scenario:
     span: Span | None = None
 
     sources: dict = attrs.field(factory=dict, eq=False)  # file name -> SourceFile, for the text of its spans
+    tests: tuple = attrs.field(default=(), eq=False)  # the tests written under it in its files
+    origin: str | None = None  # the file or folder it was read from
 
     def text_of(self, span: Span) -> str:
         source = self.sources.get(span.file)
@@ -217,6 +219,7 @@ def scenario_from_sets(texts, plan, dataset, name: str = "--set") -> Scenario:
 
 def read_scenarios(path, plan, dataset) -> dict[str, Scenario]:
     """Every scenario of a ``.plan`` file, or of every ``.plan`` file in a folder, by name; raises :class:`ScenarioError`."""
+    from .checker import check_tests
     from .compiler import read_pack, read_policy_file
     from .parser import parse_source
 
@@ -225,11 +228,17 @@ def read_scenarios(path, plan, dataset) -> dict[str, Scenario]:
     checker = _ScenarioChecker(plan, dataset)
     sources = {source.name: source for source in files}
     declared: dict[str, tuple[s.ScenarioDecl, SourceFile]] = {}
+    tests: list[s.TestDecl] = []
     for source in files:
         tree, errors = parse_source(source)
         checker.errors += errors
         for decl in tree.declarations:
-            if not isinstance(decl, s.ScenarioDecl):
+            if isinstance(decl, s.TestDecl) and decl.under is not None:
+                tests.append(decl)
+            elif isinstance(decl, s.TestDecl):
+                checker.error("a test in a scenario file names the scenario it runs under", decl.name_span,
+                              "add a line `under NAME`")
+            elif not isinstance(decl, s.ScenarioDecl):
                 checker.error("a scenario file holds scenarios only", decl.span,
                               "rules belong in the pack; a scenario changes them with `set` and `replace`")
             elif decl.name in declared:
@@ -245,8 +254,16 @@ def read_scenarios(path, plan, dataset) -> dict[str, Scenario]:
             continue
         settings = tuple(x for base in chain for x in own[base]) + own[name]
         scenarios[name] = Scenario(name, settings, decl.description, tuple(chain), decl.span, sources)
+    for test in tests:
+        name, span = test.under
+        if name not in declared:
+            checker.error(f"no scenario `{name}` in the files given", span, suggest(name, declared))
+    checked, errors = check_tests(tests, plan.declarations)
+    checker.errors += errors
     if checker.errors:
         raise ScenarioError(checker.errors, sources)
+    for name in scenarios:
+        scenarios[name] = attrs.evolve(scenarios[name], tests=tuple(x for x in checked if x.under[0] == name), origin=str(path))
     return scenarios
 
 

@@ -343,6 +343,7 @@ class TestDecl(Decl):
     givens: tuple[Given, ...] = ()
     expectations: tuple[Expectation, ...] = ()
     notes: tuple[TestNote, ...] = ()
+    under: tuple[str, Span] | None = None  # a test in a scenario file: the scenario it runs under
 
 
 # ---- scenarios ---------------------------------------------------------------------------------

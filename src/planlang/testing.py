@@ -16,6 +16,7 @@ from .compiler import Program
 from .data import Organisation, make_dataset
 from .evaluator import constant_value, evaluate
 from .plan import compile_plan
+from .scenario import BASELINE, read_scenarios
 from .periods import Period, period_range
 from .render import format_value
 from .values import Missing, decimal_places, round_to
@@ -78,7 +79,8 @@ def _matches(expected, actual, text: str) -> bool:
     return expected == actual
 
 
-def run_test(program: Program, test: s.TestDecl) -> TestOutcome:
+def run_test(program: Program, test: s.TestDecl, scenarios: str | None = None) -> TestOutcome:
+    """Run one test; a test written ``under`` a scenario runs under it, read from ``scenarios`` (its file or folder)."""
     organisations = _organisations(test, program)
     plan = compile_plan(program)
     values, origins = {}, {}
@@ -89,7 +91,12 @@ def run_test(program: Program, test: s.TestDecl) -> TestOutcome:
         for period in _periods(given.target, test, decl):
             values[(decl.name, entity, period)] = value
             origins[(decl.name, entity, period)] = f"{given.span} (test {test.name!r})"
-    results = evaluate(plan, make_dataset(organisations.values(), values, origins, f"test {test.name!r}"))
+    dataset = make_dataset(organisations.values(), values, origins, f"test {test.name!r}")
+    scenario = BASELINE
+    if test.under is not None:
+        # checked again against the test's own organisations, which its settings may name
+        scenario = read_scenarios(scenarios, plan, dataset)[test.under[0]]
+    results = evaluate(plan, dataset, scenario)
     failures, checked = [], 0
     for expectation in test.expectations:
         decl = program.declarations[expectation.target.name]
@@ -113,7 +120,7 @@ def run_test(program: Program, test: s.TestDecl) -> TestOutcome:
                                     f"{'raised' if actual else 'not raised'}")
                 continue
             expected = constant_value(plan, expectation.value)
-            text = program.text_of(expectation.value.span)
+            text = results.run.text_of(expectation.value.span)  # a test in a scenario file: the scenario holds its text
             if not _matches(expected, actual, text):
                 failures.append(f"{where}: expected {text}, got {format_value(actual, type_)}")
     return TestOutcome(test, tuple(failures), checked)
@@ -122,3 +129,13 @@ def run_test(program: Program, test: s.TestDecl) -> TestOutcome:
 def run_tests(program: Program) -> list[TestOutcome]:
     """Run every test of a pack, in the order they are written."""
     return [run_test(program, test) for test in program.tests]
+
+
+def run_scenario_tests(program: Program, scenarios: str, dataset) -> list[TestOutcome]:
+    """Run every test written under a scenario in ``scenarios`` (a file or folder), each under its scenario.
+
+    ``dataset`` is what the scenarios are first checked against (the tests bring their own organisations).
+    """
+    plan = compile_plan(program)
+    found = read_scenarios(scenarios, plan, dataset)
+    return [run_test(program, test, scenarios) for scenario in found.values() for test in scenario.tests]
