@@ -35,8 +35,7 @@ class DaySpan:
 def day_span(count, working: bool):
     """A whole number of days to add to a date; a fraction of a day is missing, never rounded away."""
     if count.denominator != 1:
-        unit = "working days" if working else "days"
-        return Missing.because(f"a number of {unit} is whole; {_plain(count)} is not")
+        return Missing.of("fraction_of_a_day", detail=(count, working))
     return DaySpan(int(count), working)
 
 
@@ -48,12 +47,6 @@ def merge_missing(*values) -> Missing:
     return found
 
 
-def _plain(value) -> str:
-    from .values import decimal_text
-
-    return decimal_text(value, 2)
-
-
 # A worked-out number is kept exact while its fraction's numerator and denominator each stay below
 # about 10^900: literals and data have at most 40 digits, so only runaway arithmetic (a product of
 # hundreds of large factors) gets there, and beyond it Python cannot even print the number.
@@ -63,9 +56,7 @@ MAX_DIGITS_WORKED = 900
 
 def _bounded(value, verb: str, where: str):
     if type(value) is Fraction and max(value.numerator.bit_length(), value.denominator.bit_length()) > MAX_BITS:
-        shown = where if len(where) <= 60 else where[:57] + "..."
-        return Missing.because(f"{verb} {shown} gives a number too large to keep exactly "
-                               f"(more than {MAX_DIGITS_WORKED} digits)")
+        return Missing.of("number_too_large", detail=(verb, where, MAX_DIGITS_WORKED))
     return value
 
 
@@ -95,17 +86,16 @@ def _multiply(a, b, where):
 
 def _shift(day: dt.date, days: int, working: bool):
     """The date ``days`` (working) days on, or missing when that leaves the supported dates."""
-    from .periods import DATE_RANGE, FIRST_DATE, LAST_DATE, PeriodError, add_working_days
+    from .periods import FIRST_DATE, LAST_DATE, PeriodError, add_working_days
 
-    unit = "working days" if working else "days"
-    beyond = f"{day} {'+' if days >= 0 else '-'} {abs(days):,} {unit} is outside the dates planlang supports, {DATE_RANGE}"
+    beyond = Missing.of("date_out_of_range", detail=(day, days, working))
     if abs(days) > (LAST_DATE - FIRST_DATE).days:
-        return Missing.because(beyond)
+        return beyond
     try:
         moved = add_working_days(day, days) if working else day + dt.timedelta(days=days)
     except (PeriodError, OverflowError):
-        return Missing.because(beyond)
-    return moved if FIRST_DATE <= moved <= LAST_DATE else Missing.because(beyond)
+        return beyond
+    return moved if FIRST_DATE <= moved <= LAST_DATE else beyond
 
 
 def binary_operation(op: str, left_type: str | None, right_type: str | None):

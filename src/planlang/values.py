@@ -78,6 +78,25 @@ def _no_members(r: Reason) -> str:
     return f"{r.entity} has no member {' or '.join(words) or 'organisations'}"
 
 
+def _fraction_of_a_day(r: Reason) -> str:
+    count, working = r.detail
+    return f"a number of {'working days' if working else 'days'} is whole; {decimal_text(count, 2)} is not"
+
+
+def _number_too_large(r: Reason) -> str:
+    verb, where, digits = r.detail
+    shown = where if len(where) <= 60 else where[:57] + "..."
+    return f"{verb} {shown} gives a number too large to keep exactly (more than {digits} digits)"
+
+
+def _date_out_of_range(r: Reason) -> str:
+    from .periods import DATE_RANGE
+
+    day, days, working = r.detail
+    unit = "working days" if working else "days"
+    return f"{day} {'+' if days >= 0 else '-'} {abs(days):,} {unit} is outside the dates planlang supports, {DATE_RANGE}"
+
+
 # one wording per kind of reason; a new kind of cause is a new line here
 _REASON_WORDS = {
     "no_input": lambda r: f"{r.name} has no value for {r.entity} in {r.period}",
@@ -87,6 +106,9 @@ _REASON_WORDS = {
     "thresholds_out_of_order": _out_of_order,
     "no_members": _no_members,
     "no_periods": lambda r: "no periods",
+    "fraction_of_a_day": _fraction_of_a_day,
+    "number_too_large": _number_too_large,
+    "date_out_of_range": _date_out_of_range,
     "message": lambda r: r.detail[0],
 }
 REASON_KINDS = tuple(_REASON_WORDS)
