@@ -625,8 +625,7 @@ def parser() -> argparse.ArgumentParser:
                                                        "or FILE.csv (long form)")
     run_.add_argument("--receipt", metavar="FILE", help="write a receipt of the run (file hashes, versions, figures) "
                                                         "to FILE.json; check it later with `planlang verify FILE.json`")
-    run_.add_argument("--only", nargs="+", metavar="NAME", help="keep only these outputs")
-    run_.add_argument("--entity", nargs="+", metavar="CODE", help="keep only these organisations")
+    _filters(run_, "keep")
     _data_limit(run_)
     _scenario_options(run_)
 
@@ -635,8 +634,7 @@ def parser() -> argparse.ArgumentParser:
                         f"planlang compare policies/2021_22 --data {worked} --scenario examples/scenarios/2021_22/erf.plan")
     compare_.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
     compare_.add_argument("--json", action="store_true", help="print one JSON object")
-    compare_.add_argument("--only", nargs="+", metavar="NAME", help="compare only these outputs")
-    compare_.add_argument("--entity", nargs="+", metavar="CODE", help="compare only these organisations")
+    _filters(compare_, "compare")
     _scenario_options(compare_)
     _data_limit(compare_)
 
@@ -720,6 +718,11 @@ def parser() -> argparse.ArgumentParser:
     test.add_argument("--scenario", action="append", metavar="FILE_OR_DIR",
                       help="run the tests written in these scenario files, each under its scenario")
     return parser
+
+
+def _filters(command, verb: str) -> None:
+    command.add_argument("--only", nargs="+", metavar="NAME", help=f"{verb} only these outputs")
+    command.add_argument("--entity", nargs="+", metavar="CODE", help=f"{verb} only these organisations")
 
 
 def _scenario_options(command) -> None:

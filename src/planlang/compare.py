@@ -22,9 +22,10 @@ __all__ = ["Difference", "Total", "Comparison", "compare"]
 
 
 @attrs.frozen
-class Difference:
+class _Both:
+    """A figure under the baseline and under the scenario."""
+
     name: str
-    entity: str | None
     period: Period | None
     type: str
     baseline: object
@@ -37,6 +38,13 @@ class Difference:
             return self.scenario - self.baseline
         return None
 
+
+@attrs.frozen
+class Difference(_Both):
+    """One output's cell that the scenario changed."""
+
+    entity: str | None = None
+
     @property
     def change(self) -> str:
         """``changed``, ``became missing`` or ``became present``."""
@@ -48,20 +56,8 @@ class Difference:
 
 
 @attrs.frozen
-class Total:
+class Total(_Both):
     """The sum of a money or count output over every entity, for one period (or the year of its periods)."""
-
-    name: str
-    period: Period | None
-    type: str
-    baseline: object
-    scenario: object
-
-    @property
-    def difference(self):
-        if isinstance(self.baseline, Fraction) and isinstance(self.scenario, Fraction):
-            return self.scenario - self.baseline
-        return None
 
 
 @attrs.frozen
@@ -100,7 +96,7 @@ def compare(baseline: Results, scenario: Results, only: set[str] | None = None, 
         if not isinstance(decl, s.DefineDecl) or (only and name not in only) or (shared and name not in scenario.run.changed):
             continue
         keys = [(e, p) for e, p in keys if not entities or e in entities]
-        found = [Difference(name, e, p, decl.type, baseline.get(name, e, p), scenario.get(name, e, p)) for e, p in keys]
+        found = [Difference(name, p, decl.type, baseline.get(name, e, p), scenario.get(name, e, p), e) for e, p in keys]
         differences += [d for d in found if not _same(d.baseline, d.scenario)]
         if decl.type in ("money", "count"):
             totals += _totals(name, decl.type, found)
