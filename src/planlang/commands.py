@@ -36,7 +36,8 @@ from .formatter import format_source
 from .parser import parse_setting
 from .periods import PeriodError, is_working_day, parse_date, parse_period, working_days_between
 from .plan import compile_plan
-from .render_diff import diff_json, diff_markdown, diff_text
+from .impact import attribute, check_comparable
+from .render_diff import diff_json, diff_markdown, diff_text, impact_json, impact_text
 from .rulediff import diff_programs
 from .render import (Selection, compare_json, compare_text, explanation_compare_text, explanation_json, explanation_text, json_value,
                      rulebook_markdown, run_json, run_text, scenario_json, solve_text)
@@ -532,12 +533,22 @@ def cmd_diff(args) -> int:
     args.policy = args.new
     new = compile_pack(args.new)
     changes = diff_programs(old, new)
+    if bool(args.data) != bool(args.output):
+        raise UsageError("impact attribution needs both --data FILE and --output NAME...", "diff")
+    impacts = None
+    if args.data:
+        check_comparable(changes)
+        impacts = attribute(changes, load_data(args.data, old, max_bytes=_max_bytes(args)),
+                            load_data(args.data, new, max_bytes=_max_bytes(args)), args.output)
     if args.json:
-        print(json.dumps(diff_json(changes), indent=2, ensure_ascii=False))
+        document = diff_json(changes)
+        if impacts is not None:
+            document["impact"] = impact_json(impacts)
+        print(json.dumps(document, indent=2, ensure_ascii=False))
     elif args.markdown:
         print(diff_markdown(changes), end="")
     else:
-        print(diff_text(changes), end="")
+        print(diff_text(changes) + (impact_text(impacts) if impacts is not None else ""), end="")
     return EXIT_OK
 
 
@@ -694,9 +705,15 @@ def parser() -> argparse.ArgumentParser:
     verify_.set_defaults(policy="verify")
 
     diff = _command(commands, "diff", cmd_diff, "compare two policy packs: declarations added, removed, renamed and changed",
-                    "planlang diff policies/2020_21 my_pack --markdown > sign-off.md", policy=False)
+                    "planlang diff policies/2020_21 my_pack --markdown > sign-off.md",
+                    "planlang diff policies/2020_21 my_pack --data examples/2020_21.xlsx --output frf_earned_year", policy=False)
     diff.add_argument("old", metavar="OLD_PACK")
     diff.add_argument("new", metavar="NEW_PACK")
+    diff.add_argument("--data", metavar="FILE", help="with --output: run both packs on this data and attribute the change")
+    diff.add_argument("--output", nargs="+", metavar="NAME",
+                      help="the definitions whose change (totalled over every organisation and period) is shared among "
+                           "the rule changes by Shapley values")
+    _data_limit(diff)
     form = diff.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true", help="print one JSON object")
     form.add_argument("--markdown", action="store_true", help="print Markdown, for a sign-off paper")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from fractions import Fraction
 
 from .parser import vocabulary
 from .render import format_value, json_value
@@ -199,3 +200,42 @@ def diff_markdown(diff: RulebookDiff) -> str:
             lines.append("")
     lines += ["Signed off by: ____________________   Date: ____________", ""]
     return "\n".join(lines)
+
+
+# ---- impact attribution ----
+
+def impact_json(impacts) -> dict:
+    """``{OUTPUT: {"baseline", "new", "difference", "by_change", "by_entity"}}`` in ``run --json``'s formats."""
+    out = {}
+    for impact in impacts:
+        t = impact.type
+        entry = {"baseline": json_value(impact.baseline, t), "new": json_value(impact.new, t),
+                 "difference": json_value(impact.difference, t),
+                 "by_change": {name: json_value(v, t) for name, v in impact.by_player.items()},
+                 "by_entity": {e: {"baseline": json_value(b, t), "new": json_value(n, t),
+                                   "by_change": {name: json_value(v, t) for name, v in shares.items()}}
+                               for e, (b, n, shares) in impact.by_entity.items()},
+                 "method": "exact Shapley values over every subset of changes" if impact.exact else
+                           "Shapley values estimated over seeded random orders"}
+        if impact.standard_error:
+            entry["standard_error"] = {name: f"{error:.2f}" for name, error in impact.standard_error.items()}
+        out[impact.output] = entry
+    return out
+
+
+def impact_text(impacts) -> str:
+    """Each output's change, and how much of it each change causes (in any order of applying them)."""
+    lines = []
+    for impact in impacts:
+        t = impact.type
+        lines += ["", f"Impact on {impact.output} (total over every organisation and period): "
+                      f"{format_value(impact.baseline, t)} -> {format_value(impact.new, t)}"
+                      + (f", {format_value(impact.difference, t)}" if impact.difference is not None else "")]
+        method = "Shapley values, exact over every subset of changes" if impact.exact else \
+            "Shapley values estimated over seeded random orders (± one standard error)"
+        lines.append(f"  shared among the changes by {method}; the shares add up to the difference:")
+        width = max((len(name) for name in impact.by_player), default=0)
+        for name, share in sorted(impact.by_player.items(), key=lambda item: -abs(float(item[1])) if isinstance(item[1], Fraction) else 0):
+            error = f"  ± {impact.standard_error[name]:,.2f}" if impact.standard_error else ""
+            lines.append(f"  {name:<{width}}  {format_value(share, t):>18}{error}")
+    return "\n".join(lines) + ("\n" if lines else "")
