@@ -332,3 +332,34 @@ def test_a_pack_test_cannot_run_under_a_scenario(tmp_path, capsys):
                                            "  expect erf_rate_above_upper = 120%\n", encoding="utf-8")
     code, out, err = _cli(["check", pack], capsys)
     assert code == 1 and "a test that runs under a scenario is written in the scenario's file" in out
+
+
+def test_compare_writes_a_workbook_with_baseline_scenario_and_difference_columns(tmp_path, capsys):
+    import openpyxl
+
+    target = tmp_path / "compare.xlsx"
+    code, out, err = _cli(["compare", ROOT / "policies/2021_22", "--data", WORKED, "--scenario",
+                           f"{SCENARIOS / '2021_22' / 'erf.plan'}:may_at_70", "--output", target, "--json"], capsys)
+    assert code == 0, err
+    differences = json.loads(out)["scenarios"][0]["differences"]["erf_additional_funding"]
+    book = openpyxl.load_workbook(target)
+    assert {"monthly", "Scenarios", "Flags changed", "Inputs"} <= set(book.sheetnames)
+    sheet = book["monthly"]
+    headings = [c.value for c in sheet[1]]
+    base, scenario, difference = (headings.index(f"erf_additional_funding ({x})") for x in
+                                  ("baseline", "may_at_70", "difference, may_at_70"))
+    assert "erf_gateway_met (difference, may_at_70)" not in headings  # no difference of true and false
+    seen = 0
+    for row in sheet.iter_rows(min_row=2):
+        code_, period = row[0].value, row[2].value
+        if period == "2021-05":
+            expected = differences[code_]["2021-05"]
+            assert f"{row[base].value:.2f}" == expected["baseline"] and f"{row[scenario].value:.2f}" == expected["scenario"]
+            assert f"{row[difference].value:.2f}" == expected["difference"]
+            # each column's note is the derivation of its own run's figure
+            assert row[scenario].comment.text.startswith(f"erf_additional_funding for {code_} in 2021-05 = £")
+            assert f"{float(expected['scenario']):,.2f}" in row[scenario].comment.text.splitlines()[0]
+            assert f"{float(expected['baseline']):,.2f}" in row[base].comment.text.splitlines()[0]
+            seen += 1
+    assert seen == 3
+    assert [c.value for c in book["Scenarios"][2]][:2] == ["may_at_70", "set erf_thresholds in 2021-05 = 70%"]

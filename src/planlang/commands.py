@@ -254,6 +254,13 @@ def cmd_compare(args) -> int:
     baseline = run(plan, dataset)
     only, entities = set(args.only or ()), set(args.entity or ())
     comparisons = [compare(baseline, run(plan, dataset, x, baseline=baseline), only, entities) for x in scenarios]
+    if args.output:
+        if Path(args.output).suffix.lower() != ".xlsx":
+            raise UsageError("cannot write this kind of file", args.output, "give a file ending .xlsx")
+        from .audit.excel import write_compare_workbook
+
+        write_compare_workbook(args.output, comparisons)
+        print(f"wrote {args.output}", file=sys.stderr)
     if args.json:
         print(json.dumps(compare_json(comparisons), indent=2, ensure_ascii=False))
     else:
@@ -646,6 +653,8 @@ def parser() -> argparse.ArgumentParser:
     compare_.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
     compare_.add_argument("--json", action="store_true", help="print one JSON object")
     _filters(compare_, "compare")
+    compare_.add_argument("--output", metavar="FILE.xlsx", help="also write a workbook: for every output, the baseline's, "
+                                                               "each scenario's and the difference's columns")
     _scenario_options(compare_)
     _data_limit(compare_)
 

@@ -150,7 +150,9 @@ class _Inputs:
             _format(cells_[4], unit)  # the value column: each row in its own input's unit
 
 
-def _result_sheet(sheet, layout: Sheet, tracer: Tracer, inputs: _Inputs) -> None:
+def _result_sheet(sheet, layout: Sheet, tracer, inputs: _Inputs) -> None:
+    """``tracer`` is a :class:`Tracer`, or a function giving the tracer of a cell's own results."""
+    tracer_of = tracer if callable(tracer) else (lambda results: tracer)
     headings = ["code", "name", "period"] + [c.heading for c in layout.columns]
     for k, heading in enumerate(headings, 1):
         _put(sheet, 1, k, heading).font = _HEADER_FONT
@@ -168,7 +170,11 @@ def _result_sheet(sheet, layout: Sheet, tracer: Tracer, inputs: _Inputs) -> None
         if found is None:
             continue
         r, k = row_of[row], index[column]
-        provenance = tracer.of(found.name, found.entity, found.period)
+        if found.results is None:  # a difference of two runs: its provenance is in the two columns before it
+            cell = _put(sheet, r, k, "missing" if isinstance(found.value, Missing) else found.value, found.unit)
+            cell.comment = _note("the scenario's value less the baseline's (the two columns to the left)")
+            continue
+        provenance = tracer_of(found.results).of(found.name, found.entity, found.period)
         places = {(leaf.label, leaf.entity, leaf.period): inputs.place(leaf) for leaf in provenance.inputs}
         if isinstance(found.value, Missing):
             cell = _put(sheet, r, k, "missing")
@@ -264,6 +270,41 @@ def build_workbook(results: Results, *, only=None) -> Workbook:
     _rules_sheet(book.create_sheet("Rules"), results)
     inputs.write(book.create_sheet("Inputs"))
     return book
+
+
+def build_compare_workbook(comparisons) -> Workbook:
+    """The baseline's sheets with each scenario's and the difference's columns; then each scenario's settings,
+    the baseline's flags and the flags each scenario raises or clears, missing values, rules and inputs."""
+    from .layout import compare_sheets
+
+    baseline = comparisons[0].baseline
+    book = Workbook()
+    book.remove(book.active)
+    tracers: dict[int, Tracer] = {}
+
+    def tracer_of(results) -> Tracer:
+        return tracers.setdefault(id(results), Tracer(results))
+
+    inputs = _Inputs(baseline)
+    for layout in compare_sheets(comparisons):
+        _result_sheet(book.create_sheet(layout.title), layout, tracer_of, inputs)
+    rows = [[c.scenario.scenario.name, x.text, str(x.span)] for c in comparisons for x in c.scenario.scenario.settings]
+    _table(book.create_sheet("Scenarios"), ["scenario", "setting", "written at"], rows)
+    changed = [[c.scenario.scenario.name, "raised", f.name, f.severity, f.entity, f.period.label if f.period else ""]
+               for c in comparisons for f in c.flags_raised]
+    changed += [[c.scenario.scenario.name, "cleared", f.name, f.severity, f.entity, f.period.label if f.period else ""]
+                for c in comparisons for f in c.flags_cleared]
+    _table(book.create_sheet("Flags changed"), ["scenario", "change", "flag", "severity", "code", "period"], changed)
+    _flags_sheet(book.create_sheet("Flags"), baseline, tracer_of(baseline))
+    _missing_sheet(book.create_sheet("Missing"), baseline)
+    _rules_sheet(book.create_sheet("Rules"), baseline)
+    inputs.write(book.create_sheet("Inputs"))
+    return book
+
+
+def write_compare_workbook(path: str | os.PathLike, comparisons) -> None:
+    """Write the comparison workbook atomically."""
+    write_atomically(path, build_compare_workbook(comparisons).save)
 
 
 def write_workbook(path: str | os.PathLike, results: Results, *, only=None) -> None:

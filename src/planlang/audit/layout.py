@@ -10,6 +10,7 @@ writers changing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from pathlib import PurePath
 
 import attrs
@@ -18,6 +19,7 @@ from .. import syntax as s
 from ..evaluator import Results
 from ..periods import GRANULARITIES, Period
 from ..printer import format_expr
+from ..values import Missing
 
 __all__ = ["Column", "Row", "Sheet", "Cell", "result_sheets", "unit_of", "scheme_of", "scheme_order",
            "SHEET_FOR_NO_PERIOD", "cells", "RULE_KINDS", "rules", "rule_formula"]
@@ -144,6 +146,47 @@ def result_sheets(results: Results, *, only: Callable[[str, str | None], bool] |
                      for code, period in ordered)
         sheets.append(Sheet(title, columns, rows))
     return sheets
+
+
+def compare_sheets(comparisons) -> list[Sheet]:
+    """The baseline's sheets with, after each output's baseline column, each scenario's value and its difference."""
+    baseline = comparisons[0].baseline
+    sheets = []
+    for sheet in result_sheets(baseline):
+        columns = []
+        for column in sheet.columns:
+            base = attrs.evolve(column, heading=f"{column.name} (baseline)", run="baseline")
+            columns.append(base)
+            for comparison in comparisons:
+                label = comparison.scenario.scenario.name
+                scope = set(baseline.scope[column.name])
+                scenario = _column(comparison.scenario, column.name, scope, run=label)
+                columns.append(scenario)
+                if column.unit in _NUMBERS:
+                    columns.append(_difference(base, scenario, label))
+        sheets.append(attrs.evolve(sheet, columns=tuple(columns)))
+    return sheets
+
+
+_NUMBERS = ("money", "percent", "ratio", "count", "number")
+
+
+def _difference(base: Column, scenario: Column, label: str) -> Column:
+    """Scenario less baseline, for numbers both present; missing when either is; empty otherwise."""
+
+    def cell(entity, period) -> Cell | None:
+        before, after = base.cell(entity, period), scenario.cell(entity, period)
+        if before is None or after is None:
+            return None
+        if isinstance(before.value, Missing) or isinstance(after.value, Missing):
+            value = before.value if isinstance(before.value, Missing) else after.value
+        elif isinstance(before.value, Fraction) and isinstance(after.value, Fraction):
+            value = after.value - before.value
+        else:
+            return None
+        return Cell(value, base.unit, base.name, entity, period, None)
+
+    return attrs.evolve(base, heading=f"{base.name} (difference, {label})", cell=cell, run=f"difference {label}")
 
 
 def cells(sheet: Sheet) -> Iterator[tuple[Row, Column, Cell | None]]:

@@ -29,6 +29,9 @@ class Provenance:
 
 def origin_of(node: TraceNode) -> str:
     """Where an input's value came from: its file and cell or JSON path, or that a default was assumed."""
+    if "setting" in node.detail:
+        setting = node.detail["setting"]
+        return f"set by the scenario ({setting.span}): {setting.text}"
     if "origin" in node.detail:
         return node.detail["origin"]
     if node.detail.get("assumed"):
