@@ -207,3 +207,20 @@ def test_in_chromium_explain_all_html_has_no_console_error_and_searches(browser,
                              ".filter(e => e.checkVisibility()).map(e => e.dataset.search)")
     assert "frf_org_earned" in shown and len(shown) < explained
     assert browser.errors() == []
+
+
+def test_in_chromium_a_scenario_report_shows_each_changed_figure_beside_the_baseline(browser, tmp_path):
+    target = tmp_path / "may.html"
+    assert main(["report", str(POLICIES / "2021_22"), "--data", str(EXAMPLES / "erf_worked_example.json"),
+                 "--scenario", f"{ROOT / 'examples' / 'scenarios' / '2021_22' / 'erf.plan'}:may_at_70", "-o", str(target)]) == 0
+    text = target.read_text(encoding="utf-8")
+    assert "Scenario may_at_70" in text and "set erf_thresholds in 2021-05 = 70%" in text
+    browser.events.clear()
+    browser.open(target)
+    # EXAMPLE2's May funding: the scenario's figure, with the baseline's beside it
+    summaries = browser.evaluate("Array.from(document.querySelectorAll('details.figure summary'))"
+                                 ".map(s => s.textContent.replace(/\\s+/g, ' ').trim())")
+    assert "2021-05 £8,185,714.29 (baseline £6,828,571.43)" in summaries
+    changes = browser.evaluate("document.querySelectorAll('#scenario table.changes tr').length")
+    assert changes > 3  # a heading row, and the changed figures
+    assert browser.errors() == []

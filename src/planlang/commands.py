@@ -214,13 +214,22 @@ def cmd_report(args) -> int:
     from .audit.report import write_report
 
     program = _program(args)
-    results = evaluate(program, load_data(args.data, program, max_bytes=_max_bytes(args)))
+    dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
     if Path(args.output).suffix.lower() not in (".html", ".htm"):
         raise UsageError("cannot write this kind of file", args.output, "give a file ending .html")
     if args.sources is not None and not Path(args.sources).is_dir():
         raise UsageError("is not a folder", args.sources, "give the folder that holds the pack's source documents")
-    _write_receipt(args, results)
-    write_report(args.output, results, sources=args.sources, receipt=make_receipt(results, args.command_line))
+    plan = compile_plan(program)
+    scenario = _one_scenario(args, plan, dataset)
+    results = run(plan, dataset)
+    if scenario.settings:
+        if args.receipt:
+            raise UsageError("a receipt replays a baseline run; it cannot yet record a scenario", "--receipt")
+        comparison = compare(results, run(plan, dataset, scenario, baseline=results))
+        write_report(args.output, comparison.scenario, sources=args.sources, comparison=comparison)
+    else:
+        _write_receipt(args, results)
+        write_report(args.output, results, sources=args.sources, receipt=make_receipt(results, args.command_line))
     print(f"wrote {args.output}", file=sys.stderr)
     return EXIT_OK
 
@@ -707,6 +716,7 @@ def parser() -> argparse.ArgumentParser:
                                                          "(default: beside the pack, or shared/seeds above it)")
     report.add_argument("--receipt", metavar="FILE", help="also write the run's receipt to FILE.json")
     _data_limit(report)
+    _scenario_options(report)
 
     verify_ = _command(commands, "verify", cmd_verify, "re-run a receipt and say whether anything changed",
                        "planlang verify receipt.json", policy=False)

@@ -34,10 +34,12 @@ def _environment() -> jinja2.Environment:
 
 
 class _Builder:
-    def __init__(self, results: Results, library: SourceLibrary, shown: list[tuple] | None = None):
+    def __init__(self, results: Results, library: SourceLibrary, shown: list[tuple] | None = None,
+                 baseline: Results | None = None):
         """``shown``: the (name, entity, period) the document displays, to which derivations link;
         by default every output and every raised flag."""
         self.results = results
+        self.baseline = baseline  # under a scenario: the baseline run, whose figure is shown beside each changed one
         self.program = results.program
         self.library = library
         self.raised = [f for f in results.flags if f.fired is True]
@@ -80,8 +82,13 @@ class _Builder:
 
     def figure(self, name: str, entity, period) -> dict:
         node = explain(self.results, name, entity, period)
+        shown = format_value(node.value, node.type)
+        before = None
+        if self.baseline is not None:
+            before = format_value(self.baseline.get(name, entity, period), node.type)
         return {"id": self.ids[(name, entity, period)], "period": period.label if period is not None else "",
-                "shown": format_value(node.value, node.type), "missing": isinstance(node.value, Missing),
+                "shown": shown, "missing": isinstance(node.value, Missing),
+                "baseline": before if before is not None and before != shown else None,
                 "tree": self.tree(node, set(), root=True)}
 
     # ---- an organisation ----
@@ -152,17 +159,29 @@ class _Builder:
         return found
 
 
-def report_html(results: Results, *, sources: str | os.PathLike | None = None, receipt: dict | None = None) -> str:
-    """The report as one HTML document."""
+def report_html(results: Results, *, sources: str | os.PathLike | None = None, receipt: dict | None = None,
+                comparison=None) -> str:
+    """The report as one HTML document; with a :class:`~planlang.compare.Comparison`, of its scenario's run,
+    each changed figure beside the baseline's and the scenario's settings and changes listed first."""
     program = results.program
-    builder = _Builder(results, SourceLibrary(program.directory, sources))
+    builder = _Builder(results, SourceLibrary(program.directory, sources),
+                       baseline=comparison.baseline if comparison is not None else None)
+    scenario = None
+    if comparison is not None:
+        scenario = {"name": results.scenario.name, "description": results.scenario.description,
+                    "sets": [x.text for x in results.scenario.settings],
+                    "changes": [{"output": d.name, "entity": d.entity or "", "period": d.period.label if d.period else "",
+                                 "baseline": format_value(d.baseline, d.type), "scenario": format_value(d.scenario, d.type)}
+                                for d in comparison.differences],
+                    "raised": [f"{f.name} [{f.entity}]" for f in comparison.flags_raised],
+                    "cleared": [f"{f.name} [{f.entity}]" for f in comparison.flags_cleared]}
     missing = [{"output": n, "entity": e or "", "period": p.label if p else "", "because": v.describe()}
                for n, e, p, v in results.missing]
     return _environment().get_template("report.html.j2").render(
         title=program.title, year=str(program.year), data=results.dataset.source,
         sources=[{"name": name, "title": src.title, "found": builder.library.locate(name) is not None}
                  for name, src in program.sources.items()],
-        organisations=builder.organisations(), rules=builder.rules(), missing=missing, receipt=receipt)
+        organisations=builder.organisations(), rules=builder.rules(), missing=missing, receipt=receipt, scenario=scenario)
 
 
 def explanations_html(results: Results, keys: list[tuple], heading: str, *,
