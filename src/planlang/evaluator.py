@@ -459,11 +459,6 @@ class Results:
     def scenario(self) -> Scenario:
         return self.run.scenario
 
-    @property
-    def engine(self) -> ExactRun:
-        """The run, under the name earlier callers used."""
-        return self.run
-
     def get(self, name: str, entity: str | None, period: Period | None):
         return self.run.value(name, entity, period)
 

@@ -102,7 +102,7 @@ def _label(period) -> str:
 
 def assumed_default(results: Results, name: str, entity: str, period) -> bool:
     """Whether the run took input ``name``'s declared default for ``entity`` in ``period`` (the data gave no value)."""
-    return results.engine.is_default(name, entity, period)
+    return results.run.is_default(name, entity, period)
 
 
 def assumed_defaults(results: Results) -> list[dict]:
