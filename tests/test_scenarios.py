@@ -186,8 +186,10 @@ def test_run_with_set_prints_a_run_and_the_scenario(capsys):
     assert result["scenario"] == {"name": "--set", "sets": ["erf_thresholds in 2021-05 = 70%"]}
     assert result["results"]["erf_additional_funding"]["EXAMPLE2"]["2021-05"] == "8185714.29"
     code, baseline, _ = _cli(["run", ROOT / "policies/2021_22", "--data", WORKED, "--json"], capsys)
-    # a receipt replays a baseline run only, so a scenario's run carries none
-    assert set(json.loads(baseline)) - {"receipt"} | {"scenario"} == set(result)
+    assert set(json.loads(baseline)) | {"scenario"} == set(result)
+    recorded = result["receipt"]["scenario"]
+    assert (recorded["name"], recorded["origin"], recorded["files"], recorded["sets"]) == (
+        "--set", None, {}, ["erf_thresholds in 2021-05 = 70%"])
 
 
 def test_compare_json_has_the_contracted_shape(capsys):
@@ -363,3 +365,24 @@ def test_compare_writes_a_workbook_with_baseline_scenario_and_difference_columns
             seen += 1
     assert seen == 3
     assert [c.value for c in book["Scenarios"][2]][:2] == ["may_at_70", "set erf_thresholds in 2021-05 = 70%"]
+
+
+def test_receipts_of_scenario_runs_and_comparisons_replay_and_name_a_changed_scenario_file(tmp_path, capsys):
+    scenario = tmp_path / "s.plan"
+    scenario.write_text((SCENARIOS / "2021_22" / "erf.plan").read_text(encoding="utf-8"), encoding="utf-8")
+    run_receipt, compare_receipt = tmp_path / "run.json", tmp_path / "compare.json"
+    assert _cli(["run", ROOT / "policies/2021_22", "--data", WORKED, "--scenario", f"{scenario}:may_at_70",
+                 "--set", "erf_rate_above_upper = 130%", "--receipt", run_receipt], capsys)[0] == 0
+    assert _cli(["compare", ROOT / "policies/2021_22", "--data", WORKED, "--scenario", scenario,
+                 "--receipt", compare_receipt], capsys)[0] == 0
+    for receipt in (run_receipt, compare_receipt):
+        code, out, _ = _cli(["verify", receipt], capsys)
+        assert code == 0 and "identical" in out
+    scenario.write_text(scenario.read_text(encoding="utf-8").replace("= 70%", "= 72%"), encoding="utf-8")
+    code, out, _ = _cli(["verify", run_receipt], capsys)
+    assert code == 1 and "  scenario file " in out and "s.plan: changed (sha256 " in out
+    # May at 70% and the top rate at 130%: £4,071,428.57 between the thresholds + £3,428,571.43 x 130%
+    assert "figure erf_additional_funding for EXAMPLE2 in 2021-05: 8528571.43 ->" in out
+    code, out, _ = _cli(["verify", compare_receipt], capsys)
+    assert code == 1 and "scenario may_at_70: figure erf_additional_funding for EXAMPLE2 in 2021-05: 8185714.29 ->" in out
+    assert "scenario activity_up_3pct: figure" not in out  # that scenario reads nothing that changed

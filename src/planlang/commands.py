@@ -21,7 +21,7 @@ import attrs
 from . import __version__
 from . import syntax as s
 from .files import write_atomically
-from .audit.receipt import environment_notes, make_receipt, verify
+from .audit.receipt import compare_receipt, environment_notes, make_receipt, verify
 from .checker import ExpressionChecker
 from .citations import SOURCES_VARIABLE, check_quotes, cited, source_folders
 from .compare import compare
@@ -170,9 +170,6 @@ def cmd_run(args) -> int:
     dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
     plan = compile_plan(program)
     scenario = _one_scenario(args, plan, dataset)
-    if scenario.settings and args.receipt:
-        raise UsageError("a receipt replays a baseline run; it cannot yet record a scenario", "--receipt",
-                         "write the receipt of the baseline run, and keep the scenario file beside it")
     results = run(plan, dataset, scenario, baseline=run(plan, dataset) if scenario.settings else None)
     only = _output_filter(args, program, results.dataset)
     if args.strict:
@@ -191,7 +188,7 @@ def cmd_run(args) -> int:
         document = run_json(results, only=only)
         if scenario.settings:
             document["scenario"] = scenario_json(scenario)
-        elif only is None:  # a receipt vouches for a whole baseline run
+        if only is None:  # a receipt vouches for a whole run
             document["receipt"] = make_receipt(results, args.command_line, document, outcome=False)
         print(json.dumps(document, indent=2, ensure_ascii=False))
     elif not args.output:
@@ -223,10 +220,10 @@ def cmd_report(args) -> int:
     scenario = _one_scenario(args, plan, dataset)
     results = run(plan, dataset)
     if scenario.settings:
-        if args.receipt:
-            raise UsageError("a receipt replays a baseline run; it cannot yet record a scenario", "--receipt")
         comparison = compare(results, run(plan, dataset, scenario, baseline=results))
-        write_report(args.output, comparison.scenario, sources=args.sources, comparison=comparison)
+        _write_receipt(args, comparison.scenario)
+        write_report(args.output, comparison.scenario, sources=args.sources, comparison=comparison,
+                     receipt=make_receipt(comparison.scenario, args.command_line))
     else:
         _write_receipt(args, results)
         write_report(args.output, results, sources=args.sources, receipt=make_receipt(results, args.command_line))
@@ -270,6 +267,10 @@ def cmd_compare(args) -> int:
 
         write_compare_workbook(args.output, comparisons)
         print(f"wrote {args.output}", file=sys.stderr)
+    if args.receipt:
+        receipt = compare_receipt(comparisons, args.command_line)
+        write_text_atomically(args.receipt, json.dumps(receipt, indent=2, ensure_ascii=False) + "\n")
+        print(f"wrote {args.receipt}", file=sys.stderr)
     if args.json:
         print(json.dumps(compare_json(comparisons), indent=2, ensure_ascii=False))
     else:
@@ -662,6 +663,8 @@ def parser() -> argparse.ArgumentParser:
     compare_.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
     compare_.add_argument("--json", action="store_true", help="print one JSON object")
     _filters(compare_, "compare")
+    compare_.add_argument("--receipt", metavar="FILE", help="write a receipt of the baseline and every scenario run, "
+                                                            "checked later with `planlang verify FILE.json`")
     compare_.add_argument("--output", metavar="FILE.xlsx", help="also write a workbook: for every output, the baseline's, "
                                                                "each scenario's and the difference's columns")
     _scenario_options(compare_)

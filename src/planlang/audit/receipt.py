@@ -14,14 +14,18 @@ import json
 from importlib import metadata
 from pathlib import Path
 
+import attrs
+
 from ..compiler import compile_pack
 from ..data import load_data
 from ..diagnostics import InputError
-from ..evaluator import Results, evaluate
+from ..evaluator import Results, run
 from ..periods import bank_holidays
+from ..plan import compile_plan
 from ..render import run_json
+from ..scenario import BASELINE, Scenario, read_scenarios, scenario_from_sets
 
-__all__ = ["make_receipt", "verify", "environment_notes", "RECEIPT_FORMAT", "results_digest"]
+__all__ = ["make_receipt", "compare_receipt", "verify", "environment_notes", "RECEIPT_FORMAT", "results_digest"]
 
 RECEIPT_FORMAT = "planlang receipt 1"
 _PACKAGES = ("planlang", "lark", "holidays")
@@ -79,7 +83,57 @@ def make_receipt(results: Results, command: list[str], document: dict | None = N
                  "sha256": _sha256(Path(dataset.source))},
         "bank_holidays": {str(day): name for day, name in sorted(holidays.items())},
         "digest": results_digest(produced),
-    } | ({"outcome": produced} if outcome else {})
+    } | ({"scenario": scenario_record(results.scenario)} if results.scenario.settings else {}) \
+      | ({"outcome": produced} if outcome else {})
+
+
+def compare_receipt(comparisons, command: list[str]) -> dict:
+    """The receipt of a comparison: the baseline run's, with each scenario's record and figures."""
+    receipt = make_receipt(comparisons[0].baseline, command)
+    receipt["scenarios"] = []
+    for comparison in comparisons:
+        produced = _outcome(run_json(comparison.scenario))
+        receipt["scenarios"].append({**scenario_record(comparison.scenario.scenario), "digest": results_digest(produced),
+                                     "outcome": produced})
+    return receipt
+
+
+def scenario_record(scenario: Scenario) -> dict:
+    """What a receipt needs to replay a scenario: its name, the file or folder it was read from (with the
+    SHA-256 of each of its files) and the ``--set`` options laid over it."""
+    names = [name for name in sorted(scenario.sources) if not name.startswith("--set")]
+    options = [x.text for x in scenario.settings if x.span.file.startswith("--set")]
+    origin = scenario.origin
+    return {"name": scenario.name, "origin": origin, "origin_absolute": str(Path(origin).resolve()) if origin else None,
+            "files": {name: _sha256(Path(name)) for name in names},
+            "absolute": {name: str(Path(name).resolve()) for name in names}, "sets": options}
+
+
+def replay_scenario(record: dict | None, plan, dataset) -> tuple[Scenario, list[str]]:
+    """The scenario a receipt records, read again, and each of its files that changed since."""
+    if not record:
+        return BASELINE, []
+    differences = []
+    for name, digest in record.get("files", {}).items():
+        path = Path(name)
+        if not path.is_file() and record.get("absolute", {}).get(name):
+            path = Path(record["absolute"][name])  # the receipt is checked from another folder
+        if not path.is_file():
+            raise InputError("the scenario file the receipt names is gone", name)
+        if _sha256(path) != digest:
+            differences.append(f"scenario file {name}: changed (sha256 {digest[:12]}... -> {_sha256(path)[:12]}...)")
+    scenario = BASELINE
+    if record.get("origin"):
+        origin = record["origin"] if Path(record["origin"]).exists() else record.get("origin_absolute") or record["origin"]
+        found = read_scenarios(origin, plan, dataset)
+        if record["name"] not in found:
+            raise InputError(f"has no scenario `{record['name']}` any more", record["origin"])
+        scenario = found[record["name"]]
+    if record.get("sets"):
+        extra = scenario_from_sets(record["sets"], plan, dataset)
+        scenario = extra if scenario is BASELINE else attrs.evolve(
+            scenario, settings=scenario.settings + extra.settings, sources={**scenario.sources, **extra.sources})
+    return scenario, differences
 
 
 def _load(path: str) -> dict:
@@ -139,7 +193,28 @@ def verify(path: str) -> list[str]:
     if _sha256(data) != recorded_data:
         differences.append(f"data file {data}: changed (sha256 {recorded_data[:12]}... -> {_sha256(data)[:12]}...)")
     program = compile_pack(directory)
-    outcome = _outcome(run_json(evaluate(program, load_data(data, program))))
+    dataset = load_data(data, program)
+    plan = compile_plan(program)
+    scenario, changed = replay_scenario(receipt.get("scenario"), plan, dataset)
+    differences += changed
+    baseline = run(plan, dataset)
+    results = run(plan, dataset, scenario, baseline=baseline) if scenario.settings else baseline
+    outcome = _outcome(run_json(results))
+    for record in receipt.get("scenarios", ()):
+        try:
+            recorded_scenario = record["outcome"]
+            scenario, changed = replay_scenario(record, plan, dataset)
+        except (KeyError, TypeError):
+            raise InputError("is not a complete receipt: a scenario's record is not in the form planlang writes", path) from None
+        differences += changed
+        now = _outcome(run_json(run(plan, dataset, scenario, baseline=baseline)))
+        label = f"scenario {record['name']}: "
+        differences += [label + line for line in _figure_differences(recorded_scenario.get("results", {}), now["results"])]
+        for key in ("flags", "missing"):
+            before, after = set(recorded_scenario.get(key, ())), set(now[key])
+            word = "flag raised" if key == "flags" else "missing value"
+            differences += [f"{label}{word} {item}: no longer" for item in sorted(before - after)]
+            differences += [f"{label}{word} {item}: new" for item in sorted(after - before)]
     differences += _figure_differences(recorded.get("results", {}), outcome["results"])
     for key in ("flags", "missing"):
         before, after = set(recorded.get(key, ())), set(outcome[key])
