@@ -126,3 +126,18 @@ def test_a_bad_range_is_a_placed_policy_error(clause, message):
     program, diagnostics = compile_text(text)
     assert program is None
     assert message in render(diagnostics, text)
+
+
+def test_every_bad_organisation_is_reported_together(program, tmp_path):
+    document = {"organisations": [{"code": "S1", "name": "a", "kind": "sistem"},
+                                  {"code": "T1", "name": "b", "kind": "trust", "system": "S9"},
+                                  {"code": "T1", "name": "c", "kind": "trust", "system": "S1"}],
+                "inputs": {}}
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(DataErrors) as caught:
+        load_data(path, program)
+    places = [str(error) for error in caught.value.errors]
+    assert len(places) == 3
+    assert any("organisations[0].kind" in p for p in places) and any("organisations[2].code" in p for p in places)
+    assert any("organisations[1].system" in p and "'S9'" in p for p in places)

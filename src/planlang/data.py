@@ -116,7 +116,7 @@ def make_dataset(organisations: Iterable[Organisation], values: Mapping, origins
     """
     organisations = list(organisations)
     locate = locate or (lambda index, field: f"{source}: organisations[{index}].{field}")
-    by_code = _check_organisations(organisations, locate)
+    by_code = _check_organisations(organisations, locate, source)
     members: dict[str, list[str]] = {}
     for org in by_code.values():
         if org.system is not None:
@@ -130,40 +130,61 @@ def make_dataset(organisations: Iterable[Organisation], values: Mapping, origins
                    {kind: tuple(sorted(found, key=Period.sort_key)) for kind, found in periods.items()})
 
 
-def _check_organisations(organisations: list[Organisation], locate: Locate) -> dict[str, Organisation]:
+def _check_organisations(organisations: list[Organisation], locate: Locate, source: str) -> dict[str, Organisation]:
+    """The organisations by code, once each is known to be well formed; every problem found (up to
+    :data:`MAX_ERRORS`) is reported together."""
+    errors: list[InputError] = []
     by_code: dict[str, Organisation] = {}
     first_index: dict[str, int] = {}
     for index, org in enumerate(organisations):
-        if not isinstance(org.code, str) or not org.code.strip():
-            raise InputError(f"expected an organisation code, found {_describe(org.code)}", locate(index, "code"))
-        for field in ("code", "system"):
-            _identifier(getattr(org, field), f"an organisation's {field}", locate(index, field))
-        if org.code in by_code:
-            raise InputError(f"the organisation code {org.code!r} appears twice (first at {locate(first_index[org.code], 'code')})",
-                             locate(index, "code"))
-        if org.kind not in KINDS:
-            raise InputError(f"expected the kind system, trust or ccg, found {_describe(org.kind)}", locate(index, "kind"),
-                             suggest(str(org.kind), KINDS))
+        try:
+            _check_organisation(org, index, by_code, first_index, locate)
+        except InputError as error:
+            errors.append(error)
+            continue
         by_code[org.code] = org
         first_index[org.code] = index
     # a second pass, so that a trust may be listed before its system
     systems = [code for code, org in by_code.items() if org.kind == "system"]
     for code, org in by_code.items():
-        where = locate(first_index[code], "system")
-        if org.kind == "system":
-            if org.system is not None:
-                raise InputError(f"{code} is a system, so it belongs to no system, but it names {_describe(org.system)}", where)
-            continue
-        if org.system is None:
-            raise InputError(f"{org.kind} {code} must name its system", where,
-                             f"the systems are {', '.join(systems)}" if systems else "list its system as an organisation too")
-        parent = by_code.get(org.system)
-        if parent is None:
-            raise InputError(f"{org.kind} {code} names the system {_describe(org.system)}, which is not in the data", where,
-                             suggest(str(org.system), systems))
-        if parent.kind != "system":
-            raise InputError(f"{org.kind} {code} names {org.system} as its system, but {org.system} is a {parent.kind}", where)
+        try:
+            _check_membership(code, org, by_code, systems, locate(first_index[code], "system"))
+        except InputError as error:
+            errors.append(error)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise DataErrors(errors[:MAX_ERRORS], source, stopped=len(errors) > MAX_ERRORS)
     return by_code
+
+
+def _check_organisation(org: Organisation, index: int, by_code: dict, first_index: dict, locate: Locate) -> None:
+    if not isinstance(org.code, str) or not org.code.strip():
+        raise InputError(f"expected an organisation code, found {_describe(org.code)}", locate(index, "code"))
+    for field in ("code", "system"):
+        _identifier(getattr(org, field), f"an organisation's {field}", locate(index, field))
+    if org.code in by_code:
+        raise InputError(f"the organisation code {org.code!r} appears twice (first at {locate(first_index[org.code], 'code')})",
+                         locate(index, "code"))
+    if org.kind not in KINDS:
+        raise InputError(f"expected the kind system, trust or ccg, found {_describe(org.kind)}", locate(index, "kind"),
+                         suggest(str(org.kind), KINDS))
+
+
+def _check_membership(code: str, org: Organisation, by_code: dict, systems: list[str], where: str) -> None:
+    if org.kind == "system":
+        if org.system is not None:
+            raise InputError(f"{code} is a system, so it belongs to no system, but it names {_describe(org.system)}", where)
+        return
+    if org.system is None:
+        raise InputError(f"{org.kind} {code} must name its system", where,
+                         f"the systems are {', '.join(systems)}" if systems else "list its system as an organisation too")
+    parent = by_code.get(org.system)
+    if parent is None:
+        raise InputError(f"{org.kind} {code} names the system {_describe(org.system)}, which is not in the data", where,
+                         suggest(str(org.system), systems))
+    if parent.kind != "system":
+        raise InputError(f"{org.kind} {code} names {org.system} as its system, but {org.system} is a {parent.kind}", where)
 
 
 # Codes and periods are trimmed of these only: str.strip() would also drop U+2028, U+0085 and the
@@ -597,7 +618,7 @@ def _load_json(data: bytes, display: str, program) -> Dataset:
             raise InputError(f'expected the key "{key}" at the top level', display)
     organisations = _json_organisations(document["organisations"], f"{display}: organisations")
     locate = lambda index, field: f"{display}: organisations[{index}].{field}"  # noqa: E731
-    checker = _Checker(program, _check_organisations(organisations, locate))
+    checker = _Checker(program, _check_organisations(organisations, locate, display))
     _json_inputs(document["inputs"], f"{display}: inputs", checker)
     _json_submissions(document.get("submissions", {}), f"{display}: submissions", checker)
     return _finish(organisations, checker, display, locate)
@@ -777,7 +798,7 @@ def _read_book(book, display: str, program, formulas: dict[str, dict[tuple[int, 
         return _rows(book[sheets[word]], display, formulas.get(sheets[word], {}))
 
     organisations, locate = _xlsx_organisations(sheets["organisations"], rows("organisations"), display)
-    checker = _Checker(program, _check_organisations(organisations, locate))
+    checker = _Checker(program, _check_organisations(organisations, locate, display))
     for word in SHEETS:
         if word in sheets:
             _xlsx_values(sheets[word], rows(word), word, display, checker)
