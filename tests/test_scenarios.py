@@ -386,3 +386,14 @@ def test_receipts_of_scenario_runs_and_comparisons_replay_and_name_a_changed_sce
     code, out, _ = _cli(["verify", compare_receipt], capsys)
     assert code == 1 and "scenario may_at_70: figure erf_additional_funding for EXAMPLE2 in 2021-05: 8185714.29 ->" in out
     assert "scenario activity_up_3pct: figure" not in out  # that scenario reads nothing that changed
+
+
+def test_a_setting_for_some_periods_covers_those_and_the_periods_within_them_only():
+    from planlang.scenario import Setting
+    from planlang.source import NO_SPAN
+
+    setting = Setting(NO_SPAN, "x", s.Literal(span=NO_SPAN, value=Fraction(1), text="1", type="number"),
+                      periods=(parse_period("2021/22 Q1"),))
+    assert setting.covers(None, parse_period("2021-05")) and setting.covers(None, parse_period("2021/22 Q1"))
+    assert not setting.covers(None, parse_period("2021-07")) and not setting.covers(None, None)
+    assert not setting.covers(None, parse_period("2021/22"))  # the year is longer than the quarter set

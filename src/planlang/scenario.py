@@ -39,9 +39,10 @@ class Setting:
         """Whether this setting decides the cell (``entity``, ``period``)."""
         if self.entity is not None and entity != self.entity:
             return False
-        if self.periods is None or period is None:
+        if self.periods is None:
             return True
-        return any(p == period or (p.contains(period)) for p in self.periods)
+        # a setting for some periods leaves alone a use with no period at all
+        return period is not None and any(p == period or p.contains(period) for p in self.periods)
 
 
 @attrs.frozen
