@@ -105,9 +105,12 @@ def test_only_what_lies_downstream_is_worked_out_again(worked):
     plan, data, baseline = worked
     results = run(plan, data, scenario_from_sets(["erf_rate_above_upper = 150%"], plan, data), baseline=baseline)
     assert "erf_lower_threshold" not in results.run.changed
-    assert not any(key[0] == "erf_lower_threshold" for key in results.run.memo if results.run.memo[key] is not None
-                   and key in baseline.run.memo and results.run.memo[key] is not baseline.run.memo[key])
     assert "erf_additional_funding" in results.run.changed
+    # the funding was worked out again; the thresholds it read are the baseline's own values, not recomputed
+    assert not any(key[0] == "erf_lower_threshold" for key in results.run.memo)
+    assert results.get("erf_lower_threshold", "EXAMPLE2", MAY) is baseline.run.memo[("erf_lower_threshold", "EXAMPLE2", MAY)]
+    funding = [key for key in results.run.memo if key[0] == "erf_additional_funding"]
+    assert funding and any(results.run.memo[key] != baseline.run.memo[key] for key in funding)
 
 
 def _settable(plan):
@@ -397,3 +400,18 @@ def test_a_setting_for_some_periods_covers_those_and_the_periods_within_them_onl
     assert setting.covers(None, parse_period("2021-05")) and setting.covers(None, parse_period("2021/22 Q1"))
     assert not setting.covers(None, parse_period("2021-07")) and not setting.covers(None, None)
     assert not setting.covers(None, parse_period("2021/22"))  # the year is longer than the quarter set
+
+
+def test_a_tracer_given_to_run_hears_of_every_value_worked_out(worked):
+    plan, data, baseline = worked
+
+    class Counting:
+        def __init__(self):
+            self.heard = {}
+
+        def computed(self, name, entity, period, value):
+            self.heard[(name, entity, period)] = value
+
+    tracer = Counting()
+    results = run(plan, data, tracer=tracer)
+    assert tracer.heard == results.values() == baseline.values()

@@ -284,13 +284,13 @@ def _organisation(code: str, dataset) -> str:
     return code
 
 
-def _period_in_year(text: str, program):
+def _period_in_year(text: str, program, option: str = "--period"):
     try:
         period = parse_period(text)
     except PeriodError as error:
-        raise UsageError(str(error), "--period") from None
+        raise UsageError(str(error), option) from None
     if not program.year.contains(period):
-        raise UsageError(f"{period} is outside the policy year {program.year}", "--period")
+        raise UsageError(f"{period} is outside the policy year {program.year}", option)
     return period
 
 
@@ -433,7 +433,7 @@ def _vary(args, plan, dataset):
     return checked.name, checked.entity, checked.periods, decl.type
 
 
-def _goal(args, plan, dataset, results) -> tuple[Goal, str]:
+def _goal(args, plan, dataset) -> tuple[Goal, str]:
     """The goal of ``--until`` and the type of what it measures."""
     text = args.until
     flag = _FLAG_GOAL.match(text)
@@ -444,7 +444,7 @@ def _goal(args, plan, dataset, results) -> tuple[Goal, str]:
         if flag["entity"] not in dataset.organisations:
             raise InputError(f"no organisation {flag['entity']!r} in {dataset.source}", "--until",
                              suggest(flag["entity"], dataset.organisations))
-        period = _cli_period(flag["period"], "--until")
+        period = _period_in_year(flag["period"], plan.program, "--until")
         return Goal(decl.name, flag["entity"], period, raised=flag["state"] == "raised"), "bool"
     total = _TOTAL_GOAL.match(text)
     source = SourceFile("--until", text[total.end():] if total else text)
@@ -476,13 +476,6 @@ def _goal(args, plan, dataset, results) -> tuple[Goal, str]:
     return Goal(decl.name, None if total else target.entity, period, goal_value, total=bool(total)), decl.type
 
 
-def _cli_period(text: str, option: str):
-    try:
-        return parse_period(text)
-    except PeriodError as error:
-        raise InputError(str(error), option) from None
-
-
 def cmd_solve(args) -> int:
     program = _program(args)
     dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
@@ -490,7 +483,7 @@ def cmd_solve(args) -> int:
     scenario = _one_scenario(args, plan, dataset)
     baseline = run(plan, dataset)
     name, entity, periods, type_ = _vary(args, plan, dataset)
-    goal, goal_type = _goal(args, plan, dataset, baseline)
+    goal, goal_type = _goal(args, plan, dataset)
     solution = solve(baseline, scenario, name, entity, periods, type_, goal)
     if args.json:
         print(json.dumps({"vary": args.vary, "until": args.until, "value": json_value(solution.value, type_),

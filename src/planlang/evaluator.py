@@ -97,7 +97,6 @@ class ExactRun:
         self.closures: dict[int, Callable[[Frame], object]] = {}
         self.parameter_uses: dict[tuple[str, Period | None], tuple] = {}
         self.changed = plan.downstream(scenario.names) if scenario.settings else frozenset()
-        self._settings: dict[str, tuple] = {}
         self._kinds = {name: type(decl) for name, decl in plan.declarations.items()}
         self._compiled = {name: self.compile(expr) for name, expr in plan.formulas.items()}
         for name, decl in plan.program.of_kind(s.ParameterDecl).items():

@@ -30,6 +30,7 @@ from .compiler import Program
 from .data import Dataset, make_dataset
 from .diagnostics import InputError
 from .evaluator import run
+from .ops import merge_missing
 from .graph import build_graph, evaluation_order
 from .plan import compile_plan, formula_of
 from .rulediff import Change, RulebookDiff
@@ -153,9 +154,8 @@ def _totals(program: Program, data: Dataset, outputs: list[str]) -> dict[str, tu
 
 
 def _add(a, b):
-    if isinstance(a, Missing) or isinstance(b, Missing):
-        return a.merge(b) if isinstance(a, Missing) and isinstance(b, Missing) else a if isinstance(a, Missing) else b
-    return a + b
+    missing = merge_missing(a, b)
+    return a + b if missing is None else missing
 
 
 def check_comparable(diff: RulebookDiff) -> None:
@@ -211,11 +211,11 @@ def _marginal(value, without: frozenset[int], k: int) -> dict:
 
 
 def _minus(a, b):
-    if isinstance(a, Fraction) and isinstance(b, Fraction):
-        return a - b
+    """``a - b``; an entity with a figure in only one of the runs has no difference (absent is not zero)."""
     if a is None or b is None:
-        return (a if b is None else -b) if isinstance(a if b is None else b, Fraction) else Missing.because("not in both packs")
-    return _add(a, b) if isinstance(a, Missing) or isinstance(b, Missing) else a - b
+        return Missing.because("the organisation has this figure in only one of the two runs")
+    missing = merge_missing(a, b)
+    return a - b if missing is None else missing
 
 
 def _accumulate(total: dict, part: dict, weight) -> None:

@@ -22,6 +22,7 @@ import attrs
 import holidays
 
 __all__ = [
+    "rank",
     "Period",
     "PeriodError",
     "parse_period",
@@ -42,6 +43,11 @@ __all__ = [
 # granularity word used in policies -> period kind
 GRANULARITIES = {"monthly": "month", "quarterly": "quarter", "half-yearly": "half", "annual": "year"}
 _RANK = {"month": 0, "quarter": 1, "half": 2, "year": 3}
+
+
+def rank(kind: str) -> int:
+    """How long a kind of period is, shortest first: month 0, quarter 1, half 2, year 3."""
+    return _RANK[kind]
 
 
 class PeriodError(ValueError):

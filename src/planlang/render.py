@@ -270,7 +270,7 @@ def detail_lines(node: TraceNode) -> list[str]:
     if "setting" in d:
         setting = d["setting"]
         how = "its formula replaced by the scenario" if setting.formula else "set by the scenario"
-        return [f"{how} {setting_name(setting)}: {setting.text}"]
+        return [f"{how} ({setting.span}): {setting.text}"]
     if node.kind == "input":
         if "origin" in d:
             return [f"input from {d['origin']}"]
@@ -541,10 +541,6 @@ def rulebook_markdown(program) -> str:
 
 
 # ---- scenarios: baseline against scenario ----
-
-def setting_name(setting) -> str:
-    return f"({setting.span})"
-
 
 def scenario_json(scenario) -> dict:
     return {"name": scenario.name, "sets": [x.text for x in scenario.settings]}

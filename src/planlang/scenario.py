@@ -17,7 +17,8 @@ import attrs
 from . import syntax as s
 from .compiler import span_text
 from .diagnostics import Diagnostic, suggest
-from .periods import Period, period_range
+from .periods import Period, period_range, rank
+from .printer import GRANULARITY_WORDS
 from .source import SourceFile, Span
 
 __all__ = ["Setting", "Scenario", "BASELINE", "ScenarioError", "check_setting", "scenario_from_sets", "read_scenarios"]
@@ -86,7 +87,6 @@ class ScenarioError(Exception):
 
 
 _SETTABLE = {s.InputDecl: "an input", s.ParameterDecl: "a parameter", s.DefineDecl: "a definition"}
-_RANK = {"month": 0, "quarter": 1, "half": 2, "year": 3}
 
 
 class _ScenarioChecker:
@@ -167,8 +167,8 @@ class _ScenarioChecker:
                 return _BAD
             if isinstance(decl, s.ParameterDecl):
                 continue
-            if granularity is None or _RANK[period.kind] < _RANK[granularity]:
-                self.error(f"`{decl.name}` is {_EVERY.get(granularity, 'given once')}; {period} is a {period.kind}",
+            if granularity is None or rank(period.kind) < rank(granularity):
+                self.error(f"`{decl.name}` is {GRANULARITY_WORDS.get(granularity, 'given once')}; {period} is a {period.kind}",
                            target.periods_span, f"name a {granularity} or a longer period" if granularity else None)
                 return _BAD
             if not any(self.plan.applies(decl.name, part) for part in period.parts(granularity)) \
@@ -186,7 +186,6 @@ class _ScenarioChecker:
 
 
 _BAD = object()
-_EVERY = {"month": "monthly", "quarter": "quarterly", "half": "half-yearly", "year": "annual"}
 
 
 def check_setting(clause: s.SetClause, source: SourceFile, plan, dataset) -> Setting:

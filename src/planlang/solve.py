@@ -61,10 +61,10 @@ class Solution:
 def solve(baseline: Results, scenario: Scenario, name: str, entity: str | None, periods, type_: str, goal: Goal) -> Solution:
     """The value of ``name`` (for ``entity`` in ``periods``, None for all) that reaches ``goal`` under ``scenario``."""
     unit = UNITS[type_]
-    base_run = ExactRun(baseline.plan, baseline.dataset, scenario, baseline.run if scenario.settings else None) \
-        if scenario.settings else baseline.run
-    cell_period = periods[0] if periods else goal.period
-    start = base_run.value(name, entity, cell_period) if entity is not None or periods else base_run.parameter(name, cell_period)
+    # the value the varied name has under the scenario, before it is varied (a parameter's in the goal's period
+    # when it is varied in all of them)
+    under = ExactRun(baseline.plan, baseline.dataset, scenario, baseline.run) if scenario.settings else baseline.run
+    start = under.value(name, entity, periods[0] if periods else goal.period)
     x0 = Fraction(round(start / unit)) * unit if isinstance(start, Fraction) else Fraction(0)
     cache: dict[Fraction, object] = {}
 
