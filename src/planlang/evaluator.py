@@ -17,6 +17,7 @@ with the explanations.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable
 
 import attrs
@@ -30,8 +31,9 @@ from .periods import Period, add_working_days, working_days_between
 from .plan import Plan, compile_plan
 from .scenario import BASELINE, Scenario
 from .values import Missing
+from .vector import VectorRun
 
-__all__ = ["run", "evaluate", "constant_value", "ExactRun", "BACKENDS", "Results", "FlagResult", "LateSubmission", "Frame",
+__all__ = ["run", "Cells", "evaluate", "constant_value", "ExactRun", "BACKENDS", "Results", "FlagResult", "LateSubmission", "Frame",
            "periods_for"]
 
 
@@ -86,6 +88,7 @@ class ExactRun:
     """
 
     def __init__(self, plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, baseline: "ExactRun | None" = None):
+        baseline = getattr(baseline, "exact", baseline)  # a vector run's baseline: the exact run it holds
         if scenario.settings and baseline is None:
             baseline = ExactRun(plan, inputs)
         self.plan = plan
@@ -151,6 +154,13 @@ class ExactRun:
         if name in self._defaults:
             return self._defaults[name]
         return Missing.of("no_input", name, entity, str(period))
+
+    def work_out(self, name: str, keys, tracer=None) -> None:
+        """Work out the cells ``keys`` of ``name``, telling ``tracer`` of each."""
+        for entity, period in keys:
+            value = self.value(name, entity, period)
+            if tracer is not None:
+                tracer.computed(name, entity, period, value)
 
     def is_default(self, name: str, entity: str, period: Period) -> bool:
         return ((name, entity, period) not in self.dataset.values and name in self._defaults
@@ -432,6 +442,20 @@ class ExactRun:
         return lambda f: reduce([inner(Frame(f.entity, p)) for p in f.period.parts(part)], ("no_periods",))
 
 
+@attrs.frozen
+class Cells:
+    """The cells of one name in a run: every entity in every period, listed entity by entity, without a tuple per cell."""
+
+    entities: tuple[str | None, ...]
+    periods: tuple[Period | None, ...]
+
+    def __iter__(self):
+        return itertools.product(self.entities, self.periods)
+
+    def __len__(self) -> int:
+        return len(self.entities) * len(self.periods)
+
+
 @attrs.frozen(eq=False)
 class Results:
     """Every computed value, flag and missing value of one run, keyed by (name, entity, period).
@@ -439,8 +463,8 @@ class Results:
     ``run`` is the backend's run that computed them; explanations replay cells on it.
     """
 
-    run: ExactRun
-    scope: dict[str, tuple[tuple[str | None, Period | None], ...]]
+    run: ExactRun | VectorRun
+    scope: dict[str, Cells]
 
     @property
     def plan(self) -> Plan:
@@ -547,6 +571,7 @@ def run(plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, tracer=None,
         raise ValueError("the baseline must be a run of the same plan over the same inputs")
     engine = BACKENDS[backend](plan, inputs, scenario, baseline.run if baseline is not None else None)
     scope = {}
+    entities_of: dict[tuple[str, ...], tuple] = {}
     for name in plan.order:
         decl = plan.declarations[name]
         if not isinstance(decl, (s.DefineDecl, s.FlagDecl, s.DeadlineDecl)):
@@ -554,18 +579,16 @@ def run(plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, tracer=None,
         if baseline is not None and name not in engine.changed:
             scope[name] = baseline.scope[name]  # the same cells and values as the baseline's: read from it
             continue
-        entities = [o.code for o in inputs.of_kinds(decl.kinds)] if decl.kinds else [None]
-        periods = periods_for(plan.program, inputs, decl)
-        keys = tuple((e, p) for e in entities for p in periods)
-        for entity, period in keys:
-            value = engine.value(name, entity, period)
-            if tracer is not None:
-                tracer.computed(name, entity, period, value)
+        entities = entities_of.get(decl.kinds)
+        if entities is None:
+            entities = entities_of[decl.kinds] = tuple(o.code for o in inputs.of_kinds(decl.kinds)) if decl.kinds else (None,)
+        keys = Cells(entities, tuple(periods_for(plan.program, inputs, decl)))
+        engine.work_out(name, keys, tracer)
         scope[name] = keys
     return Results(engine, scope)
 
 
-BACKENDS = {"exact": ExactRun}
+BACKENDS = {"exact": ExactRun, "vector": VectorRun}
 
 
 def evaluate(program: Program | Plan, dataset: Dataset, scenario: Scenario = BASELINE) -> Results:
