@@ -29,7 +29,7 @@ from .compiler import Program, compile_pack, compile_sources, read_pack, read_po
 from .data import load_data, make_dataset
 from .colour import paint, paint_severities
 from .diagnostics import DataErrors, InputError, PolicyError, UsageError, format_diagnostic, suggest
-from .evaluator import constant_value, evaluate, run
+from .evaluator import BACKENDS, choose_backend, constant_value, evaluate, run
 from .explain import explain
 from .files import MAX_DATA_BYTES, write_text_atomically
 from .formatter import format_source
@@ -170,7 +170,9 @@ def cmd_run(args) -> int:
     dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
     plan = compile_plan(program)
     scenario = _one_scenario(args, plan, dataset)
-    results = run(plan, dataset, scenario, baseline=run(plan, dataset) if scenario.settings else None)
+    backend = choose_backend(dataset) if args.backend == "auto" else args.backend
+    results = run(plan, dataset, scenario, baseline=run(plan, dataset, backend=backend) if scenario.settings else None,
+                  backend=backend)
     only = _output_filter(args, program, results.dataset)
     if args.strict:
         absent = results.missing_inputs()
@@ -646,6 +648,10 @@ def parser() -> argparse.ArgumentParser:
                                                        "or FILE.csv (long form)")
     run_.add_argument("--receipt", metavar="FILE", help="write a receipt of the run (file hashes, versions, figures) "
                                                         "to FILE.json; check it later with `planlang verify FILE.json`")
+    run_.add_argument("--backend", choices=("auto", *BACKENDS), default="auto",
+                      help="the engine that works the figures out: exact (one value at a time), vector (every "
+                           "organisation at once, exact to the penny) or auto (the faster for the data's size; the "
+                           "default). Every backend prints the same figures; explain always replays the exact engine")
     _filters(run_, "keep")
     _data_limit(run_)
     _scenario_options(run_)
