@@ -313,3 +313,62 @@ def test_a_period_outside_the_data_is_missing_in_both(plans):
     vector = run(plan, dataset, backend="vector")
     october = Period("month", 2021, 10)
     assert isinstance(vector.get("erf_additional_funding", "EXAMPLE2", october), Missing)
+
+
+# ---- many steps at once ----
+
+def _steps_agree(plan, dataset, batched, exact_runs):
+    checked = 0
+    for k, exact in enumerate(exact_runs):
+        for name, cells in exact.scope.items():
+            if not isinstance(plan.declarations[name], (s.DefineDecl, s.FlagDecl)):
+                continue
+            for entity, period in cells:
+                x, y = exact.get(name, entity, period), batched.value_at(k, name, entity, period)
+                if isinstance(x, Missing):
+                    assert isinstance(y, Missing) and x.describe() == y.describe(), (k, name, entity, period)
+                else:
+                    assert type(x) is type(y) and x == y, (k, name, entity, str(period), x, y)
+                checked += 1
+    return checked
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rates=st.lists(st.integers(0, 300), min_size=1, max_size=6), seed=st.integers(0, 2**32))
+def test_many_steps_at_once_equal_each_step_alone(plans, organisations, rates, seed):
+    """A grid of settings worked out as one run over a steps' axis gives each step's exact figures."""
+    plan = plans["2021_22"]
+    dataset = random_dataset(plan, organisations["2021_22"], seed)
+    steps = [scenario_from_sets([f"erf_rate_above_upper = {r}%", f"erf_actual = erf_actual * {100 + r}%",
+                                 "erf_thresholds in 2021-05 = 70%"], plan, dataset) for r in rates]
+    from planlang.vector import VectorRun
+
+    base = VectorRun(plan, dataset)
+    batched = VectorRun(plan, dataset, baseline=base, steps=steps)
+    exact_base = run(plan, dataset)
+    exact_runs = [run(plan, dataset, step, baseline=exact_base) for step in steps]
+    assert _steps_agree(plan, dataset, batched, exact_runs) > 0
+    if len(set(rates)) > 1:  # the steps were worked out along an axis, not one by one
+        assert any(c.kind != "scalar" and c.num.ndim == 2 for c in batched._columns.values())
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32), draws=st.integers(1, 5))
+def test_factored_steps_at_once_equal_each_factored_dataset(plans, organisations, seed, draws):
+    """Uncertainty draws (a factor per cell) worked out together give each draw's exact figures."""
+    from planlang.vector import VectorRun, with_factors
+
+    plan = plans["2021_22"]
+    dataset = random_dataset(plan, organisations["2021_22"], seed)
+    rng = random.Random(seed)
+    cells = [(e, p) for (name, e, p) in dataset.values if name == "erf_actual"]
+    factors = [{"erf_actual": {cell: Fraction(rng.randrange(9500, 10500), 10000) for cell in cells if rng.random() < 0.9}}
+               for _ in range(draws)]
+    batched = VectorRun(plan, dataset, factors=factors)
+    exact_runs = [run(plan, with_factors(dataset, f)) for f in factors]
+    assert _steps_agree(plan, dataset, batched, exact_runs) > 0
+    # with a scenario over the draws: its settings read each draw's own data
+    scenario = scenario_from_sets(["erf_rate_above_upper = 150%"], plan, dataset)
+    over = VectorRun(plan, dataset, scenario, baseline=batched)
+    exact_over = [run(plan, with_factors(dataset, f), scenario) for f in factors]
+    assert _steps_agree(plan, dataset, over, exact_over) > 0

@@ -34,8 +34,10 @@ from __future__ import annotations
 
 import math
 import weakref
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
+import attrs
 import numpy as np
 
 from . import ops
@@ -45,6 +47,7 @@ from .data import Dataset
 from .periods import Period
 from .plan import Plan
 from .scenario import BASELINE, Scenario
+from .source import Span
 from .values import Missing
 
 __all__ = ["VectorRun", "Column", "LIMIT"]
@@ -127,6 +130,12 @@ def _measured(column: Column) -> Column:
     return Column(NUM, column.num, column.den, _bound_of(column.num), dbound, column.missing, column.defer)
 
 
+def _over(column: Column, den: int) -> Column:
+    """The column written over the denominator ``den``, a multiple of its own."""
+    factor = den // column.den
+    return Column(NUM, _scaled(column.num, factor), den, column.bound * factor, den, column.missing, column.defer)
+
+
 def _scaled(num, factor: int):
     return num * factor if factor != 1 else num
 
@@ -162,12 +171,13 @@ class VectorRun:
     come from it.
     """
 
-    def __init__(self, plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, baseline=None):
+    def __init__(self, plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, baseline=None, *,
+                 steps: Sequence[Scenario] | None = None, factors: Sequence[Mapping] | None = None):
         from .evaluator import ExactRun
 
         if baseline is not None and not isinstance(baseline, VectorRun):
             baseline = None  # a baseline of another backend has no columns to share
-        if scenario.settings and baseline is None:
+        if (scenario.settings or steps) and baseline is None:
             baseline = VectorRun(plan, inputs)
         self.plan = plan
         self.program = plan.program
@@ -175,12 +185,47 @@ class VectorRun:
         self.scenario = scenario
         self.baseline = baseline
         self.exact = ExactRun(plan, inputs, scenario, baseline.exact if baseline is not None else None)
+        # Many steps at once: a leading axis over them. ``steps``: each step's scenario (over the plain
+        # baseline); ``factors``: each step's input factors (this run is then the steps' baseline).
+        self.steps = tuple(steps) if steps is not None else None
+        self.factors = tuple(factors) if factors is not None else (baseline.factors if baseline is not None else None)
+        self.width = len(self.steps or self.factors or ()) or None
         self.changed = self.exact.changed
+        if self.steps is not None:
+            self.changed = plan.downstream(frozenset().union(*(x.names for x in self.steps)))
+        elif factors is not None:
+            self.changed = plan.downstream(frozenset().union(*factors))
         layout = self.layout = layout_of(inputs)
         self.codes, self.index, self.size = layout.codes, layout.index, layout.size
         self._kinds = {name: type(decl) for name, decl in plan.declarations.items()}
         self._columns: dict[tuple[str, Period | None], Column] = {}
         self._free: dict[int, bool] = {}
+        self._reads: dict[int, frozenset[str]] = {}
+        self._exact_steps: dict[int, object] = {}
+
+    def exact_step(self, k: int):
+        """The exact run of step ``k`` (its scenario, its factored data): what a masked cell of the step is asked of."""
+        from .evaluator import ExactRun
+
+        found = self._exact_steps.get(k)
+        if found is None:
+            if self.steps is not None:
+                found = ExactRun(self.plan, self.dataset, self.steps[k], self.baseline.exact)
+            else:
+                found = ExactRun(self.plan, with_factors(self.dataset, self.factors[k]), self.scenario)
+            self._exact_steps[k] = found
+        return found
+
+    def value_at(self, k: int, name: str, entity: str | None, period: Period | None):
+        """The value of a cell in step ``k`` of a run of many steps."""
+        column = self.column(name, period)
+        index = self.index.get(entity) if entity is not None else None
+        if column.kind != SCALAR and index is not None:
+            if not _masked_at(column, k, index):
+                return _value_at(column, k, index)
+        elif column.kind == SCALAR and not column.is_missing:
+            return column.num
+        return self.exact_step(k).value(name, entity, period)
 
     # ---- what Results and explanations read; explanations replay the exact run ----
     def value(self, name: str, entity: str | None, period: Period | None):
@@ -246,6 +291,8 @@ class VectorRun:
     def _work_out(self, name: str, period: Period | None) -> Column:
         kind = self._kinds[name]
         if kind is s.ParameterDecl:
+            if self.steps is not None:  # a parameter some step sets: one value per step
+                return self._per_step([self.exact_step(k).parameter(name, period) for k in range(self.width)])
             return Column.scalar(self.exact.parameter(name, period))
         if kind is s.InputDecl:
             found = self._input(name, period)
@@ -258,12 +305,22 @@ class VectorRun:
         return self._overlay(name, period, found)
 
     def _overlay(self, name: str, period: Period | None, found: Column) -> Column:
-        """``found`` with the scenario's settings of ``name`` in the cells they cover (a later setting wins)."""
-        for setting in reversed(self.scenario.settings_for(name)):
+        """``found`` with the scenario's settings of ``name`` in the cells they cover (a later setting wins);
+        for many steps, each step's settings, stacked."""
+        if self.steps is None:
+            return self._settle(self.scenario, name, period, found)
+        if not any(name in step.names for step in self.steps):
+            return found
+        return self._stack([self._settle(step, name, period, found, k) for k, step in enumerate(self.steps)])
+
+    def _settle(self, scenario: Scenario, name: str, period: Period | None, found: Column, k: int | None = None) -> Column:
+        for setting in reversed(scenario.settings_for(name)):
             if not setting.covers(setting.entity, period):
                 continue
             source = self if setting.formula else self.baseline
             value = source.ev(setting.value, period)
+            if k is not None:
+                value = _row(value, k)  # a new formula over many steps: this step's row
             if setting.entity is None:
                 found = value
             elif setting.entity in self.index:
@@ -273,7 +330,28 @@ class VectorRun:
         return found
 
     def _input(self, name: str, period: Period | None) -> Column:
-        """The data's values of an input in a period, the declared default where the data give none."""
+        """The data's values of an input in a period, the declared default where the data give none; for
+        many steps with factors, each step's factors multiplying the data's values (not the default)."""
+        found = self._data_input(name, period)
+        if self.factors is None or self.baseline is not None or not any(name in f for f in self.factors):
+            return found
+        return self.multiply(found, self._factor_column(name, period, found))
+
+    def _factor_column(self, name: str, period: Period | None, data: Column) -> Column:
+        """Each step's factor of each organisation's value: 1 where the step has none or the data has no value."""
+        given = data_columns(self.dataset).get((name, period))
+        absent = given.missing if given is not None and given.missing is not None else None
+        rows = []
+        for factors in self.factors:
+            cells = factors.get(name, {})
+            row = [cells.get((code, period), _ONE) for code in self.codes]
+            if absent is not None:
+                row = [_ONE if gone else x for x, gone in zip(row, absent)]
+            rows.append(row)
+        column = _numbers([x for row in rows for x in row], None)
+        return _reshaped(column, (self.width, self.size))
+
+    def _data_input(self, name: str, period: Period | None) -> Column:
         found = data_columns(self.dataset).get((name, period))
         default = self.exact._defaults.get(name)
         if found is None:
@@ -281,8 +359,9 @@ class VectorRun:
         if default is None or found.missing is None:
             return found
         absent = found.missing
-        return self._select(absent, Column.scalar(default), Column(found.kind, found.num, found.den, found.bound,
+        found = self._select(absent, Column.scalar(default), Column(found.kind, found.num, found.den, found.bound,
                                                                      found.dbound, None, found.defer))
+        return found
 
     def _cells(self, value_of) -> Column:
         """A column of the exact engine's values, one organisation at a time."""
@@ -292,6 +371,8 @@ class VectorRun:
     # ---- expressions ----
     def ev(self, node: s.Expr, period: Period | None) -> Column:
         if self.free(node):
+            if self.steps is not None and not self.reads(node).isdisjoint(self.changed):
+                return self._per_step([self.exact_step(k).evaluate(node, None, period) for k in range(self.width)])
             return Column.scalar(self.exact.evaluate(node, None, period))
         method = getattr(self, "_v_" + type(node).__name__, None)
         found = method(node, period) if method is not None else None
@@ -306,6 +387,13 @@ class VectorRun:
         found = self._free.get(id(node))
         if found is None:
             found = self._free[id(node)] = _reads_no_entity(node)
+        return found
+
+    def reads(self, node: s.Expr) -> frozenset[str]:
+        """The names an expression reads."""
+        found = self._reads.get(id(node))
+        if found is None:
+            found = self._reads[id(node)] = frozenset(_names_read(node))
         return found
 
     def _v_Ref(self, node: s.Ref, period):
@@ -570,8 +658,7 @@ class VectorRun:
         wins = ((va == decisive) & ~ma & ~da) | ((vb == decisive) & ~mb & ~db)
         defer = ~wins & (da | db)
         missing = ~wins & ~defer & (ma | mb)
-        value = np.broadcast_to(np.asarray(wins if decisive else ~wins), (self.size,))
-        return Column(BOOL, value, missing=_mask(missing, self.size), defer=_mask(defer, self.size))
+        return Column(BOOL, np.asarray(wins if decisive else ~wins), missing=_mask(missing), defer=_mask(defer))
 
     def extreme(self, pick, a: Column | None, b: Column | None) -> Column | None:
         """``min`` or ``max`` of two columns."""
@@ -679,8 +766,8 @@ class VectorRun:
                 return None
 
         def grouped(array, ufunc, fill):
-            out = np.full(self.size, fill, dtype=array.dtype)
-            out[systems] = ufunc.reduceat(array[order], starts)
+            out = np.full(array.shape[:-1] + (self.size,), fill, dtype=array.dtype)
+            out[..., systems] = ufunc.reduceat(array[..., order], starts, axis=-1)
             return out
 
         def gathered(mask):
@@ -802,6 +889,11 @@ class VectorRun:
         missing, defer = pick(a.missing, b.missing), pick(a.defer, b.defer)
         if a.kind != NUM:
             return Column(a.kind, np.where(where, a.num, b.num), missing=missing, defer=defer)
+        if type(a.den) is int and type(b.den) is int and a.den != b.den:
+            # one denominator for both, so that the column keeps one (cheaper than one per cell)
+            den = math.lcm(a.den, b.den)
+            if den <= LIMIT and a.bound * (den // a.den) <= LIMIT and b.bound * (den // b.den) <= LIMIT:
+                a, b = _over(a, den), _over(b, den)
         den = a.den if type(a.den) is int and type(b.den) is int and a.den == b.den else np.where(where, a.den, b.den)
         return Column(NUM, np.where(where, a.num, b.num), den, max(a.bound, b.bound), max(a.dbound, b.dbound), missing, defer)
 
@@ -816,6 +908,41 @@ class VectorRun:
             return None
         blank = self._blank(like)
         return Column(blank.kind, blank.num, blank.den, blank.bound, blank.dbound, np.ones(self.size, dtype=bool))
+
+    def _per_step(self, values: list) -> Column:
+        """One exact value per step, as a column over steps that every organisation shares."""
+        if all(type(v) is type(values[0]) and v == values[0] for v in values):
+            return Column.scalar(values[0])
+        return _reshaped(_from_values(values), (self.width, 1))
+
+    def _stack(self, columns: list[Column]) -> Column:
+        """One column per step, stacked along the steps' axis."""
+        first = columns[0]
+        if all(c.kind == SCALAR and type(c.num) is type(first.num) and c.num == first.num for c in columns):
+            return first
+        like = next((c for c in columns if c.kind != SCALAR), None) or \
+            self._broadcast(next((c for c in columns if not c.is_missing), first))
+        full = [self._full(c, like) for c in columns]
+        if any(c is None or c.kind != like.kind for c in full):
+            return self._deferred(None, like.kind if like.kind != OBJ else NUM)
+        shape = (self.size,)
+        if like.kind == NUM and all(type(c.den) is int for c in full):
+            den = 1
+            for c in full:
+                den = math.lcm(den, c.den)
+            if den > LIMIT or any(c.bound * (den // c.den) > LIMIT for c in full):
+                return self._deferred(None)
+            full = [_over(c, den) for c in full]
+        nums = np.stack([np.broadcast_to(c.num, shape) for c in full])
+        masks = []
+        for part in ("missing", "defer"):
+            found = [getattr(c, part) for c in full]
+            masks.append(None if all(m is None for m in found) else
+                         np.stack([np.broadcast_to(m if m is not None else _NO, shape) for m in found]))
+        if like.kind != NUM:
+            return Column(like.kind, nums, missing=masks[0], defer=masks[1])
+        den = full[0].den if type(full[0].den) is int else np.stack([np.broadcast_to(c.den, shape) for c in full])
+        return Column(NUM, nums, den, max(c.bound for c in full), max(c.dbound for c in full), *masks)
 
     def _blank(self, like: Column) -> Column:
         if like.kind == NUM:
@@ -944,10 +1071,85 @@ def data_columns(dataset: Dataset) -> dict[tuple[str, Period | None], Column]:
                                           for key, table in by_input.items()}
     return found
 _NO = np.False_
+_ONE = Fraction(1)
 
 
-def _mask(mask, size: int):
-    mask = np.broadcast_to(np.asarray(mask), (size,))
+def _reshaped(column: Column, shape: tuple) -> Column:
+    def fit(x):
+        return x.reshape(shape) if isinstance(x, np.ndarray) else x
+
+    if column.kind == SCALAR:
+        return column
+    return Column(column.kind, fit(column.num), fit(column.den), column.bound, column.dbound, fit(column.missing),
+                  fit(column.defer))
+
+
+def _row(column: Column, k: int) -> Column:
+    """Step ``k``'s part of a column over many steps (a column over one step is its own row)."""
+    if column.kind == SCALAR or np.ndim(column.num) < 2:
+        return column
+
+    def take(x):
+        return x[k] if isinstance(x, np.ndarray) and x.ndim == 2 else x
+
+    return Column(column.kind, take(column.num), take(column.den), column.bound, column.dbound, take(column.missing),
+                  take(column.defer))
+
+
+def _at(x, k: int, index: int):
+    """Step ``k``'s entry for an organisation of an array over organisations, over steps (one row
+    per step, or one column every organisation shares), or of a scalar."""
+    if not isinstance(x, np.ndarray):
+        return x
+    if x.ndim == 2:
+        return x[k if x.shape[0] > 1 else 0, index if x.shape[1] > 1 else 0]
+    return x[index if x.shape[0] > 1 else 0]
+
+
+def _masked_at(column: Column, k: int, index: int) -> bool:
+    return any(m is not None and bool(_at(m, k, index)) for m in (column.missing, column.defer))
+
+
+def _value_at(column: Column, k: int, index: int):
+    """The exact value of step ``k``'s cell of an organisation (not masked)."""
+    if column.kind == NUM:
+        return Fraction(int(_at(column.num, k, index)), int(_at(column.den, k, index)))
+    if column.kind == BOOL:
+        return bool(_at(column.num, k, index))
+    return _at(column.num, k, index)
+
+
+def _names_read(node) -> set[str]:
+    found = set()
+    if isinstance(node, (s.Ref, s.SystemRef)):
+        found.add(node.name)
+    if isinstance(node, s.Call):
+        found.update(node.flags)
+    for field in attrs.fields(type(node)):
+        value = getattr(node, field.name)
+        for child in value if isinstance(value, tuple) else (value,):
+            if attrs.has(type(child)) and not isinstance(child, (Span, s.Alignment)):
+                found |= _names_read(child)
+    return found
+
+
+def with_factors(dataset: Dataset, factors: Mapping) -> Dataset:
+    """The dataset with each factored input value multiplied by its factor; origins and organisations kept.
+
+    ``factors`` maps an input to ``{(entity, period): factor}``; a cell the data has no value for is
+    left as it is (missing stays missing, a declared default stays the default).
+    """
+    values = dict(dataset.values)
+    for name, cells in factors.items():
+        for (entity, period), factor in cells.items():
+            key = (name, entity, period)
+            value = values.get(key)
+            if type(value) is Fraction:
+                values[key] = value * factor
+    return attrs.evolve(dataset, values=values)
+
+
+def _mask(mask):
     return mask if mask.any() else None
 
 
