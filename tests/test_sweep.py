@@ -330,6 +330,7 @@ def test_a_failed_sweep_leaves_no_file_behind(capsys, tmp_path):
     ("erf_rate_above_upper = 0% to 1000% step 0.0001%", "10,000,001 steps, more than the 1,000,000", "0% to 1000% step 0.0001%"),
     ("erf_rate_above_upper = 100% to 150%", "expected `NAME [in PERIOD] = A to B step S`", "100% to 150%"),
     ("erf_rate_above_upper 100% to 150% step 5%", "expected `=`", None),
+    ("erf_rate_above_upper = 100% to\n150% step 5%", "a --vary is written on one line", None),
     ("erf_rate_above_upper = £1 to £2 step £1", "is money (£), but a percentage is declared", "£1"),
     ("erf_rate_above_upper = erf_funded_activity_pct to 150% step 5%", "a range runs between fixed values", "erf_funded_activity_pct"),
     ("erf_lower_threshold = £1 to £2 step £1", "a sweep varies inputs and parameters; `erf_lower_threshold` is a definition",

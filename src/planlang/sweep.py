@@ -125,6 +125,10 @@ class _Reader:
 
     def vary(self, source: SourceFile) -> GridVary | DrawVary | None:
         text = source.text
+        newline = next((k for k, c in enumerate(text) if c in "\r\n"), None)
+        if newline is not None:  # every place in a --vary is a column of its one line
+            self.error(source, newline, newline, "a --vary is written on one line")
+            return None
         equals = text.find("=")
         if equals < 0:
             self.error(source, len(text), len(text), f"expected `=` and what to vary over: {_FORMS}")
