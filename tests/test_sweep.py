@@ -439,3 +439,26 @@ def test_the_progress_bar_draws_on_a_terminal_and_clears_its_line():
     with Progress(3, "steps", quiet) as bar:
         bar.advance(3)
     assert quiet.getvalue() == ""
+
+
+def test_a_scenario_file_applies_underneath_as_its_sets_would(capsys):
+    may_at_70 = ROOT / "examples" / "scenarios" / "2021_22" / "erf.plan"
+    document = sweep_json(capsys, "--vary", "erf_rate_above_upper = 100% to 120% step 20%", "--output", FUNDING,
+                          "--scenario", f"{may_at_70}:may_at_70")
+    assert document["scenario"]["name"] == "may_at_70"
+    for step, rate in zip(document["steps"], ("100%", "120%")):
+        sets = [text.removeprefix("set ") for text in document["scenario"]["sets"]]
+        assert sets == ["erf_thresholds in 2021-05 = 70%"]
+        assert step["totals"][FUNDING] == run_total(capsys, FUNDING, *sets, f"erf_rate_above_upper = {rate}")
+
+
+def test_a_partly_missing_total_shows_what_the_rest_add_up_to():
+    from planlang.render_sweep import sweep_json as document_of, sweep_text
+    from planlang.sweep import Summary
+
+    partial = total_of([Fraction(1000), Missing.because("no data"), Fraction(500)])
+    summaries = [Summary(1, (), {"x": partial})]
+    assert "missing (1 of 3 cells; £1,500.00 from the rest)" in sweep_text("t", [], [], ["x"], {"x": "money"}, summaries)
+    step = document_of([], [], ["x"], {"x": "money"}, summaries)["steps"][0]
+    assert step["totals"] == {"x": None}
+    assert step["missing"] == {"x": {"cells": 1, "of": 3, "present_total": "1500.00"}}
