@@ -515,17 +515,8 @@ def _sweep_outputs(args, program) -> list[str]:
     return list(dict.fromkeys(args.output))
 
 
-def cmd_sweep(args) -> int:
-    from .longform import LongFormWriter, check_target
-    from .progress import Progress
-    from .render_sweep import sweep_json, sweep_text
-
-    program = _program(args)
-    dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
-    plan = compile_plan(program)
-    outputs = _sweep_outputs(args, program)
-    suffix = check_target(args.out) if args.out else None
-    base = _one_scenario(args, plan, dataset)
+def _sweep_varies(args, plan, dataset, base: Scenario):
+    """The grids and draws of ``--vary``, checked against each other, ``--draws`` and the step cap."""
     varies, sources = parse_varies(args.vary, plan, dataset)
     grids = [v for v in varies if isinstance(v, GridVary)]
     draws = [v for v in varies if isinstance(v, DrawVary)]
@@ -537,12 +528,18 @@ def cmd_sweep(args) -> int:
         if vary.hidden_by(base.settings):
             raise InputError(f"the scenario sets `{vary.target}` in every cell it draws, so its draws would change nothing",
                              "--vary", "leave it out of --set/--scenario")
-    count = args.draws or 1
-    total = grid_size(grids) * count
+    total = grid_size(grids) * (args.draws or 1)
     if total > MAX_STEPS:
         raise InputError(f"the sweep has {total:,} steps, more than the {MAX_STEPS:,} it runs", "--vary",
                          "take larger steps or fewer draws")
-    units = {name: program.declarations[name].type for name in outputs}
+    return grids, draws, sources, total
+
+
+def _sweep_summaries(args, plan, dataset, stream, total: int, outputs, units, grids, draws, suffix) -> list:
+    """Every grid point's summary, the steps run here or on Dask, every figure also written to ``--out`` (a ``suffix`` file)."""
+    from .longform import LongFormWriter
+    from .progress import Progress
+
     with contextlib.ExitStack() as stack:
         if args.workers is not None or args.scheduler is not None:
             from .scaleout import cluster, distributed_results
@@ -555,28 +552,43 @@ def cmd_sweep(args) -> int:
             def evaluate(items):
                 return step_results(plan, dataset, items, outputs, args.backend)
         progress = stack.enter_context(Progress(total, "steps"))
-        points, to_run = itertools.tee(steps(base, grids, draws, sources, count, args.seed))
+        points, to_run = itertools.tee(stream)
 
         def paired():
             for (point, _), result in zip(points, evaluate(step for _, step in to_run)):
                 progress.advance()
                 yield point, result
 
-        summaries = []
-        if args.out:
-            def write(path):
-                with LongFormWriter(path, suffix, [v.target for v in grids], [v.type for v in grids], units,
-                                    bool(draws)) as writer:
-                    summaries.extend(summarise(paired(), outputs, writer.add))
+        if not args.out:
+            return list(summarise(paired(), outputs))
+        summaries: list = []
 
-            write_atomically(args.out, write)
-        else:
-            summaries.extend(summarise(paired(), outputs))
-    if args.out:
-        print(f"wrote {args.out}", file=sys.stderr)
-    seed = args.seed if draws else None
+        def write(path):
+            with LongFormWriter(path, suffix, [v.target for v in grids], [v.type for v in grids], units, bool(draws)) as out:
+                summaries.extend(summarise(paired(), outputs, out.add))
+
+        write_atomically(args.out, write)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return summaries
+
+
+def cmd_sweep(args) -> int:
+    from .longform import check_target
+    from .render_sweep import sweep_json, sweep_text
+
+    program = _program(args)
+    dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
+    plan = compile_plan(program)
+    outputs = _sweep_outputs(args, program)
+    suffix = check_target(args.out) if args.out else None  # before any work, not at the end of it
+    base = _one_scenario(args, plan, dataset)
+    grids, draws, sources, total = _sweep_varies(args, plan, dataset, base)
+    units = {name: program.declarations[name].type for name in outputs}
+    count, seed = (args.draws, args.seed) if draws else (None, None)
+    stream = steps(base, grids, draws, sources, count or 1, args.seed)
+    summaries = _sweep_summaries(args, plan, dataset, stream, total, outputs, units, grids, draws, suffix)
     if args.json:
-        document = sweep_json(grids, draws, outputs, units, summaries, count if draws else None, seed)
+        document = sweep_json(grids, draws, outputs, units, summaries, count, seed)
         if base.settings:
             document = {"scenario": scenario_json(base), **document}
         print(json.dumps(document, indent=2, ensure_ascii=False))
@@ -584,7 +596,7 @@ def cmd_sweep(args) -> int:
         title = f"{program.title} ({program.year}) on {dataset.source}: a sweep of {total:,} step{'s' * (total != 1)}"
         if base.settings:
             title += f"\nunder the scenario {base.name}: {'; '.join(x.text for x in base.settings)}"
-        print(sweep_text(title, grids, draws, outputs, units, summaries, count if draws else None, seed))
+        print(sweep_text(title, grids, draws, outputs, units, summaries, count, seed))
     return EXIT_OK
 
 
