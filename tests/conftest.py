@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository's folders and a helper to compile policy text."""
+"""Shared fixtures: the repository's folders, a helper to compile policy text and one to run the command line."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from planlang.cli import main
 from planlang.compiler import compile_sources
 from planlang.diagnostics import format_diagnostic
 from planlang.source import SourceFile
@@ -38,3 +39,12 @@ def compile_policy():
         return program
 
     return compile_
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of ``planlang ARGV``, which never shows a traceback."""
+    capsys.readouterr()
+    code = main([str(arg) for arg in argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err and "internal error" not in err
+    return code, out, err

@@ -1,4 +1,4 @@
-"""Golden tests of outputs: what `run` and `explain` print, checked whole against reviewed files.
+"""Golden tests of outputs: what `run`, `explain` and `sweep` print, checked whole against reviewed files.
 
 Each case in ``CASES`` is one command line over the shipped packs and example data, and
 ``tests/golden/outputs/<case>.expected`` is its exact standard output. These pin every figure,
@@ -39,6 +39,14 @@ CASES = {
                                   "2021-05", "erf_additional_funding", "--json"],
     "explain_frf_org_earned": ["explain", "policies/2020_21", "--data", "examples/2020_21.xlsx", "--entity", "TRUST_A1",
                                "--period", "2020/21 Q3", "frf_org_earned"],
+    "sweep_frf_taper": ["sweep", "policies/2020_21", "--data", "examples/2020_21.xlsx", "--vary",
+                        "frf_taper_rate = 0% to 100% step 25%", "--output", "frf_earned_year", "frf_pdc_conversion"],
+    "sweep_erf_grid_json": ["sweep", "policies/2021_22", "--data", WORKED, "--vary", "erf_rate_above_upper = 100% to 120% step 20%",
+                            "--vary", "erf_thresholds in 2021-05 = 70% to 75% step 5%", "--output", "erf_additional_funding",
+                            "system_outpatient_attendances", "--json"],
+    "sweep_erf_draws_json": ["sweep", "policies/2021_22", "--data", WORKED, "--vary",
+                             "erf_actual = erf_actual * uniform(95%, 105%)", "--draws", "50", "--seed", "2021",
+                             "--output", "erf_additional_funding", "--json"],
     "explain_submission_ready_json": ["explain", "policies/2020_21", "--data", "examples/2020_21.xlsx", "--entity",
                                       "TRUST_A2", "--period", "2020/21", "submission_ready", "--json"],
 }

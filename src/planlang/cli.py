@@ -94,6 +94,14 @@ class _TerminalStream(io.TextIOBase):
                 self._broke()
         return len(text)
 
+    def write_control(self, text: str) -> None:
+        """Write planlang's own terminal control text (a progress bar's carriage return) as it is."""
+        if not self.broken:
+            try:
+                self._stream.write(text)
+            except BrokenPipeError:
+                self._broke()
+
     def flush(self) -> None:
         if not self.broken:
             try:

@@ -1,4 +1,4 @@
-"""The commands of the command line: ``planlang check | run | compare | solve | explain | test | deadlines | rules | diff | fmt | lsp``.
+"""The commands of the command line: ``planlang check | run | compare | solve | sweep | explain | test | deadlines | rules | diff | fmt | lsp``.
 
 Exit codes are a contract: 0 success; 1 the policy has errors or its tests fail; 2 bad data or
 usage (including missing inputs under ``--strict``). No input produces a Python traceback.
@@ -9,7 +9,9 @@ what each command does.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import itertools
 import json
 import re
 import sys
@@ -22,6 +24,7 @@ from . import __version__
 from . import syntax as s
 from .files import write_atomically
 from .audit.receipt import compare_receipt, environment_notes, make_receipt, verify
+from .bulk import BACKENDS, step_results
 from .checker import ExpressionChecker
 from .citations import SOURCES_VARIABLE, check_quotes, cited, source_folders
 from .compare import compare
@@ -42,8 +45,10 @@ from .rulediff import diff_programs
 from .render import (Selection, compare_json, compare_text, explanation_compare_text, explanation_json, explanation_text, json_value,
                      rulebook_markdown, run_json, run_text, scenario_json, solve_text)
 from .scenario import BASELINE, Scenario, ScenarioError, check_setting, read_scenarios, scenario_from_sets
+from .scaleout import CONNECT_SECONDS
 from .solve import UNITS, Goal, solve
 from .source import SourceFile
+from .sweep import MAX_STEPS, DrawVary, GridVary, grid_size, parse_varies, steps, summarise
 from .testing import run_scenario_tests, run_tests
 
 __all__ = ["parser", "dispatch", "UsageExit", "EXIT_OK", "EXIT_POLICY", "EXIT_DATA", "EXIT_MISSING", "EXIT_USAGE",
@@ -497,6 +502,106 @@ def cmd_solve(args) -> int:
     return EXIT_OK if solution.value is not None else EXIT_POLICY
 
 
+_TOTALLED = ("money", "count", "number")
+
+
+def _sweep_outputs(args, program) -> list[str]:
+    definitions = program.of_kind(s.DefineDecl)
+    for name in args.output:
+        decl = definitions.get(name)
+        if decl is None:
+            raise UsageError(f"`{name}` is not a definition of {args.policy}", "--output", suggest(name, definitions))
+        if decl.type not in _TOTALLED:
+            raise UsageError(f"a sweep totals each output over every organisation and period; `{name}` is {decl.type}",
+                             "--output", "sweep an amount or a count")
+    return list(dict.fromkeys(args.output))
+
+
+def _sweep_varies(args, plan, dataset, base: Scenario):
+    """The grids and draws of ``--vary``, checked against each other, ``--draws`` and the step cap."""
+    varies, sources = parse_varies(args.vary, plan, dataset)
+    grids = [v for v in varies if isinstance(v, GridVary)]
+    draws = [v for v in varies if isinstance(v, DrawVary)]
+    if draws and args.draws is None:
+        raise UsageError("a --vary that draws from a distribution needs --draws N (and --seed S to choose the draws)", "--vary")
+    if args.draws is not None and not draws:
+        raise UsageError("--draws samples inputs: give one with --vary 'NAME = NAME * uniform(95%, 105%)'", "--draws")
+    for vary in draws:
+        if vary.hidden_by(base.settings):
+            raise InputError(f"the scenario sets `{vary.target}` in every cell it draws, so its draws would change nothing",
+                             "--vary", "leave it out of --set/--scenario")
+    total = grid_size(grids) * (args.draws or 1)
+    if total > MAX_STEPS:
+        raise InputError(f"the sweep has {total:,} steps, more than the {MAX_STEPS:,} it runs", "--vary",
+                         "take larger steps or fewer draws")
+    return grids, draws, sources, total
+
+
+def _sweep_summaries(args, plan, dataset, stream, total: int, outputs, units, grids, draws, suffix) -> list:
+    """Every grid point's summary, the steps run here or on Dask, every figure also written to ``--out`` (a ``suffix`` file)."""
+    from .longform import LongFormWriter
+    from .progress import Progress
+
+    with contextlib.ExitStack() as stack:
+        if args.workers is not None or args.scheduler is not None:
+            from .scaleout import cluster, distributed_results
+
+            client = stack.enter_context(cluster(args.workers, args.scheduler, args.scheduler_timeout))
+
+            def evaluate(items):
+                return distributed_results(client, plan, dataset, items, outputs, args.backend)
+        else:
+            def evaluate(items):
+                return step_results(plan, dataset, items, outputs, args.backend)
+        progress = stack.enter_context(Progress(total, "steps"))
+        points, to_run = itertools.tee(stream)
+
+        def paired():
+            for (point, _), result in zip(points, evaluate(step for _, step in to_run)):
+                progress.advance()
+                yield point, result
+
+        if not args.out:
+            return list(summarise(paired(), outputs))
+        summaries: list = []
+
+        def write(path):
+            with LongFormWriter(path, suffix, [v.target for v in grids], [v.type for v in grids], units, bool(draws)) as out:
+                summaries.extend(summarise(paired(), outputs, out.add))
+
+        write_atomically(args.out, write)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return summaries
+
+
+def cmd_sweep(args) -> int:
+    from .longform import check_target
+    from .render_sweep import sweep_json, sweep_text
+
+    program = _program(args)
+    dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
+    plan = compile_plan(program)
+    outputs = _sweep_outputs(args, program)
+    suffix = check_target(args.out) if args.out else None  # before any work, not at the end of it
+    base = _one_scenario(args, plan, dataset)
+    grids, draws, sources, total = _sweep_varies(args, plan, dataset, base)
+    units = {name: program.declarations[name].type for name in outputs}
+    count, seed = (args.draws, args.seed) if draws else (None, None)
+    stream = steps(base, grids, draws, sources, count or 1, args.seed)
+    summaries = _sweep_summaries(args, plan, dataset, stream, total, outputs, units, grids, draws, suffix)
+    if args.json:
+        document = sweep_json(grids, draws, outputs, units, summaries, count, seed)
+        if base.settings:
+            document = {"scenario": scenario_json(base), **document}
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        title = f"{program.title} ({program.year}) on {dataset.source}: a sweep of {total:,} step{'s' * (total != 1)}"
+        if base.settings:
+            title += f"\nunder the scenario {base.name}: {'; '.join(x.text for x in base.settings)}"
+        print(sweep_text(title, grids, draws, outputs, units, summaries, count, seed))
+    return EXIT_OK
+
+
 def cmd_deadlines(args) -> int:
     program = _program(args)
     try:
@@ -701,6 +806,37 @@ def parser() -> argparse.ArgumentParser:
     _scenario_options(solve_)
     _data_limit(solve_)
 
+    sweep = _command(commands, "sweep", cmd_sweep, "run a grid of scenarios, or draws of uncertain inputs, and total outputs",
+                     f"planlang sweep policies/2021_22 --data {worked} --vary 'erf_rate_above_upper = 100% to 150% step 10%' "
+                     "--output erf_additional_funding",
+                     "planlang sweep policies/2020_21 --data examples/2020_21.xlsx --vary 'frf_taper_rate = 0% to 100% step 25%' "
+                     "--output frf_earned_year --out steps.parquet",
+                     f"planlang sweep policies/2021_22 --data {worked} --vary 'erf_actual = erf_actual * uniform(95%, 105%)' "
+                     "--draws 1000 --seed 7 --output erf_additional_funding --json")
+    sweep.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
+    sweep.add_argument("--vary", required=True, action="append", metavar="'NAME [in PERIOD] = A to B step S'",
+                       help="a parameter or input swept over a range (repeatable: the product grid, the first outermost), "
+                            "or 'NAME = NAME * uniform(LOW, HIGH)' (normal(MEAN, SD), triangular(LOW, MODE, HIGH)) with --draws")
+    sweep.add_argument("--output", required=True, nargs="+", metavar="NAME",
+                       help="the definitions to total over every organisation and period at each step")
+    sweep.add_argument("--json", action="store_true", help="print one JSON object")
+    sweep.add_argument("--out", metavar="FILE", help="also write every step, output, organisation and period in long form "
+                                                     "to FILE.parquet or FILE.csv")
+    sweep.add_argument("--draws", type=_count_of("draws", MAX_STEPS), metavar="N",
+                       help="sample the --vary distributions N times; each total is reported as its mean and 5th, 50th "
+                            "and 95th percentiles")
+    sweep.add_argument("--seed", type=_count_of("seed", 2**63 - 1, lowest=0), default=0, metavar="S",
+                       help="the seed of the draws (default 0): the same seed gives the same draws")
+    sweep.add_argument("--backend", choices=list(BACKENDS), default="exact", help="the evaluation backend (default exact)")
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_count_of("workers", 256), metavar="N",
+                       help="run the steps on a local Dask cluster of N worker processes")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="run the steps on the Dask cluster of this scheduler")
+    sweep.add_argument("--scheduler-timeout", type=_count_of("seconds", 3600), default=CONNECT_SECONDS, metavar="SECONDS",
+                       help=f"how long to wait for --scheduler to answer (default {CONNECT_SECONDS})")
+    _scenario_options(sweep)
+    _data_limit(sweep)
+
     deadlines = _command(commands, "deadlines", cmd_deadlines, "list a pack's dated milestones: past, due and upcoming",
                          "planlang deadlines policies/2021_22 --as-of 2021-05-20")
     deadlines.add_argument("--as-of", metavar="DATE", help="the date to count from (default: today)")
@@ -773,6 +909,16 @@ def _scenario_options(command) -> None:
 def _data_limit(command: argparse.ArgumentParser) -> None:
     command.add_argument("--max-data-mb", type=_megabytes, metavar="N", default=MAX_DATA_BYTES // (1024 * 1024),
                          help=f"read a data file of up to N MB (default {MAX_DATA_BYTES // (1024 * 1024)})")
+
+
+def _count_of(what: str, highest: int, lowest: int = 1):
+    """An argparse type: a whole number from ``lowest`` to ``highest``."""
+    def parse(text: str) -> int:
+        if not text.isascii() or not text.isdigit() or not lowest <= int(text) <= highest:
+            raise argparse.ArgumentTypeError(f"expected a whole number of {what} from {lowest} to {highest:,}, found {text!r}")
+        return int(text)
+
+    return parse
 
 
 def _megabytes(text: str) -> int:

@@ -18,13 +18,13 @@ from ..render import json_value
 from ..values import Missing
 from .layout import cells, result_sheets
 
-__all__ = ["csv_text", "write_csv", "HEADINGS"]
+__all__ = ["csv_text", "write_csv", "HEADINGS", "guard_formula"]
 
 HEADINGS = ("output", "entity", "organisation", "period", "value", "unit", "missing_because")
 _FORMULA_START = ("=", "+", "-", "@")
 
 
-def _text(value: str) -> str:
+def guard_formula(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
@@ -40,11 +40,11 @@ def csv_text(results: Results, *, only=None) -> str:
             if isinstance(value, bool):
                 value = "true" if value else "false"
             elif isinstance(value, str) and cell.unit in ("text",):
-                value = _text(value)
+                value = guard_formula(value)
             because = cell.value.describe() if isinstance(cell.value, Missing) else ""
-            writer.writerow([cell.name, _text(row.code or ""), _text(row.organisation),
+            writer.writerow([cell.name, guard_formula(row.code or ""), guard_formula(row.organisation),
                              row.period.label if row.period else "", "" if value is None else value, cell.unit,
-                             _text(because)])
+                             guard_formula(because)])
     return out.getvalue()
 
 

@@ -1,0 +1,105 @@
+"""A sweep's every figure in long form: one row per step, output, entity and period, as CSV or Parquet.
+
+Columns: ``step`` (the grid point, from 1), ``draw`` (with ``--draws``), one column per ``--vary``
+target holding its value at the step, then ``output``, ``entity``, ``period``, ``value``, ``unit``
+and ``missing_because``. Values are written as ``run --json`` writes them (money to the penny,
+other numbers exact decimals, missing empty with its reason beside it), as text in Parquet too, so
+no figure passes through a float. Rows are written in chunks of :data:`CHUNK_ROWS` as the sweep
+goes, so memory stays bounded however long it is; the file appears whole or not at all (it is
+written beside the target and renamed over it).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+from .audit.csvfile import guard_formula
+from .bulk import StepResult
+from .diagnostics import UsageError
+from .render import json_value
+from .values import Missing
+
+__all__ = ["LongFormWriter", "SUFFIXES", "CHUNK_ROWS", "check_target"]
+
+CHUNK_ROWS = 65_536
+SUFFIXES = (".csv", ".parquet")
+
+
+def check_target(target: str) -> str:
+    """The kind of file ``--out`` names (``.csv`` or ``.parquet``)."""
+    suffix = Path(target).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise UsageError("cannot write this kind of file", target, "give a file ending .parquet or .csv")
+    return suffix
+
+
+class LongFormWriter:
+    """Writes rows to ``path`` (a temporary file the caller renames), flushing every :data:`CHUNK_ROWS` rows."""
+
+    def __init__(self, path: str, suffix: str, targets: Sequence[str], types: Sequence[str], units: dict[str, str],
+                 draws: bool):
+        self.path, self.suffix, self.types, self.units, self.draws = path, suffix, tuple(types), units, draws
+        self.columns = ["step", *(["draw"] if draws else []), *targets, "output", "entity", "period", "value", "unit",
+                        "missing_because"]
+        self.rows: list[list] = []
+        self._csv = self._handle = self._parquet = None
+
+    def __enter__(self) -> "LongFormWriter":
+        if self.suffix == ".csv":
+            self._handle = open(self.path, "w", encoding="utf-8", newline="")
+            self._csv = csv.writer(self._handle, lineterminator="\r\n")
+            self._csv.writerow(self.columns)
+        return self
+
+    def add(self, point, result: StepResult) -> None:
+        head = [point.index, *([point.draw] if self.draws else []),
+                *(json_value(x, t) for x, t in zip(point.values, self.types))]
+        for name, cells in result.by_output.items():
+            unit = self.units[name]
+            for (entity, period), value in cells:
+                because = value.describe() if type(value) is Missing else None
+                self.rows.append([*head, name, entity, str(period) if period is not None else None, json_value(value, unit),
+                                  unit, because])
+        if len(self.rows) >= CHUNK_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.suffix == ".csv":
+            # codes and reasons come from the data: a spreadsheet must not run one as a formula; numbers stay as they are
+            guarded = {self.columns.index("entity"), self.columns.index("missing_because")}
+            self._csv.writerows([guard_formula(x) if k in guarded and x is not None else "" if x is None else x
+                                 for k, x in enumerate(row)] for row in self.rows)
+        else:
+            self._parquet_chunk()
+        self.rows = []
+
+    def _parquet_chunk(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = self._schema()
+        table = pa.Table.from_arrays([pa.array([row[k] for row in self.rows], type=schema.field(k).type)
+                                      for k in range(len(self.columns))], schema=schema)
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self.path, schema)
+        self._parquet.write_table(table)
+
+    def _schema(self):
+        import pyarrow as pa
+
+        whole = 2 if self.draws else 1
+        return pa.schema([(name, pa.int64() if k < whole else pa.string()) for k, name in enumerate(self.columns)])
+
+    def __exit__(self, kind, error, trace) -> None:
+        if error is None:
+            self.flush()
+            if self._parquet is None and self.suffix == ".parquet":  # no rows at all: still a file with the columns
+                import pyarrow.parquet as pq
+
+                pq.ParquetWriter(self.path, self._schema()).close()
+        if self._parquet is not None:
+            self._parquet.close()
+        if self._handle is not None:
+            self._handle.close()

@@ -1,0 +1,97 @@
+"""Scale-out on Dask: a sweep's steps evaluated in chunks across the workers of a ``dask.distributed`` cluster.
+
+The plan and the dataset are scattered to every worker once; each task evaluates one chunk of
+consecutive steps with :func:`planlang.bulk.step_results` (a worker keeps its baseline run between
+chunks) and sends back only the cells asked for. Chunks are taken back in order, with a bounded
+number in flight, so the answer is the one a single process gives, step for step, and memory stays
+bounded however many steps there are.
+
+``dask.distributed`` is imported only here, and only when a sweep asks for workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+
+from .bulk import Step, StepResult, step_results
+from .diagnostics import InputError
+
+__all__ = ["cluster", "distributed_results", "CONNECT_SECONDS"]
+
+CONNECT_SECONDS = 10  # how long to wait for a scheduler named with --scheduler
+
+
+@contextlib.contextmanager
+def cluster(workers: int | None = None, scheduler: str | None = None, timeout: float = CONNECT_SECONDS):
+    """A Dask client: of a new local cluster of ``workers`` processes, or of the scheduler at ``scheduler``."""
+    from distributed import Client, LocalCluster
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)  # its retries and shutdown notes are not the user's business
+    if scheduler is not None:
+        _check_address(scheduler)
+        try:
+            client = Client(scheduler, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError, TypeError) as error:
+            raise InputError(f"cannot reach a Dask scheduler at {scheduler!r} within {timeout:g} s ({error})",
+                             "--scheduler", "start one with `dask scheduler` and give the address it prints, "
+                                            "such as tcp://127.0.0.1:8786") from None
+        with client:
+            yield client
+        return
+    # the scheduler's HTTP server listens even without a dashboard: on a free local port, not on 8787 (which another
+    # cluster may hold, and then Dask warns)
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
+                      silence_logs=logging.ERROR) as local, Client(local, set_as_default=False) as client:
+        yield client
+
+
+def _check_address(address: str) -> None:
+    """Refuse an address no Dask transport reads before a client is made of it (a half-made client fails again at exit)."""
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+    from distributed.comm.registry import get_backend
+
+    try:
+        scheme, location = parse_address(address)
+        get_backend(scheme)
+        if not location:
+            raise ValueError("no host")
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            parse_host_port(location, default_port=8786)
+    except (ValueError, TypeError) as error:
+        raise InputError(f"{address!r} is not a Dask scheduler address ({error})", "--scheduler",
+                         "give the address the scheduler prints, such as tcp://127.0.0.1:8786") from None
+
+
+def _chunk(plan, dataset, steps: list[Step], outputs: Sequence[str], backend: str) -> list[dict]:
+    """What a worker does with one chunk: the asked cells of each step (the steps themselves stay with the caller)."""
+    return [dict(result.by_output) for result in step_results(plan, dataset, steps, outputs, backend)]
+
+
+def distributed_results(client, plan, dataset, steps: Iterable[Step], outputs: Sequence[str], backend: str = "exact",
+                        chunk: int = 16) -> Iterator[StepResult]:
+    """:func:`planlang.bulk.step_results` across the cluster's workers, in the order of ``steps``."""
+    plan_on_workers, data_on_workers = client.scatter([plan, dataset], broadcast=True)
+    ahead = 2 * max(1, len(client.nthreads()))
+    pending: deque = deque()
+    steps = iter(steps)
+
+    def submit() -> bool:
+        part = list(itertools.islice(steps, chunk))
+        if part:
+            pending.append((part, client.submit(_chunk, plan_on_workers, data_on_workers, part, list(outputs), backend,
+                                                pure=False)))
+        return bool(part)
+
+    while len(pending) < ahead and submit():
+        pass
+    while pending:
+        part, future = pending.popleft()
+        cells = future.result()
+        submit()
+        for step, by_output in zip(part, cells):
+            yield StepResult(step, by_output)
