@@ -372,3 +372,26 @@ def test_factored_steps_at_once_equal_each_factored_dataset(plans, organisations
     over = VectorRun(plan, dataset, scenario, baseline=batched)
     exact_over = [run(plan, with_factors(dataset, f), scenario) for f in factors]
     assert _steps_agree(plan, dataset, over, exact_over) > 0
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32), rates=st.lists(st.integers(0, 200), min_size=1, max_size=5),
+       chunk=st.sampled_from([1, 7, 1 << 21]))
+def test_the_vector_bulk_backend_gives_the_exact_totals_and_cells(plans, organisations, seed, rates, chunk):
+    from planlang.bulk import Step, step_results
+    from planlang.vector import vector_steps
+
+    plan = plans["2021_22"]
+    dataset = random_dataset(plan, organisations["2021_22"], seed)
+    rng = random.Random(seed)
+    cells = [(e, p) for (name, e, p) in dataset.values if name == "erf_actual"]
+    steps = [Step(scenario_from_sets([f"erf_rate_above_upper = {r}%"], plan, dataset)) for r in rates]
+    steps += [Step(factors={"erf_actual": {c: Fraction(rng.randrange(95, 106), 100) for c in cells}}) for _ in rates]
+    outputs = ["erf_additional_funding", "erf_lower_threshold", "erf_counting_coding_permitted"]
+    exact = list(step_results(plan, dataset, steps, outputs, "exact"))
+    vector = list(vector_steps(plan, dataset, steps, outputs, chunk_cells=chunk))
+    for a, b in zip(exact, vector, strict=True):
+        for name in outputs:
+            assert a.total(name) == b.total(name)
+            assert [(key, v.describe() if isinstance(v, Missing) else v) for key, v in a.cells(name)] == \
+                [(key, v.describe() if isinstance(v, Missing) else v) for key, v in b.cells(name)]

@@ -24,6 +24,7 @@ from .evaluator import ExactRun, Results, run
 from .periods import Period
 from .plan import Plan
 from .scenario import BASELINE, Scenario
+from .vector import vector_steps, with_factors
 
 __all__ = ["Step", "StepResult", "Total", "total_of", "step_results", "with_factors", "BACKENDS"]
 
@@ -91,18 +92,6 @@ class StepResult:
         return total_of(value for _, value in self.by_output[output])
 
 
-def with_factors(dataset: Dataset, factors: Mapping[str, Mapping[tuple[str, Period], Fraction]]) -> Dataset:
-    """The dataset with each factored input value multiplied by its factor; origins and organisations kept."""
-    values = dict(dataset.values)
-    for name, cells in factors.items():
-        for (entity, period), factor in cells.items():
-            key = (name, entity, period)
-            value = values.get(key)
-            if type(value) is Fraction:
-                values[key] = value * factor
-    return attrs.evolve(dataset, values=values)
-
-
 _baseline: list = []  # [(plan, dataset, results)]: the last baseline, shared by the chunks a process evaluates
 
 
@@ -135,7 +124,7 @@ def _exact(plan: Plan, dataset: Dataset, steps: Iterable[Step], outputs: Sequenc
 
 
 Backend = Callable[[Plan, Dataset, Iterable[Step], Sequence[str]], Iterator[StepResult]]
-BACKENDS: dict[str, Backend] = {"exact": _exact}
+BACKENDS: dict[str, Backend] = {"exact": _exact, "vector": vector_steps}
 
 
 def step_results(plan: Plan, dataset: Dataset, steps: Iterable[Step], outputs: Sequence[str],

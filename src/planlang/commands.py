@@ -24,7 +24,7 @@ from . import __version__
 from . import syntax as s
 from .files import write_atomically
 from .audit.receipt import compare_receipt, environment_notes, make_receipt, verify
-from .bulk import BACKENDS, step_results
+from .bulk import BACKENDS as BULK_BACKENDS, step_results
 from .checker import ExpressionChecker
 from .citations import SOURCES_VARIABLE, check_quotes, cited, source_folders
 from .compare import compare
@@ -827,7 +827,9 @@ def parser() -> argparse.ArgumentParser:
                             "and 95th percentiles")
     sweep.add_argument("--seed", type=_count_of("seed", 2**63 - 1, lowest=0), default=0, metavar="S",
                        help="the seed of the draws (default 0): the same seed gives the same draws")
-    sweep.add_argument("--backend", choices=list(BACKENDS), default="exact", help="the evaluation backend (default exact)")
+    sweep.add_argument("--backend", choices=list(BULK_BACKENDS), default="vector",
+                       help="the evaluation backend: vector (a chunk of steps at once along a steps' axis, exact to the "
+                            "penny; the default) or exact (one step at a time); both give the same figures")
     where = sweep.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_count_of("workers", 256), metavar="N",
                        help="run the steps on a local Dask cluster of N worker processes")

@@ -1171,3 +1171,98 @@ def _reads_no_entity(node: s.Expr) -> bool:
         if not (_reads_no_entity(band.upper) and _reads_no_entity(band.rate)):
             return False
     return True
+
+
+# ---- many steps of a sweep (planlang.bulk's "vector" backend) ----
+
+# organisations x steps held in one column at once: a sweep's steps go through in chunks this size,
+# so memory stays bounded however many steps there are
+CHUNK_CELLS = 1 << 21
+
+
+def vector_steps(plan: Plan, dataset: Dataset, steps, outputs: Sequence[str], *, chunk_cells: int = CHUNK_CELLS):
+    """Each step's results for ``outputs`` (see :func:`planlang.bulk.step_results`), worked out a chunk of
+    steps at a time along the steps' axis; steps with factors and the same scenario share a chunk."""
+    from .evaluator import run
+
+    baseline = run(plan, dataset, backend="vector")
+    width = max(1, chunk_cells // max(1, baseline.run.size))
+    steps = list(steps)
+    start = 0
+    while start < len(steps):
+        chunk = steps[start:start + width]
+        if any(step.factors for step in chunk):
+            settings = chunk[0].scenario.settings
+            chunk = chunk[:next((k for k, step in enumerate(chunk) if step.scenario.settings != settings), len(chunk))]
+            batch = VectorRun(plan, dataset, factors=[step.factors for step in chunk])
+            if settings:
+                batch = VectorRun(plan, dataset, chunk[0].scenario, baseline=batch)
+        else:
+            batch = VectorRun(plan, dataset, baseline=baseline.run, steps=[step.scenario for step in chunk])
+        for k, step in enumerate(chunk):
+            yield StepView(step, batch, k, outputs, baseline.scope)
+        start += len(chunk)
+
+
+class StepView:
+    """One step of a run of many steps: its cells and totals, read from the run's columns."""
+
+    def __init__(self, step, batch: VectorRun, k: int, outputs: Sequence[str], scope):
+        self.step, self.batch, self.k, self.outputs, self.scope = step, batch, k, tuple(outputs), scope
+
+    def cells(self, output: str) -> list:
+        return [(key, self.batch.value_at(self.k, output, *key)) for key in self.scope[output]]
+
+    @property
+    def by_output(self) -> dict:
+        """Every asked output's cells, as :class:`planlang.bulk.StepResult` holds them."""
+        return {name: self.cells(name) for name in self.outputs}
+
+    def total(self, output: str):
+        """The output's :class:`~planlang.bulk.Total` over its cells, summed as integers column by column."""
+        from .bulk import Total
+
+        batch, k = self.batch, self.k
+        cells = self.scope[output]
+        codes = [code for code in cells.entities if code in batch.index]
+        where = np.array([batch.index[code] for code in codes], dtype=np.intp)
+        present, missing, count = Fraction(0), 0, len(cells)
+        for period in cells.periods:
+            column = _row(batch.column(output, period), k)
+            if column.kind == SCALAR or len(codes) != len(cells.entities):
+                values = [batch.value_at(k, output, code, period) for code in cells.entities]
+                numbers = [v for v in values if type(v) is Fraction]
+                present += sum(numbers, Fraction(0))
+                missing += len(values) - len(numbers)
+                continue
+            if column.kind != NUM:
+                missing += len(codes)  # a total counts only numbers
+                continue
+            def part(x):
+                return np.broadcast_to(x, (batch.size,))[where]
+
+            gone = part(column.missing) if column.missing is not None else np.zeros(len(codes), dtype=bool)
+            doubt = part(column.defer) & ~gone if column.defer is not None else np.zeros(len(codes), dtype=bool)
+            known = ~gone & ~doubt
+            den = column.den if type(column.den) is int else part(column.den)[known]
+            present += _exact_sum(part(column.num)[known], den)
+            missing += int(np.count_nonzero(gone))
+            for i in np.flatnonzero(doubt):  # deferred cells: the exact engine's values
+                value = batch.exact_step(k).value(output, codes[i], period)
+                if type(value) is Fraction:
+                    present += value
+                else:
+                    missing += 1
+        return Total(present if missing == 0 else None, present if missing < count or not count else None, missing, count)
+
+
+def _exact_sum(num, den) -> Fraction:
+    """The exact sum of the fractions ``num / den`` (``den`` one int, or one per value)."""
+    if type(den) is int:
+        if len(num) * max(1, _bound_of(num)) <= LIMIT:
+            return Fraction(int(num.sum()), den)
+        return Fraction(sum(int(x) for x in num), den)
+    total = Fraction(0)
+    for d in np.unique(den):
+        total += _exact_sum(num[den == d], int(d))
+    return total
