@@ -1,0 +1,175 @@
+"""Benchmark: the 2020/21 FRF rules (policies/2020_21/frf.plan) swept over 1,000 taper rates, in one
+process and on Dask.
+
+5,000 synthetic organisations (trusts and CCGs, 10 to a system, so 500 systems) x the 4 quarters of
+2020/21; each sweep step sets ``frf_taper_rate`` (50% to 149.9% in steps of 0.1%) and totals
+``frf_earned`` and ``frf_unearned_in_year`` over every organisation and period.
+
+- ``planlang.bulk.step_results`` times the whole sweep when that module exists;
+- otherwise each step is ``run(plan, dataset, scenario, baseline=base)`` with the exact engine (a
+  scenario run works out again only what the rate reaches); a few steps are timed and the 1,000
+  extrapolated, as printed;
+- Dask: a ``LocalCluster`` of 1 and then 2 worker processes, the steps split into one chunk per
+  worker and ``client.map`` running the same per-step runs on each chunk (each chunk makes its own
+  baseline run); the speed-up is 1 worker's time over 2 workers'. The totals must equal the
+  single process's.
+
+Usage: ``python benchmarks/frf_sweep.py [EXACT_STEPS]`` (bench_vector.py runs it after the ERF table).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import sys
+import time
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+from planlang.compiler import compile_sources
+from planlang.data import Organisation, make_dataset
+from planlang.evaluator import BACKENDS, run
+from planlang.periods import parse_period
+from planlang.plan import compile_plan
+from planlang.scenario import scenario_from_sets
+from planlang.source import SourceFile
+
+ROOT = Path(__file__).resolve().parents[1]
+QUARTERS = [parse_period(f"2020/21 Q{q}") for q in range(1, 5)]
+YEAR = parse_period("2020/21")
+OUTPUTS = ("frf_earned", "frf_unearned_in_year")
+ORGANISATIONS, MEMBERS, STEPS = 5_000, 10, 1_000
+
+
+def frf_pack():
+    """The FRF rules of the 2020/21 pack alone."""
+    pack = ROOT / "policies" / "2020_21"
+    return compile_sources([SourceFile(str(pack / name), (pack / name).read_text(encoding="utf-8"))
+                            for name in ("policy.plan", "frf.plan")])[0]
+
+
+def synthetic(organisations: int = ORGANISATIONS, seed: int = 2020):
+    """Members in systems of 10 (7 trusts, 3 CCGs): allocations £1m-£10m a quarter, FITs from a
+    £5m deficit to a £1m surplus, positions from £1m behind the FIT to £0.5m ahead; 2% have not
+    agreed their FIT."""
+    rng = random.Random(seed)
+    systems = [Organisation(f"Y{k:04d}", f"System {k}", "system") for k in range(-(-organisations // MEMBERS))]
+    members = [Organisation(f"M{k:05d}", f"Member {k}", "trust" if k % MEMBERS < 7 else "ccg", systems[k // MEMBERS].code)
+               for k in range(organisations)]
+    values = {}
+    for org in members:
+        for quarter in QUARTERS:
+            plan = rng.randrange(-5_000_000_00, 1_000_000_00)
+            values[("frf_allocation", org.code, quarter)] = Fraction(rng.randrange(1_000_000_00, 10_000_000_00), 100)
+            values[("fit_plan", org.code, quarter)] = Fraction(plan, 100)
+            values[("financial_position", org.code, quarter)] = Fraction(plan + rng.randrange(-1_000_000_00, 500_000_00), 100)
+        if rng.random() < 0.02:
+            values[("fit_agreed", org.code, YEAR)] = False
+    return make_dataset([*systems, *members], values, {}, f"synthetic FRF {organisations} organisations")
+
+
+def rate_settings(steps: int = STEPS) -> list[str]:
+    """The sweep's ``--set`` texts: frf_taper_rate from 50% upwards in steps of 0.1%."""
+    return [f"frf_taper_rate = {Decimal(500 + k) / 10}%" for k in range(steps)]
+
+
+def totals(results, outputs=OUTPUTS) -> tuple:
+    """Each output's total over every entity and period (None when a figure is missing: never zero)."""
+    out = []
+    for name in outputs:
+        values = [results.get(name, entity, period) for entity, period in results.scope[name]]
+        out.append(sum(values, Fraction(0)) if all(isinstance(v, (int, Fraction)) for v in values) else None)
+    return tuple(out)
+
+
+def sweep(plan, dataset, settings, outputs=OUTPUTS, backend="exact") -> list[tuple]:
+    """Each step's totals: one baseline run, then one scenario run per step reading from it."""
+    base = run(plan, dataset, backend=backend)
+    return [totals(run(plan, dataset, scenario_from_sets([text], plan, dataset), baseline=base, backend=backend), outputs)
+            for text in settings]
+
+
+def _chunk(settings, *, plan, dataset, outputs):
+    return sweep(plan, dataset, settings, outputs)
+
+
+def time_dask(plan, dataset, settings, workers: int):
+    """(totals in step order, seconds, cluster start seconds) of the sweep on ``workers`` local processes."""
+    from dask.distributed import Client, LocalCluster
+
+    start = time.perf_counter()
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        started = time.perf_counter() - start
+        start = time.perf_counter()
+        shared_plan, shared_data = client.scatter([plan, dataset], broadcast=True)
+        size = -(-len(settings) // workers)
+        chunks = [settings[k:k + size] for k in range(0, len(settings), size)]
+        futures = client.map(_chunk, chunks, plan=shared_plan, dataset=shared_data, outputs=OUTPUTS, pure=False)
+        found = [step for chunk in client.gather(futures) for step in chunk]
+        return found, time.perf_counter() - start, started
+
+
+def time_bulk(plan, dataset, settings):
+    """Seconds for the whole sweep through planlang.bulk.step_results, or None when its Step is not
+    built as assumed here (one --set text per step)."""
+    from planlang import bulk
+
+    try:
+        steps = [bulk.Step([text]) for text in settings]
+    except TypeError:
+        return None
+    start = time.perf_counter()
+    bulk.step_results(plan, dataset, steps, list(OUTPUTS), "vector" if "vector" in BACKENDS else "exact")
+    return time.perf_counter() - start
+
+
+def main(exact_steps: int = 3) -> None:
+    plan = compile_plan(frf_pack())
+    start = time.perf_counter()
+    dataset = synthetic()
+    cells = ORGANISATIONS * len(QUARTERS)
+    print(f"FRF sweep (policies/2020_21/frf.plan): {ORGANISATIONS:,} organisations x {len(QUARTERS)} quarters "
+          f"x {STEPS:,} steps of frf_taper_rate; data built in {time.perf_counter() - start:.1f} s")
+    settings = rate_settings()
+
+    if importlib.util.find_spec("planlang.bulk") is not None:
+        seconds = time_bulk(plan, dataset, settings)
+        if seconds is None:
+            print("planlang.bulk exists but its Step is not built from a --set text: switch time_bulk to its API")
+        else:
+            print(f"bulk.step_results, {STEPS:,} steps: {seconds:.1f} s "
+                  f"({seconds / (STEPS * cells) * 1e9:,.0f} ns per organisation-quarter-step)")
+    else:
+        print("planlang.bulk is not in this branch: the sweep is timed through run() with the exact engine")
+
+    start = time.perf_counter()
+    base = run(plan, dataset)
+    baseline = time.perf_counter() - start
+    start = time.perf_counter()
+    expected = sweep(plan, dataset, settings[:exact_steps])
+    per_step = (time.perf_counter() - start - baseline) / exact_steps  # sweep() makes its own baseline run
+    print(f"exact run(): baseline {baseline:.1f} s; {per_step:.2f} s a step over {exact_steps} steps "
+          f"({per_step / cells * 1e9:,.0f} ns per organisation-quarter); {STEPS:,} steps extrapolated: "
+          f"{baseline + STEPS * per_step:,.0f} s")
+    del base
+
+    if importlib.util.find_spec("dask") is None or importlib.util.find_spec("distributed") is None:
+        print("Dask is not installed, so its timings are skipped: pip install -e '.[bench]'")
+        return
+    steps = settings[:2 * exact_steps]
+    times, extrapolated = {}, {}
+    for workers in (1, 2):
+        found, times[workers], started = time_dask(plan, dataset, steps, workers)
+        assert found[:exact_steps] == expected, "Dask's totals differ from the single process's"
+        # each worker's chunk makes one baseline run, then its steps: the steps are what grows
+        extrapolated[workers] = times[workers] + (STEPS - len(steps)) * (times[workers] - baseline) / len(steps)
+        print(f"Dask, {workers} worker{'s' if workers > 1 else ''} (cluster started in {started:.1f} s): {len(steps)} steps "
+              f"in {times[workers]:.1f} s; {STEPS:,} steps extrapolated: {extrapolated[workers]:,.0f} s")
+    print(f"Dask speed-up, 2 workers over 1: {times[1] / times[2]:.2f}x measured, "
+          f"{extrapolated[1] / extrapolated[2]:.2f}x extrapolated to {STEPS:,} steps")
+
+
+if __name__ == "__main__":
+    main(*(int(x) for x in sys.argv[1:2]))
