@@ -62,10 +62,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_erf.py
 
 # the bulk-evaluation benchmark: vector backend, hand-written NumPy, the bandwidth floor, OpenFisca,
-# and the FRF sweep on Dask; its peers are the `bench` extra, installed here and never by `make test`
+# and the FRF sweep on Dask (ARGS="1000 10000 --no-frf" picks sizes); its peers are the `bench`
+# extra, installed here and never by `make test`
 bench-vector: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	$(BIN)/python benchmarks/bench_vector.py $(SIZES)
+	$(BIN)/python benchmarks/bench_vector.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build dist

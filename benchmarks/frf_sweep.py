@@ -20,6 +20,7 @@ Usage: ``python benchmarks/frf_sweep.py [EXACT_STEPS]`` (bench_vector.py runs it
 from __future__ import annotations
 
 import importlib.util
+import logging
 import random
 import sys
 import time
@@ -91,24 +92,28 @@ def sweep(plan, dataset, settings, outputs=OUTPUTS, backend="exact") -> list[tup
 
 
 def _chunk(settings, *, plan, dataset, outputs):
-    return sweep(plan, dataset, settings, outputs)
+    """A worker's steps: their totals and the CPU seconds they took (on a shared machine, less than the wall time)."""
+    start = time.process_time()
+    return sweep(plan, dataset, settings, outputs), time.process_time() - start
 
 
 def time_dask(plan, dataset, settings, workers: int):
-    """(totals in step order, seconds, cluster start seconds) of the sweep on ``workers`` local processes."""
+    """(totals in step order, seconds, the workers' CPU seconds, cluster start seconds) of the sweep on
+    ``workers`` local processes."""
     from dask.distributed import Client, LocalCluster
 
     start = time.perf_counter()
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         started = time.perf_counter() - start
         start = time.perf_counter()
         shared_plan, shared_data = client.scatter([plan, dataset], broadcast=True)
         size = -(-len(settings) // workers)
         chunks = [settings[k:k + size] for k in range(0, len(settings), size)]
         futures = client.map(_chunk, chunks, plan=shared_plan, dataset=shared_data, outputs=OUTPUTS, pure=False)
-        found = [step for chunk in client.gather(futures) for step in chunk]
-        return found, time.perf_counter() - start, started
+        chunks = client.gather(futures)
+        elapsed = time.perf_counter() - start
+        return [step for found, _ in chunks for step in found], elapsed, sum(cpu for _, cpu in chunks), started
 
 
 def time_bulk(plan, dataset, settings):
@@ -147,10 +152,12 @@ def main(exact_steps: int = 3) -> None:
     start = time.perf_counter()
     base = run(plan, dataset)
     baseline = time.perf_counter() - start
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     expected = sweep(plan, dataset, settings[:exact_steps])
+    cpu = time.process_time() - cpu
     per_step = (time.perf_counter() - start - baseline) / exact_steps  # sweep() makes its own baseline run
-    print(f"exact run(): baseline {baseline:.1f} s; {per_step:.2f} s a step over {exact_steps} steps "
+    print(f"exact run(): baseline {baseline:.1f} s; {per_step:.2f} s a step over {exact_steps} step{'s' if exact_steps > 1 else ''} "
+          f"(baseline and steps {cpu:.1f} CPU s) "
           f"({per_step / cells * 1e9:,.0f} ns per organisation-quarter); {STEPS:,} steps extrapolated: "
           f"{baseline + STEPS * per_step:,.0f} s")
     del base
@@ -161,12 +168,13 @@ def main(exact_steps: int = 3) -> None:
     steps = settings[:2 * exact_steps]
     times, extrapolated = {}, {}
     for workers in (1, 2):
-        found, times[workers], started = time_dask(plan, dataset, steps, workers)
+        found, times[workers], cpu, started = time_dask(plan, dataset, steps, workers)
         assert found[:exact_steps] == expected, "Dask's totals differ from the single process's"
         # each worker's chunk makes one baseline run, then its steps: the steps are what grows
         extrapolated[workers] = times[workers] + (STEPS - len(steps)) * (times[workers] - baseline) / len(steps)
         print(f"Dask, {workers} worker{'s' if workers > 1 else ''} (cluster started in {started:.1f} s): {len(steps)} steps "
-              f"in {times[workers]:.1f} s; {STEPS:,} steps extrapolated: {extrapolated[workers]:,.0f} s")
+              f"in {times[workers]:.1f} s ({cpu:.1f} CPU s in the workers); {STEPS:,} steps extrapolated: "
+              f"{extrapolated[workers]:,.0f} s")
     print(f"Dask speed-up, 2 workers over 1: {times[1] / times[2]:.2f}x measured, "
           f"{extrapolated[1] / extrapolated[2]:.2f}x extrapolated to {STEPS:,} steps")
 
