@@ -17,8 +17,10 @@ April to September 2021, of policies/2021_22/erf.plan), the columns are:
   as an OpenFisca TaxBenefitSystem (openfisca_erf.py; float32, OpenFisca's default), a fresh
   simulation each time so that nothing is cached (skipped with a note when not installed).
 
-Times are ns per system-month, the best of several runs (fewer at the largest sizes; a cheap call
-is repeated within a run so that each timing lasts long enough to read). ``£ err`` is the largest
+Times are ns per system-month, the best of 5 runs up to 10^5 and of 3 above (never one alone: a
+first run that touches new memory pays for the machine to supply it, which at 10^7 can cost more
+than the arithmetic); a cheap call is repeated within a run so that each timing lasts long enough
+to read. The exact engine is timed once above 10^4. ``£ err`` is the largest
 absolute error of erf_additional_funding against the exact answer, over every system-month: the
 exact answer is computed in scaled int64 integers (:func:`exact_funding`), checked against
 Fractions on a sample at every size and against planlang's exact engine wherever that runs. The
@@ -228,7 +230,7 @@ def measure(system_months: int, *, repeat: int | None = None, openfisca: bool = 
     plan = plan or compile_plan(erf_pack())
     data = Synthetic(system_months)
     cells = data.cells
-    repeat = repeat or (5 if cells <= 10**5 else 3 if cells <= 10**6 else 1)
+    repeat = repeat or (5 if cells <= 10**5 else 3)
     row = {"cells": cells, "data": None, "exact": None, "vector_first": None, "vector": None, "numpy": None, "floor": None,
            "openfisca": None, "numpy_err": None, "openfisca_err": None, "vector_err": None}
 
