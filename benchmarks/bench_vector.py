@@ -199,9 +199,9 @@ def check_results(results, data: Synthetic, numerators, denominators, cells: lis
 
 
 def sample_cells(data: Synthetic, limit: int, seed: int = 7) -> list[tuple[int, int]]:
-    """Every (month, system) up to ``limit`` cells, else ``limit`` drawn at random."""
-    every = [(m, s) for m in range(len(MONTHS)) for s in range(data.systems)]
-    return every if len(every) <= limit else random.Random(seed).sample(every, limit)
+    """Every (month, system) up to ``limit`` cells, else ``limit`` drawn at random (without listing them all)."""
+    chosen = range(data.cells) if data.cells <= limit else random.Random(seed).sample(range(data.cells), limit)
+    return [divmod(k, data.systems) for k in chosen]
 
 
 def openfisca_available() -> bool:
