@@ -170,12 +170,17 @@ def max_error(values: np.ndarray, numerators: np.ndarray, denominators: np.ndarr
     return float(np.max(np.abs((values.astype(np.float64) - whole) - part)))
 
 
+def once(fn) -> tuple[object, float]:
+    """fn's result and the time of that one call (for what only a first call measures)."""
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
 def best_time(fn, repeat: int) -> tuple[object, float]:
     """fn's result and its best time per call over ``repeat`` runs; a call faster than 20 ms is
     repeated within each run so that the clock's resolution does not show."""
-    start = time.perf_counter()
-    result = fn()
-    first = time.perf_counter() - start
+    result, first = once(fn)
     number = max(1, int(0.02 / max(first, 1e-9)))
     best = first
     for _ in range(repeat - 1 if number == 1 else repeat):
@@ -251,16 +256,16 @@ def measure(system_months: int, *, repeat: int | None = None, openfisca: bool = 
     vector = "vector" in BACKENDS and system_months <= vector_limit
     exact = system_months <= exact_limit
     if vector or exact:
-        dataset, row["data"] = best_time(data.dataset, 1)
+        dataset, row["data"] = once(data.dataset)
         if exact:
             results, row["exact"] = best_time(lambda: run(plan, dataset), 1 if cells > 10**4 else repeat)
             assert check_results(results, data, numerators, denominators, sample_cells(data, 10**6)) == 0
         if vector:
             # the first run over a dataset may convert its values to arrays once; later runs reuse them
-            _, row["vector_first"] = best_time(lambda: run(plan, dataset, backend="vector"), 1)
+            _, row["vector_first"] = once(lambda: run(plan, dataset, backend="vector"))
             results, row["vector"] = best_time(lambda: run(plan, dataset, backend="vector"), repeat)
             row["vector_err"] = check_results(results, data, numerators, denominators, sample_cells(data, 20_000))
-        del dataset, results
+        del dataset, results  # before OpenFisca's arrays: the largest sizes are near the memory there is
 
     if openfisca and openfisca_available():
         funding, row["openfisca"] = time_openfisca(data, repeat)
