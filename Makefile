@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv clean bench examples docs docs-html
+.PHONY: demo test venv clean bench bench-vector examples docs docs-html
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,13 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_erf.py
+
+# the bulk-evaluation benchmark: vector backend, hand-written NumPy, the bandwidth floor, OpenFisca,
+# and the FRF sweep on Dask (ARGS="1000 10000 --no-frf" picks sizes); its peers are the `bench`
+# extra, installed here and never by `make test`
+bench-vector: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python benchmarks/bench_vector.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build dist
