@@ -462,3 +462,16 @@ def test_a_partly_missing_total_shows_what_the_rest_add_up_to():
     step = document_of([], [], ["x"], {"x": "money"}, summaries)["steps"][0]
     assert step["totals"] == {"x": None}
     assert step["missing"] == {"x": {"cells": 1, "of": 3, "present_total": "1500.00"}}
+
+
+def test_a_long_hostile_vary_is_refused_at_once(erf):
+    import time
+
+    from planlang.scenario import ScenarioError
+
+    plan, data, _ = erf
+    for text in ("erf_rate_above_upper = " + "a to " * 20_000 + " step", "erf_rate_above_upper = " + "to " * 30_000 + "step 1%"):
+        start = time.perf_counter()
+        with pytest.raises(ScenarioError):
+            parse_varies([text], plan, data)
+        assert time.perf_counter() - start < 5  # a pattern of three lazy parts took 34 s on the first

@@ -5,8 +5,10 @@
 A :class:`Step` is a scenario (its settings layered over the base scenario, as ``--set`` layers
 them) and, for uncertainty, factors multiplying some input values cell by cell. A
 :class:`StepResult` holds every cell of the asked outputs, in the run's scope order, and totals
-them. Backends are entries of :data:`BACKENDS`; ``exact`` runs the exact engine and is the
-reference every other backend is tested against.
+them. Backends are entries of :data:`BACKENDS`, each ``backend(plan, dataset, steps, outputs)``
+yielding one :class:`StepResult` per step, in order, whose ``by_output[name]`` lists every cell of
+the baseline's scope for ``name`` in that order; adding a backend is adding its entry. ``exact``
+runs the exact engine and is the reference every other backend is tested against.
 
 A total never counts a missing cell as zero: :class:`Total` has the exact sum only when every cell
 has a value, and beside it the sum of the cells that have one and how many do not.
