@@ -433,3 +433,72 @@ def test_a_receipt_covers_the_files_beside_the_data(tmp_path, capsys):
     assert main(["verify", str(receipt)]) == 1
     out = capsys.readouterr().out
     assert f"data file {beside}: changed (sha256 " in out and f"data file {tmp_path}/erf.submissions.csv: added" in out
+
+
+# ---- hostile files: a dataset or an InputError, never a traceback ----------------------------
+
+_CSV_PIECES = st.sampled_from(["code", "period", "input", "value", ",", "\n", "\r\n", '"', "S1", "T1", "2021-04",
+                               "2021/22", "amount", "share", "opened_on", "£1,0", "70%", "\ufeff", " ", "\x00", "\u2028"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.binary(max_size=120), st.lists(_CSV_PIECES, max_size=40).map(lambda p: "".join(p).encode())))
+def test_any_bytes_as_a_csv_file_load_or_give_one_placed_error(tmp_path_factory, data):
+    folder = tmp_path_factory.mktemp("csv")
+    path = write_csv(folder, [])
+    path.write_bytes(b"code,period,input,value\n" + data if data[:1] == b"S" else data)
+    try:
+        load_data(path, PROGRAM)
+    except InputError as error:
+        assert str(error).startswith(str(path))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=4), st.booleans())
+def test_a_damaged_parquet_file_gives_one_error(tmp_path_factory, changes, truncate):
+    folder = tmp_path_factory.mktemp("parquet")
+    path = write_parquet(folder, {"code": ["S1", "T1"], "period": pa.array(["2021-04", "2021/22"]).dictionary_encode(),
+                                  "input": ["share", "opened_on"], "value": ["50%", "2021-06-03"]})
+    data = bytearray(path.read_bytes())
+    for offset, byte in changes:
+        data[offset % len(data)] = byte
+    path.write_bytes(bytes(data[: changes[0][0] % len(data)] if truncate else data))
+    try:
+        load_data(path, PROGRAM)
+    except InputError as error:
+        assert str(error).startswith(str(path))
+
+
+def test_an_organisations_file_that_is_a_folder(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("code,period,input,value\n")
+    (tmp_path / "d.organisations.csv").mkdir()
+    assert error_of(path).message == "is a folder, not a regular file; planlang reads only regular files"
+
+
+def test_an_unclosed_quote_in_the_heading_row_is_placed_there(tmp_path):
+    path = write_csv(tmp_path, [])
+    path.write_text('code,"period\n')
+    assert error_of(path).where == f"{path}: row 1"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.from_regex(r"-?[0-9]{1,42}(\.[0-9]{0,42})?", fullmatch=True), st.integers(-10**41, 10**41),
+                 st.text(max_size=8)), st.sampled_from(["money", "ratio", "count"]))
+def test_the_shortcut_for_plain_numbers_gives_what_convert_value_gives(raw, type_):
+    from planlang.columnar import _plain
+    from planlang.data import convert_value
+
+    shortcut = _plain(raw, type_)
+    if shortcut is not None:
+        assert shortcut == convert_value(raw, type_, "w") and type(shortcut) is Fraction
+
+
+def test_the_index_pandas_writes_is_not_a_column(tmp_path):
+    table = pa.table({"code": ["S1"], "period": ["2021-04"], "input": ["amount"], "value": ["5"], "__index_level_0__": [7]})
+    pandas = {"index_columns": ["__index_level_0__"], "columns": []}
+    path = write_parquet(tmp_path, {"code": ["S1"]})
+    pq.write_table(table.replace_schema_metadata({b"pandas": json.dumps(pandas).encode()}), path)
+    assert list(load_data(path, PROGRAM).values.values()) == [5]
+    pq.write_table(table, path)  # without pandas' note, it is a column like any other
+    assert error_of(path).message.startswith("unknown column '__index_level_0__'")

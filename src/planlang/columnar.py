@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 import os
 import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import attrs
@@ -165,10 +167,13 @@ def _rows(path: Path, display: str, max_bytes: int, layout: _Layout) -> Rows:
     return _csv_rows(path, display, max_bytes, layout)
 
 
-def _match_headings(headings: list[str], layout: _Layout, place: Callable[[int, str], str]) -> dict[str, int]:
-    """Column name -> position, from the headings as written (case and surrounding spaces ignored)."""
+def _match_headings(headings: list[str | None], layout: _Layout, place: Callable[[int, str], str]) -> dict[str, int]:
+    """Column name -> position, from the headings as written (case and surrounding spaces ignored;
+    a heading given as None is skipped)."""
     columns: dict[str, int] = {}
     for index, text in enumerate(headings):
+        if text is None:
+            continue
         name = text.strip().lower()
         where = place(1, text.strip() or str(index + 1))
         if not name:
@@ -181,8 +186,9 @@ def _match_headings(headings: list[str], layout: _Layout, place: Callable[[int, 
         columns[name] = index
     for name in layout.required:
         if name not in columns:
+            named = [text for text in headings if text is not None]
             raise InputError(f"the {layout.what} file needs a column headed {name!r}; its columns are "
-                             f"{', '.join(headings) or 'none'}", place(1, name), f"its heading row is {layout.heading}")
+                             f"{', '.join(named) or 'none'}", place(1, name), f"its heading row is {layout.heading}")
     return columns
 
 
@@ -208,21 +214,23 @@ def _csv_rows(path: Path, display: str, max_bytes: int, layout: _Layout) -> Rows
         raise InputError(f"is empty; a {layout.what} file starts with the heading row {layout.heading}", display)
     place = _place(display)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    number = 0
+    number = 0  # the row before the one being read
     try:
-        for number, row in enumerate(reader, start=1):  # noqa: B007 (number places a csv.Error below)
-            if number == 1:
-                _is_heading(row, layout, place)
-                columns = _match_headings(row, layout, place)
-                headings, width = [text.strip().lower() for text in row], len(row)
-                indices = [columns.get(name) for name in layout.columns]
-                continue
-            if not any(cell.strip() for cell in row):
+        row = next(reader)
+        number = 1
+        _is_heading(row, layout, place)
+        columns = _match_headings(row, layout, place)
+        headings, width = [text.strip().lower() for text in row], len(row)
+        indices = [columns.get(name) for name in layout.columns]
+        pick = operator.itemgetter(*indices) if None not in indices else (
+            lambda row: tuple(row[index] if index is not None else None for index in indices))
+        for number, row in enumerate(reader, start=2):  # noqa: B007 (number places a csv.Error below)
+            if not (row and row[0].strip()) and not any(cell.strip() for cell in row):
                 continue  # blank rows are skipped, as in a workbook
             if len(row) != width and (problem := _ragged(row, headings, number, place)) is not None:
                 yield number, problem
                 continue
-            yield number, tuple(row[index] if index is not None else None for index in indices)
+            yield number, pick(row)
     except csv.Error as error:
         raise InputError(f"is not well-formed CSV: {error}", f"{display}: row {number + 1}",
                          "a value holding a comma, a quote or a line break is written in double quotes, "
@@ -275,7 +283,8 @@ def _parquet_rows(path: Path, display: str, max_bytes: int, layout: _Layout) -> 
         raise InputError(f"cannot be read as a Parquet file ({error})", display) from None
     _bounded(metadata, display, max_bytes)
     place = lambda number, column: f"{display}: column {column}"  # noqa: E731 (a Parquet heading has no row)
-    columns = _match_headings(list(schema.names), layout, place)
+    index = _pandas_index(schema)
+    columns = _match_headings([None if name in index else name for name in schema.names], layout, place)
     for name, index in columns.items():
         _column_type(name, schema.field(index).type, layout, display)
     wanted = [name for name in layout.columns if name in columns]
@@ -291,6 +300,15 @@ def _parquet_rows(path: Path, display: str, max_bytes: int, layout: _Layout) -> 
             number += batch.num_rows
     except (pa.ArrowException, OSError, ValueError) as error:
         raise InputError(f"cannot be read as a Parquet file ({error})", f"{display}: row {number}") from None
+
+
+def _pandas_index(schema) -> set[str]:
+    """The columns pandas wrote for a DataFrame's index (``__index_level_0__``), which are not data."""
+    try:
+        listed = (schema.pandas_metadata or {}).get("index_columns", [])
+    except (ValueError, TypeError, AttributeError):  # metadata that is not pandas' JSON
+        return set()
+    return {name for name in listed if isinstance(name, str)} if isinstance(listed, list) else set()
 
 
 def _bounded(metadata, display: str, max_bytes: int) -> None:
@@ -367,11 +385,24 @@ def _organisations(rows: Rows, display: str) -> tuple[list[Organisation], Callab
     return organisations, locate
 
 
-# Plain decimal text ("26000000.50"): a money or ratio input reads it as its Decimal, the value
-# parse_amount gives, without the general parse (a £ sign, separators, a sign of either kind, %);
-# any other text takes that parse, and its messages
+# Plain decimal text ("26000000.50") is, for a money, ratio or count input, exactly the Fraction of
+# its digits over a power of ten, the value convert_value gives it; made directly, it costs a sixth.
+# Any other text (a £ sign, separators, a sign of another kind, %) takes convert_value and its messages.
 _PLAIN = re.compile(r"-?[0-9]{1,40}(?:\.[0-9]{1,40})?")
-_PLAIN_TYPES = ("money", "ratio")
+_PLAIN_TYPES = ("money", "ratio", "count")
+_POWERS = [10**digits for digits in range(41)]
+
+
+def _plain(raw, type_: str):
+    """``raw`` as a Fraction when it is plain decimal text or an int that ``type_`` reads as it is; else None."""
+    if raw.__class__ is int:  # a Parquet integer column (bool is refused by convert_value)
+        return Fraction(raw) if -10**40 < raw < 10**40 else None
+    if raw.__class__ is not str or not _PLAIN.fullmatch(raw):
+        return None
+    whole, _, decimals = raw.partition(".")
+    if decimals and type_ == "count":
+        return None  # convert_value reads "1.0" as a count and words the refusal of "1.5"
+    return Fraction(int(whole + decimals), _POWERS[len(decimals)])
 
 
 def _values(rows: Rows, display: str, checker: _Checker) -> None:
@@ -379,8 +410,8 @@ def _values(rows: Rows, display: str, checker: _Checker) -> None:
     period many times, so each is checked once, where it first appears."""
     checked: dict = {}  # (code, input) as written -> the same trimmed, once both are known good
     periods: dict = {}  # (input, period as written) -> Period
-    plain = {name for name, decl in checker.declared.items() if decl.type in _PLAIN_TYPES}
-    is_plain, add, place = _PLAIN.fullmatch, checker.add, _place(display)
+    plain = {name: decl.type for name, decl in checker.declared.items() if decl.type in _PLAIN_TYPES}
+    add, keep, place = checker.add, checker.keep, _place(display)
     for number, row in rows:
         try:
             if row.__class__ is not tuple:
@@ -397,10 +428,10 @@ def _values(rows: Rows, display: str, checker: _Checker) -> None:
                     raise InputError("the row has no period", where)
                 found = periods[name, period] = checker.period(name, text, where)
             where = f"{display}: row {number}, column value"
-            if raw.__class__ is str:
-                if name in plain and is_plain(raw):
-                    raw = Decimal(raw)
-            elif raw.__class__ is float:
+            if name in plain and (value := _plain(raw, plain[name])) is not None:
+                keep(name, code, found, value, where)
+                continue
+            if raw.__class__ is float:
                 _exact_float(raw, where)
             add(name, code, found, raw, where)
         except InputError as error:

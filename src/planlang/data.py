@@ -459,10 +459,13 @@ class _Checker:
             self.submission_origins[(code, milestone)] = where
 
     def add(self, name: str, code: str, period: Period, raw, where: str) -> None:
+        value = convert_value(raw, self.declared[name].type, where)
+        if value is not None:
+            self.keep(name, code, period, value, where)
+
+    def keep(self, name: str, code: str, period: Period, value, where: str) -> None:
+        """Keep a value already converted to its input's type, once it is in range and not given before."""
         decl = self.declared[name]
-        value = convert_value(raw, decl.type, where)
-        if value is None:
-            return
         if decl.range is not None:
             _in_range(name, decl, value, where)
         key = (name, code, period)
