@@ -208,6 +208,8 @@ def test_two_organisations_files_or_the_organisations_file_as_data(tmp_path):
     ("", "{path}: is empty; a values file starts with the heading row code,period,input,value"),
     ("S1,2021-04,amount,5\n", "{path}: row 1, column 1: the first row should name the columns code,period,input,value; "
                               "found S1,2021-04,amount,5\n  help: add the heading row code,period,input,value at the top"),
+    ("code;period;input;value\n", "{path}: row 1, column 1: the first row should name the columns code,period,input,value; "
+                                  "found code;period;input;value\n  help: separate the columns with commas, not semicolons"),
     ("code,period,input,vlaue\n", "{path}: row 1, column vlaue: unknown column 'vlaue'; the values file has the columns "
                                   "code,period,input,value\n  help: did you mean `value`?"),
     ("code,period,input,value,unit\n", "{path}: row 1, column unit: unknown column 'unit'; the values file has the columns "
@@ -388,15 +390,18 @@ def _datasets(draw):
 
 
 @settings(max_examples=40, deadline=None)
-@given(_datasets())
-def test_a_dataset_written_as_json_csv_and_parquet_loads_the_same(tmp_path_factory, entries):
+@given(_datasets(), st.dictionaries(st.sampled_from(["S1", "S2", "T1"]), st.dates(dt.date(2021, 4, 1), dt.date(2021, 9, 30)),
+                                    max_size=3))
+def test_a_dataset_written_as_json_csv_and_parquet_loads_the_same(tmp_path_factory, entries, submitted):
     folder = tmp_path_factory.mktemp("same")
     inputs: dict = {}
     for name, code, month, raw in entries:
         inputs.setdefault(name, {}).setdefault(code, {})[month] = raw
     document = {"organisations": [{"code": c, "name": n, "kind": k, "system": s or None} for c, n, k, s in ORGANISATIONS],
-                "inputs": inputs}
+                "inputs": inputs, "submissions": {code: {"final_plans": str(day)} for code, day in submitted.items()}}
     (folder / "d.json").write_text(json.dumps(document))
+    (folder / "d.submissions.csv").write_text(_csv_text(("code", "milestone", "date"),
+                                                        [(code, "final_plans", str(day)) for code, day in submitted.items()]))
     rows = [(code, month, name, _as_text(raw)) for name, code, month, raw in entries]
     write_csv(folder, rows)
     write_parquet(folder, {column: pa.array(list(values), pa.string()) for column, values in zip(HEADING, zip(*rows))}
@@ -405,6 +410,7 @@ def test_a_dataset_written_as_json_csv_and_parquet_loads_the_same(tmp_path_facto
     for other in loaded[1:]:
         assert other.values == loaded[0].values
         assert other.organisations == loaded[0].organisations
+        assert other.submissions == loaded[0].submissions
 
 
 def test_the_files_the_docs_show_load(tmp_path, erf_pack):
@@ -484,7 +490,9 @@ def test_an_unclosed_quote_in_the_heading_row_is_placed_there(tmp_path):
 
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(st.from_regex(r"-?[0-9]{1,42}(\.[0-9]{0,42})?", fullmatch=True), st.integers(-10**41, 10**41),
-                 st.text(max_size=8)), st.sampled_from(["money", "ratio", "count"]))
+                 st.text(max_size=8), st.decimals(), st.decimals(places=2),
+                 st.builds(Decimal, st.from_regex(r"-?[0-9]{1,3}E[-+]?[0-9]{1,2}", fullmatch=True))),
+       st.sampled_from(["money", "ratio", "count"]))
 def test_the_shortcut_for_plain_numbers_gives_what_convert_value_gives(raw, type_):
     from planlang.columnar import _plain
     from planlang.data import convert_value
