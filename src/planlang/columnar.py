@@ -304,16 +304,22 @@ def _parquet_rows(path: Path, display: str, max_bytes: int, layout: _Layout) -> 
     check_regular(path, display, max_bytes, _RAISE_WITH)
     try:
         parquet = pq.ParquetFile(path)
-        metadata = parquet.metadata
-        schema = parquet.schema_arrow
+        metadata, schema = parquet.metadata, parquet.schema_arrow
     except (pa.ArrowException, OSError, ValueError) as error:
         raise InputError(f"cannot be read as a Parquet file ({error})", display) from None
-    _bounded(metadata, display, max_bytes)
-    place = lambda number, column: f"{display}: column {column}"  # noqa: E731 (a Parquet heading has no row)
-    index = _pandas_index(schema)
-    columns = _match_headings([None if name in index else name for name in schema.names], layout, place)
-    for name, index in columns.items():
-        _column_type(name, schema.field(index).type, layout, display)
+    with parquet:
+        _bounded(metadata, display, max_bytes)
+        place = lambda number, column: f"{display}: column {column}"  # noqa: E731 (a Parquet heading has no row)
+        skipped = _pandas_index(schema)
+        columns = _match_headings([None if name in skipped else name for name in schema.names], layout, place)
+        for name, position in columns.items():
+            _column_type(name, schema.field(position).type, layout, display)
+        yield from _batches(parquet, display, layout, columns, schema)
+
+
+def _batches(parquet, display: str, layout: _Layout, columns: dict[str, int], schema) -> Rows:
+    import pyarrow as pa
+
     wanted = [name for name in layout.columns if name in columns]
     number = 1
     try:
@@ -468,7 +474,7 @@ def _values(rows: Rows, display: str, checker: _Checker) -> None:
                 _exact_float(raw, where)
             add(name, code, found, raw, where)
         except InputError as error:
-            _keep(checker, error, display)
+            _note(checker, error, display)
 
 
 def _check_pair(code: str, name: str, number: int, place, checker: _Checker) -> tuple[str, str]:
@@ -481,7 +487,7 @@ def _check_pair(code: str, name: str, number: int, place, checker: _Checker) -> 
     return code, name
 
 
-def _keep(checker: _Checker, error: InputError, display: str) -> None:
+def _note(checker: _Checker, error: InputError, display: str) -> None:
     """Keep a problem with the others, as the other readers do (stopping at MAX_ERRORS)."""
     with checker.each(display):
         raise error
@@ -495,5 +501,5 @@ def _submissions(rows: Rows, place, checker: _Checker, display: str) -> None:
             code, milestone, date = row
             checker.submission(_text(code), _text(milestone), date, place(number, "date"))
         except InputError as error:
-            _keep(checker, error, display)
+            _note(checker, error, display)
 
