@@ -510,3 +510,15 @@ def test_the_index_pandas_writes_is_not_a_column(tmp_path):
     assert list(load_data(path, PROGRAM).values.values()) == [5]
     pq.write_table(table, path)  # without pandas' note, it is a column like any other
     assert error_of(path).message.startswith("unknown column '__index_level_0__'")
+
+
+def test_a_fifo_as_the_data_or_beside_it_is_refused_without_hanging(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "f.csv")
+    assert error_of(tmp_path / "f.csv").message.startswith("is a named pipe (FIFO), not a regular file")
+    path = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"code": ["S1"], "period": ["2021-04"], "input": ["amount"], "value": ["1"]}), path)
+    os.mkfifo(tmp_path / "d.organisations.parquet")
+    error = error_of(path)
+    assert error.where == f"{tmp_path}/d.organisations.parquet" and "named pipe" in error.message

@@ -611,7 +611,6 @@ def cmd_rules(args) -> int:
     return EXIT_OK
 
 
-# a .csv or .parquet file holds one row per value; its organisations are in <stem>.organisations.csv beside it
 DATA_HELP = "a .json, .xlsx, .csv or .parquet data file (.csv/.parquet: long form beside <stem>.organisations.csv)"
 
 

@@ -1,5 +1,7 @@
 """Organisation data: JSON or Excel in, a checked :class:`Dataset` out, every value exact and traceable.
 
+(Long-form ``.csv`` and ``.parquet`` files are read by :mod:`planlang.columnar` with the checks here.)
+
 JSON (numbers are read as exact decimals, never as binary floats)::
 
     {"organisations": [{"code": "SYS1", "name": "North", "kind": "system", "system": null},

@@ -95,6 +95,7 @@ def _beside(dataset) -> dict:
 
 
 def _beside_differences(recorded, data: Path, path: str) -> list[str]:
+    """Each file recorded beside the data file that is gone or changed since."""
     if not isinstance(recorded, dict) or not all(isinstance(v, str) and Path(k).name == k for k, v in recorded.items()):
         raise InputError("is not a complete receipt: the files beside its data file are not in the form planlang writes",
                          path)
