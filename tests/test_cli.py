@@ -288,12 +288,17 @@ def test_nonexistent_data_file(tmp_path, capsys):
     assert_one_line_error(err, str(missing), "no such file")
 
 
-def test_data_file_with_a_csv_suffix(tmp_path, capsys):
+def test_a_csv_data_file_laid_out_like_a_workbook_sheet(tmp_path, capsys):
     data = tmp_path / "data.csv"
     data.write_text("code,period,erf_actual\nSYS1,2021-05,26000000\n", encoding="utf-8")
     code, _, err = cli(capsys, "run", PACK, "--data", data)
     assert code == 2
-    assert_one_line_error(err, str(data), ".csv", ".json or .xlsx")
+    assert_one_line_error(err, f"{data}: has no organisations file beside it", "add data.organisations.csv")
+    (tmp_path / "data.organisations.csv").write_text("code,kind\nSYS1,system\n", encoding="utf-8")
+    code, _, err = cli(capsys, "run", PACK, "--data", data)
+    assert code == 2
+    assert_one_line_error(err, f"{data}: row 1, column erf_actual: unknown column 'erf_actual'",
+                          "one row per value, naming its input in the column 'input'")
 
 
 def test_data_path_that_is_a_folder(tmp_path, capsys):

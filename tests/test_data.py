@@ -261,8 +261,9 @@ def test_json_that_is_not_utf8_or_nests_too_deeply(program):
 
 
 def test_files_that_cannot_be_read(program, tmp_path):
-    error = error_of(load_data, "d.csv", program)
-    assert error.where == "d.csv" and ".json or .xlsx" in error.suggestion
+    error = error_of(load_data, "d.txt", program)
+    assert error.where == "d.txt" and error.suggestion == "give a .json, .xlsx, .csv or .parquet data file"
+    assert "(save the workbook as .xlsx)" in error_of(load_data, "d.xls", program).suggestion
     assert error_of(load_data, "absent.json", program).message == "no such file"
     (tmp_path / "folder.json").mkdir()
     assert "folder" in error_of(load_data, "folder.json", program).message

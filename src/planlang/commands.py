@@ -718,6 +718,9 @@ def cmd_rules(args) -> int:
     return EXIT_OK
 
 
+DATA_HELP = "a .json, .xlsx, .csv or .parquet data file (.csv/.parquet: long form beside <stem>.organisations.csv)"
+
+
 def _command(commands, name: str, handler, help_: str, *examples: str, policy: bool = True) -> argparse.ArgumentParser:
     """A subcommand (taking POLICY_DIR first, unless ``policy`` is false) whose --help ends with examples."""
     command = commands.add_parser(name, help=help_, epilog="example:\n" + "".join(f"  {e}\n" for e in examples),
@@ -746,7 +749,7 @@ def parser() -> argparse.ArgumentParser:
                     "planlang run policies/2020_21 --data examples/2020_21.xlsx --output results.xlsx --receipt receipt.json",
                     f"planlang run policies/2021_22 --data {worked} --only erf_additional_funding --entity EXAMPLE2",
                     f"planlang run policies/2021_22 --data {worked} --set 'erf_thresholds in 2021-05 = 70%'")
-    run_.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
+    run_.add_argument("--data", required=True, metavar="FILE", help=DATA_HELP)
     run_.add_argument("--json", action="store_true", help="print one JSON object")
     run_.add_argument("--strict", action="store_true", help="treat any missing input as an error (exit 3)")
     run_.add_argument("--output", metavar="FILE", help="write the results to FILE.xlsx (with every figure's provenance) "
@@ -764,7 +767,7 @@ def parser() -> argparse.ArgumentParser:
     compare_ = _command(commands, "compare", cmd_compare, "run the baseline and scenarios and show what changed",
                         f"planlang compare policies/2021_22 --data {worked} --set 'erf_thresholds in 2021-05 = 70%'",
                         f"planlang compare policies/2021_22 --data {worked} --scenario examples/scenarios/2021_22/erf.plan")
-    compare_.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
+    compare_.add_argument("--data", required=True, metavar="FILE", help=DATA_HELP)
     compare_.add_argument("--json", action="store_true", help="print one JSON object")
     _filters(compare_, "compare")
     compare_.add_argument("--receipt", metavar="FILE", help="write a receipt of the baseline and every scenario run, "
@@ -780,7 +783,7 @@ def parser() -> argparse.ArgumentParser:
                         'planlang explain policies/2020_21 --data examples/2020_21.xlsx --entity TRUST_A1 --period "2020/21 Q1" --all --html q1.html',
                         f"planlang explain policies/2021_22 --data {worked} --entity EXAMPLE2 --period 2021-05 erf_additional_funding "
                         "--compare --set 'erf_thresholds in 2021-05 = 70%'")
-    explain_.add_argument("--data", required=True, metavar="FILE")
+    explain_.add_argument("--data", required=True, metavar="FILE", help=DATA_HELP)
     explain_.add_argument("--entity", metavar="CODE", help="the organisation (when the value is per organisation)")
     explain_.add_argument("--period", metavar="PERIOD", help="the period (when the value has one)")
     explain_.add_argument("--json", action="store_true", help="print the derivation as JSON")
@@ -796,7 +799,7 @@ def parser() -> argparse.ArgumentParser:
     solve_ = _command(commands, "solve", cmd_solve, "goal seek: the value of an input or parameter that reaches a target",
                       f"planlang solve policies/2021_22 --data {worked} --vary 'erf_actual for EXAMPLE2 in 2021-05' "
                       "--until 'erf_additional_funding for EXAMPLE2 in 2021-05 = £8,000,000'")
-    solve_.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
+    solve_.add_argument("--data", required=True, metavar="FILE", help=DATA_HELP)
     solve_.add_argument("--vary", required=True, metavar="TARGET",
                         help="an input (NAME for CODE in PERIOD) or a parameter (NAME [in PERIOD])")
     solve_.add_argument("--until", required=True, metavar="GOAL",
@@ -850,7 +853,7 @@ def parser() -> argparse.ArgumentParser:
 
     report = _command(commands, "report", cmd_report, "write a self-contained HTML audit report of a run",
                       "planlang report policies/2020_21 --data examples/2020_21.xlsx -o report.html")
-    report.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
+    report.add_argument("--data", required=True, metavar="FILE", help=DATA_HELP)
     report.add_argument("-o", "--output", required=True, metavar="FILE.html", help="where to write the report")
     report.add_argument("--sources", metavar="DIR", help="the folder of the guidance documents the pack cites "
                                                          "(default: beside the pack, or shared/seeds above it)")

@@ -1,5 +1,7 @@
 """Organisation data: JSON or Excel in, a checked :class:`Dataset` out, every value exact and traceable.
 
+(Long-form ``.csv`` and ``.parquet`` files are read by :mod:`planlang.columnar` with the checks here.)
+
 JSON (numbers are read as exact decimals, never as binary floats)::
 
     {"organisations": [{"code": "SYS1", "name": "North", "kind": "system", "system": null},
@@ -85,6 +87,8 @@ class Dataset:
     # (organisation code, deadline name) -> the date it submitted that milestone, and where that was read
     submissions: dict[tuple[str, str], dt.date] = attrs.field(factory=dict)
     submission_origins: dict[tuple[str, str], str] = attrs.field(factory=dict)
+    # the files read beside ``source`` (a .csv or .parquet file's organisations and submissions files)
+    companions: tuple[str, ...] = ()
     # precomputed because the evaluator asks for them in its inner loops
     _members: dict[str, tuple[str, ...]] = attrs.field(factory=dict, repr=False)
     _periods: dict[str, tuple[Period, ...]] = attrs.field(factory=dict, repr=False)
@@ -126,7 +130,7 @@ def make_dataset(organisations: Iterable[Organisation], values: Mapping, origins
         if period is not None:  # tests may give values that have no period
             periods.setdefault(period.kind, set()).add(period)
     return Dataset(source, by_code, dict(values), dict(origins), dict(submissions or {}), dict(submission_origins or {}),
-                   {system: tuple(codes) for system, codes in members.items()},
+                   (), {system: tuple(codes) for system, codes in members.items()},
                    {kind: tuple(sorted(found, key=Period.sort_key)) for kind, found in periods.items()})
 
 
@@ -457,10 +461,13 @@ class _Checker:
             self.submission_origins[(code, milestone)] = where
 
     def add(self, name: str, code: str, period: Period, raw, where: str) -> None:
+        value = convert_value(raw, self.declared[name].type, where)
+        if value is not None:
+            self.keep(name, code, period, value, where)
+
+    def keep(self, name: str, code: str, period: Period, value, where: str) -> None:
+        """Keep a value already converted to its input's type, once it is in range and not given before."""
         decl = self.declared[name]
-        value = convert_value(raw, decl.type, where)
-        if value is None:
-            return
         if decl.range is not None:
             _in_range(name, decl, value, where)
         key = (name, code, period)
@@ -481,28 +488,35 @@ def _in_range(name: str, decl: s.InputDecl, value, where: str) -> None:
 # ---- reading a file --------------------------------------------------------------------------
 
 def load_data(path: str | os.PathLike, program, *, max_bytes: int = MAX_DATA_BYTES) -> Dataset:
-    """Read a ``.json`` or ``.xlsx`` data file for a compiled policy, checking every value.
+    """Read a ``.json``, ``.xlsx``, ``.csv`` or ``.parquet`` data file for a compiled policy, checking every value.
 
-    Only a regular file of at most ``max_bytes`` is read (``run --max-data-mb`` raises it).
+    Only regular files of at most ``max_bytes`` are read (``run --max-data-mb`` raises it). A
+    ``.csv`` or ``.parquet`` file holds values in long form, its organisations in a file beside it
+    (:mod:`planlang.columnar`).
     """
     display = os.fspath(path)
     path = Path(path)
     suffix = path.suffix.lower()
     if path.is_dir():
-        raise InputError("is a folder, not a data file", display, "give a .json or .xlsx data file")
-    if suffix not in (".json", ".xlsx"):
-        kind = f"{suffix} files" if suffix else "files without a .json or .xlsx suffix"
+        raise InputError("is a folder, not a data file", display, f"give {DATA_SUFFIXES} data file")
+    if suffix not in (".json", ".xlsx", ".csv", ".parquet"):
+        kind = f"{suffix} files" if suffix else "files without a .json, .xlsx, .csv or .parquet suffix"
         raise InputError(f"cannot read {kind}", display,
-                         "give a .json or .xlsx data file" + (" (save the workbook as .xlsx)" if suffix in (".xls", ".xlsm", ".csv") else ""))
+                         f"give {DATA_SUFFIXES} data file" + (" (save the workbook as .xlsx)" if suffix in (".xls", ".xlsm") else ""))
     if not path.exists():
         raise InputError("no such file", display)
     if suffix == ".json":
         return _load_json(read_bytes(path, display, max_bytes, _RAISE_WITH), display, program)
+    if suffix in (".csv", ".parquet"):
+        from .columnar import load_columnar  # imports pyarrow, which a JSON or Excel run need not wait for
+
+        return load_columnar(path, display, program, max_bytes)
     check_regular(path, display, max_bytes, _RAISE_WITH)
     return _load_xlsx(path, display, program)
 
 
 _RAISE_WITH = "`--max-data-mb N`"
+DATA_SUFFIXES = "a .json, .xlsx, .csv or .parquet"
 
 
 # ---- JSON ------------------------------------------------------------------------------------

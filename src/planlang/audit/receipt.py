@@ -80,11 +80,33 @@ def make_receipt(results: Results, command: list[str], document: dict | None = N
         "versions": _versions(),
         "policy": {"directory": str(directory), "absolute": str(directory.resolve()), "files": _policy_files(directory)},
         "data": {"path": dataset.source, "absolute": str(Path(dataset.source).resolve()),
-                 "sha256": _sha256(Path(dataset.source))},
+                 "sha256": _sha256(Path(dataset.source))} | _beside(dataset),
         "bank_holidays": {str(day): name for day, name in sorted(holidays.items())},
         "digest": results_digest(produced),
     } | ({"scenario": scenario_record(results.scenario)} if results.scenario.settings else {}) \
       | ({"outcome": produced} if outcome else {})
+
+
+def _beside(dataset) -> dict:
+    """The SHA-256 of each file read beside the data file (a .csv's organisations file), by name."""
+    if not dataset.companions:
+        return {}
+    return {"beside": {Path(name).name: _sha256(Path(name)) for name in dataset.companions}}
+
+
+def _beside_differences(recorded, data: Path, path: str) -> list[str]:
+    """Each file recorded beside the data file that is gone or changed since."""
+    if not isinstance(recorded, dict) or not all(isinstance(v, str) and Path(k).name == k for k, v in recorded.items()):
+        raise InputError("is not a complete receipt: the files beside its data file are not in the form planlang writes",
+                         path)
+    differences = []
+    for name, digest in sorted(recorded.items()):
+        companion = data.with_name(name)
+        if not companion.is_file():
+            differences.append(f"data file {companion}: removed")
+        elif (now := _sha256(companion)) != digest:
+            differences.append(f"data file {companion}: changed (sha256 {digest[:12]}... -> {now[:12]}...)")
+    return differences
 
 
 def compare_receipt(comparisons, command: list[str]) -> dict:
@@ -192,8 +214,11 @@ def verify(path: str) -> list[str]:
         raise InputError("the data file the receipt names is gone", str(data))
     if _sha256(data) != recorded_data:
         differences.append(f"data file {data}: changed (sha256 {recorded_data[:12]}... -> {_sha256(data)[:12]}...)")
+    recorded_beside = receipt["data"].get("beside", {})
+    differences += _beside_differences(recorded_beside, data, path)
     program = compile_pack(directory)
     dataset = load_data(data, program)
+    differences += [f"data file {name}: added" for name in dataset.companions if Path(name).name not in recorded_beside]
     plan = compile_plan(program)
     scenario, changed = replay_scenario(receipt.get("scenario"), plan, dataset)
     differences += changed
