@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import weakref
 from collections.abc import Callable
 
 import attrs
@@ -571,7 +572,7 @@ def run(plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, tracer=None,
         raise ValueError("the baseline must be a run of the same plan over the same inputs")
     engine = BACKENDS[backend](plan, inputs, scenario, baseline.run if baseline is not None else None)
     scope = {}
-    entities_of: dict[tuple[str, ...], tuple] = {}
+    entities_of = _ENTITIES.setdefault(inputs, {})
     for name in plan.order:
         decl = plan.declarations[name]
         if not isinstance(decl, (s.DefineDecl, s.FlagDecl, s.DeadlineDecl)):
@@ -589,6 +590,9 @@ def run(plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, tracer=None,
 
 
 BACKENDS = {"exact": ExactRun, "vector": VectorRun}
+
+# the organisations of each set of kinds, by dataset: a run over the same data (a scenario's, a sweep's) lists them once
+_ENTITIES: "weakref.WeakKeyDictionary[Dataset, dict]" = weakref.WeakKeyDictionary()
 
 # From this many organisations the vector backend works a pack out faster than the exact engine
 # (measured on the shipped packs: docs/performance.md, "Choosing a backend").

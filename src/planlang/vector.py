@@ -668,6 +668,19 @@ class VectorRun:
             if a.is_missing or b.is_missing:
                 return Column.scalar(ops.merge_missing(a.num, b.num))
             return Column.scalar(pick(a.num, b.num))
+        if a.is_missing or b.is_missing:
+            return Column.scalar(ops.merge_missing(a.num, b.num))
+        pair = self._numeric(a, b)
+        if pair is not None and type(pair[0].den) is int and type(pair[1].den) is int:
+            # one denominator for both: the smaller or larger numerator is the answer, in one pass
+            pair = self._fitted(a, b, _cross_sizes)
+            if pair is None:
+                return self._not_fitted(a, b)
+            a, b = pair
+            den = math.lcm(a.den, b.den)
+            num = (np.minimum if pick is min else np.maximum)(_scaled(a.num, den // a.den), _scaled(b.num, den // b.den))
+            return Column(NUM, num, den, max(a.bound * (den // a.den), b.bound * (den // b.den)), den,
+                          _or(a.missing, b.missing), _or(a.defer, b.defer))
         first = self.compare("<=" if pick is min else ">=", a, b)
         if first is None or first.kind != BOOL:
             return first if first is not None and first.is_missing else None
@@ -1177,7 +1190,7 @@ def _reads_no_entity(node: s.Expr) -> bool:
 
 # organisations x steps held in one column at once: a sweep's steps go through in chunks this size,
 # so memory stays bounded however many steps there are
-CHUNK_CELLS = 1 << 21
+CHUNK_CELLS = 1 << 18
 
 
 def vector_steps(plan: Plan, dataset: Dataset, steps, outputs: Sequence[str], *, chunk_cells: int = CHUNK_CELLS):
