@@ -191,8 +191,9 @@ class VectorRun:
         self.factors = tuple(factors) if factors is not None else (baseline.factors if baseline is not None else None)
         self.width = len(self.steps or self.factors or ()) or None
         self.changed = self.exact.changed
+        self._step_names = frozenset().union(*(x.names for x in self.steps)) if self.steps is not None else frozenset()
         if self.steps is not None:
-            self.changed = plan.downstream(frozenset().union(*(x.names for x in self.steps)))
+            self.changed = plan.downstream(self._step_names)
         elif factors is not None:
             self.changed = plan.downstream(frozenset().union(*factors))
         layout = self.layout = layout_of(inputs)
@@ -202,6 +203,7 @@ class VectorRun:
         self._free: dict[int, bool] = {}
         self._reads: dict[int, frozenset[str]] = {}
         self._exact_steps: dict[int, object] = {}
+        self._positions: dict[tuple, tuple] = {}
 
     def exact_step(self, k: int):
         """The exact run of step ``k`` (its scenario, its factored data): what a masked cell of the step is asked of."""
@@ -215,6 +217,21 @@ class VectorRun:
                 found = ExactRun(self.plan, with_factors(self.dataset, self.factors[k]), self.scenario)
             self._exact_steps[k] = found
         return found
+
+    def positions(self, codes: tuple) -> tuple[list, np.ndarray]:
+        """The organisations of ``codes`` this run has, and where each sits in a column (remembered)."""
+        found = self._positions.get(codes)
+        if found is None:
+            kept = [code for code in codes if code in self.index]
+            found = self._positions[codes] = (kept, np.array([self.index[code] for code in kept], dtype=np.intp))
+        return found
+
+    def _step_parameter(self, step: Scenario, name: str, period: Period | None):
+        """A parameter's value in a step: the step's setting for the period (read from the baseline), or the baseline's."""
+        for setting in step.settings_for(name):
+            if setting.covers(None, period):
+                return self.baseline.exact.evaluate(setting.value, None, period)
+        return self.baseline.exact.parameter(name, period)
 
     def value_at(self, k: int, name: str, entity: str | None, period: Period | None):
         """The value of a cell in step ``k`` of a run of many steps."""
@@ -291,8 +308,8 @@ class VectorRun:
     def _work_out(self, name: str, period: Period | None) -> Column:
         kind = self._kinds[name]
         if kind is s.ParameterDecl:
-            if self.steps is not None:  # a parameter some step sets: one value per step
-                return self._per_step([self.exact_step(k).parameter(name, period) for k in range(self.width)])
+            if self.steps is not None and name in self._step_names:  # a parameter some step sets: one value per step
+                return self._per_step([self._step_parameter(step, name, period) for step in self.steps])
             return Column.scalar(self.exact.parameter(name, period))
         if kind is s.InputDecl:
             found = self._input(name, period)
@@ -309,7 +326,7 @@ class VectorRun:
         for many steps, each step's settings, stacked."""
         if self.steps is None:
             return self._settle(self.scenario, name, period, found)
-        if not any(name in step.names for step in self.steps):
+        if name not in self._step_names:
             return found
         return self._stack([self._settle(step, name, period, found, k) for k, step in enumerate(self.steps)])
 
@@ -370,13 +387,16 @@ class VectorRun:
 
     # ---- expressions ----
     def ev(self, node: s.Expr, period: Period | None) -> Column:
-        if self.free(node):
-            if self.steps is not None and not self.reads(node).isdisjoint(self.changed):
-                return self._per_step([self.exact_step(k).evaluate(node, None, period) for k in range(self.width)])
+        stepped = self.steps is not None and not self.reads(node).isdisjoint(self.changed)
+        if self.free(node) and not stepped:
             return Column.scalar(self.exact.evaluate(node, None, period))
         method = getattr(self, "_v_" + type(node).__name__, None)
         found = method(node, period) if method is not None else None
-        return found if found is not None else self.lift(node, period)
+        if found is not None:
+            return found
+        if self.free(node):  # what steps change, with no vector form: each step's exact value
+            return self._per_step([self.exact_step(k).evaluate(node, None, period) for k in range(self.width)])
+        return self.lift(node, period)
 
     def lift(self, node: s.Expr, period: Period | None) -> Column:
         """The expression worked out by the exact engine for each organisation."""
@@ -1237,8 +1257,7 @@ class StepView:
 
         batch, k = self.batch, self.k
         cells = self.scope[output]
-        codes = [code for code in cells.entities if code in batch.index]
-        where = np.array([batch.index[code] for code in codes], dtype=np.intp)
+        codes, where = batch.positions(cells.entities)
         present, missing, count = Fraction(0), 0, len(cells)
         for period in cells.periods:
             column = _row(batch.column(output, period), k)
