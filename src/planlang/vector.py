@@ -325,7 +325,7 @@ class VectorRun:
         """``found`` with the scenario's settings of ``name`` in the cells they cover (a later setting wins);
         for many steps, each step's settings, stacked."""
         if self.steps is None:
-            return self._settle(self.scenario, name, period, found)
+            return self._settle(self.scenario, name, period, found) if self.scenario.settings else found
         if name not in self._step_names:
             return found
         return self._stack([self._settle(step, name, period, found, k) for k, step in enumerate(self.steps)])
