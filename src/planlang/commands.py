@@ -33,6 +33,7 @@ from .evaluator import constant_value, evaluate, run
 from .explain import explain
 from .files import MAX_DATA_BYTES, write_text_atomically
 from .formatter import format_source
+from .jsonout import write_json
 from .parser import parse_setting
 from .periods import PeriodError, is_working_day, parse_date, parse_period, working_days_between
 from .plan import compile_plan
@@ -185,14 +186,15 @@ def cmd_run(args) -> int:
         print(f"wrote {args.output}", file=sys.stderr)
     _write_receipt(args, results)
     if args.json:
-        document = run_json(results, only=only)
+        document = run_json(results, only=only, all_missing=args.all_missing)
         if scenario.settings:
             document["scenario"] = scenario_json(scenario)
         if only is None:  # a receipt vouches for a whole run
             document["receipt"] = make_receipt(results, args.command_line, document, outcome=False)
-        print(json.dumps(document, indent=2, ensure_ascii=False))
+        write_json(document, sys.stdout.write)
+        sys.stdout.write("\n")
     elif not args.output:
-        text = run_text(results, only=only)
+        text = run_text(results, only=only, all_missing=args.all_missing)
         if scenario.settings:
             head, _, rest = text.partition("\n")
             text = f"{head}\nunder the scenario {scenario.name}: {'; '.join(x.text for x in scenario.settings)}\n{rest}"
@@ -642,6 +644,9 @@ def parser() -> argparse.ArgumentParser:
     run_.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
     run_.add_argument("--json", action="store_true", help="print one JSON object")
     run_.add_argument("--strict", action="store_true", help="treat any missing input as an error (exit 3)")
+    run_.add_argument("--all-missing", action="store_true",
+                      help="list every missing value, also of rules the data gives nothing to work with "
+                           "(without it, each such rule is said once, with the inputs it lacks)")
     run_.add_argument("--output", metavar="FILE", help="write the results to FILE.xlsx (with every figure's provenance) "
                                                        "or FILE.csv (long form)")
     run_.add_argument("--receipt", metavar="FILE", help="write a receipt of the run (file hashes, versions, figures) "

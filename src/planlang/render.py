@@ -18,11 +18,11 @@ from .explain import TraceNode, explain
 from .periods import Period
 from .printer import GRANULARITY_WORDS, format_amendments, format_expr, format_value_clause
 from .source import printable
-from .values import Missing, decimal_text, format_money, format_percent, money_text
+from .values import Missing, decimal_text, format_money, format_percent, kinds_text, money_text
 
 __all__ = ["format_value", "json_value", "run_json", "run_text", "flag_message", "explanation_text", "explanation_json",
            "assumed_default", "assumed_defaults", "detail_lines", "citation_text", "named_operands", "NAMED_KINDS",
-           "difference_text", "Selection", "head_text"]
+           "difference_text", "Selection", "head_text", "MissingRule", "missing_parts"]
 
 
 def format_value(value, type_: str | None) -> str:
@@ -47,12 +47,12 @@ def format_value(value, type_: str | None) -> str:
 
 def json_value(value, type_: str | None):
     """A value for JSON: money a string of pounds to the penny, other numbers decimal strings, missing null."""
+    if isinstance(value, Fraction):  # the common case first: every figure of a run comes through here
+        return money_text(value) if type_ == "money" else decimal_text(value)
     if isinstance(value, Missing) or value is None:
         return None
     if isinstance(value, bool):
         return value
-    if isinstance(value, Fraction):
-        return money_text(value) if type_ == "money" else decimal_text(value)
     if isinstance(value, (dt.date, Period)):
         return str(value)
     return value
@@ -144,8 +144,36 @@ class Selection:
 _EVERYTHING = Selection()
 
 
-def _kept(results: Results, only):
-    return [(n, e, p, v) for n, e, p, v in results.outputs() if only is None or only(n, e)]
+def _tables(results: Results, only, show):
+    """``{name: {entity or "*": {period label: show(value, type)}}}`` for every definition kept, in
+    evaluation order, and each name's type.
+
+    Worked a name at a time (its declaration and type looked up once, not once a cell): a run of
+    thousands of organisations formats every cell through here.
+    """
+    program = results.program
+    value_of = results.run.value
+    tables: dict[str, dict] = {}
+    units: dict[str, str | None] = {}
+    for name, keys in results.scope.items():
+        decl = program.declarations[name]
+        if not isinstance(decl, s.DefineDecl) or (only is not None and only.names is not None and name not in only.names):
+            continue
+        type_ = _type_of(decl)
+        rows: dict[str, dict] = {}
+        row, last = None, _NO_ENTITY
+        for entity, period in keys:
+            if only is not None and not only.entity(entity):
+                continue
+            if entity != last:
+                row, last = rows.setdefault(entity or "*", {}), entity
+            row[_label(period)] = show(value_of(name, entity, period), type_)
+        if rows:
+            tables[name], units[name] = rows, type_
+    return tables, units
+
+
+_NO_ENTITY = object()
 
 
 def named_operands(node: TraceNode) -> list[TraceNode]:
@@ -166,16 +194,76 @@ def _citations_json(citations) -> list[dict]:
     return [{"source": c.source, "section": c.section, "quote": c.quote} for c in citations]
 
 
-def run_json(results: Results, *, only=None) -> dict:
+@attrs.frozen
+class MissingRule:
+    """A rule missing in every entity and period shown, because the data holds nothing it needs: no
+    value at all of some inputs, or no organisation at all of the kinds it sums over."""
+
+    name: str
+    cells: int
+    inputs: tuple[str, ...]
+    member_kinds: tuple[str, ...]
+
+    @property
+    def because(self) -> str:
+        parts = []
+        if self.inputs:
+            parts.append(f"the data has no value of {', '.join(self.inputs)}")
+        if self.member_kinds:
+            parts.append(f"the data has no {kinds_text(self.member_kinds)}")
+        return "; ".join(parts)
+
+    def as_json(self) -> dict:
+        return {"output": self.name, "entity_periods": self.cells, "inputs": list(self.inputs),
+                "member_kinds": list(self.member_kinds), "because": self.because}
+
+
+def missing_parts(results: Results, keep=None, all_missing: bool = False) -> tuple[list, list[MissingRule]]:
+    """The missing cells to list one by one, and the rules missing everywhere for want of any data.
+
+    A rule is summarised when every one of its cells shown is missing and every reason is an input
+    the data (and the scenario) gives no value for anywhere, or members of a kind the data has no
+    organisation of: listing it per entity and period says nothing more, once per cell. With
+    ``all_missing`` every cell is listed, the summarised ones too.
+    """
+    keep = keep or _EVERYTHING
+    cells = [m for m in results.missing if keep(m[0], m[1])]
+    dataset = results.dataset
+    given = {key[0] for key in dataset.values} | set(results.scenario.names)
+    absent = {name for name in results.program.of_kind(s.InputDecl) if name not in given}
+    kinds = {org.kind for org in dataset.organisations.values()}
+    by_name: dict[str, list] = {}
+    for cell in cells:
+        by_name.setdefault(cell[0], []).append(cell)
+    rules = []
+    for name, found in by_name.items():
+        shown = sum(keep(name, entity) for entity, _ in results.scope[name])
+        reasons = {r for *_, value in found for r in value.reasons}
+        if len(found) != shown or not all(_no_data(r, absent, kinds) for r in reasons):
+            continue
+        rules.append(MissingRule(name, len(found), tuple(sorted({r.name for r in reasons if r.kind == "no_input"})),
+                                 tuple(sorted({k for r in reasons if r.kind == "no_members" for k in r.detail[0]}))))
+    if not all_missing:
+        summarised = {rule.name for rule in rules}
+        cells = [cell for cell in cells if cell[0] not in summarised]
+    return cells, rules
+
+
+def _no_data(reason, absent: set[str], kinds: set[str]) -> bool:
+    if reason.kind == "no_input":
+        return reason.name in absent
+    return reason.kind == "no_members" and not kinds.intersection(reason.detail[0])
+
+
+def run_json(results: Results, *, only=None, all_missing: bool = False) -> dict:
     """The run as one object: results by name, entity and period, their units, flags with the values
-    and citation behind them, and missing values with their reasons."""
+    and citation behind them, and missing values with their reasons.
+
+    A rule the data gives nothing to work with is one entry of ``missing_rules`` rather than one
+    entry of ``missing`` per entity and period; ``all_missing`` lists those cells in ``missing`` too.
+    """
     program = results.program
-    outputs: dict[str, dict] = {}
-    units: dict[str, str | None] = {}
-    for name, entity, period, value in _kept(results, only):
-        decl = program.declarations[name]
-        units[name] = _type_of(decl)
-        outputs.setdefault(name, {}).setdefault(entity or "*", {})[_label(period)] = json_value(value, _type_of(decl))
+    outputs, units = _tables(results, only, json_value)
     keep = only or _EVERYTHING
     flags = []
     for f in results.flags:
@@ -193,19 +281,18 @@ def run_json(results: Results, *, only=None) -> dict:
                           "values": {"submitted": str(late.submitted), "deadline": str(late.deadline),
                                      "working_days_late": late.working_days_late},
                           "citations": _citations_json(program.declarations[late.milestone].citations)})
+    cells, rules = missing_parts(results, keep, all_missing)
     missing = [{"output": name, "entity": entity, "period": _label(period), "because": value.describe()}
-               for name, entity, period, value in results.missing if keep(name, entity)]
+               for name, entity, period, value in cells]
     return {"policy": program.title, "year": str(program.year), "data": results.dataset.source,
-            "results": outputs, "units": units, "flags": flags, "missing": missing, "defaults": assumed_defaults(results)}
+            "results": outputs, "units": units, "flags": flags, "missing": missing,
+            "missing_rules": [rule.as_json() for rule in rules], "defaults": assumed_defaults(results)}
 
 
-def run_text(results: Results, *, only=None) -> str:
+def run_text(results: Results, *, only=None, all_missing: bool = False) -> str:
     program = results.program
     lines = [f"{program.title} ({program.year}) on {printable(results.dataset.source)}", ""]
-    table: dict[str, dict[str, dict[str, str]]] = {}
-    for name, entity, period, value in _kept(results, only):
-        table.setdefault(name, {}).setdefault(entity or "*", {})[_label(period)] = \
-            format_value(value, _type_of(program.declarations[name]))
+    table, _ = _tables(results, only, format_value)
     for name, rows in table.items():
         periods = sorted({p for row in rows.values() for p in row})
         width = max([len(name)] + [len(code) + 2 for code in rows])
@@ -222,12 +309,16 @@ def run_text(results: Results, *, only=None) -> str:
         lines.append(f"  {flag.severity:<7} {flag.name} [{flag.entity}, {_label(flag.period)}]: {flag_message(results, flag)}")
     for item in late:
         lines.append(f"  {item.severity:<7} {item.name} [{item.entity}, {item.milestone}]: {late_message(results, item)}")
-    missing = [m for m in results.missing if keep(m[0], m[1])]
+    missing, rules = missing_parts(results, keep, all_missing)
     if missing:
         lines.append("")
         lines.append(f"Missing ({len(missing)}):")
         for name, entity, period, value in missing:
             lines.append(f"  {name} [{entity}, {_label(period)}]: {value.describe()}")
+    if rules and not all_missing:
+        lines += ["", f"Missing everywhere, the data giving them nothing to work with ({len(rules)} rule"
+                      f"{'s' * (len(rules) != 1)}; --all-missing lists each value):"]
+        lines += [f"  {rule.name}: all {rule.cells} entity-period{'s' * (rule.cells != 1)}; {rule.because}" for rule in rules]
     defaults = assumed_defaults(results)
     if defaults:
         lines += ["", "Assumed defaults (the data gives no value, so the declared default is used):"]
@@ -560,11 +651,11 @@ def _flag_json(results: Results, flag: FlagResult) -> dict:
 def compare_json(comparisons) -> dict:
     """The baseline and every scenario, with what each changed, in ``run --json``'s value formats."""
     baseline = comparisons[0].baseline
-    base = run_json(baseline)
+    base = run_json(baseline, all_missing=True)
     out = {"policy": base["policy"], "year": base["year"], "data": base["data"],
            "baseline": {key: base[key] for key in ("results", "flags", "missing")}, "scenarios": []}
     for comparison in comparisons:
-        scenario = run_json(comparison.scenario)
+        scenario = run_json(comparison.scenario, all_missing=True)
         differences: dict = {}
         for item in comparison.differences:
             differences.setdefault(item.name, {}).setdefault(item.entity or "*", {})[_label(item.period)] = _difference_json(item)
