@@ -15,8 +15,11 @@ above), their ratio, the peak resident memory of each per system-month (the chil
 the data), plan, evaluate, format (the JSON document), dump (the text). Aims: planlang within 2x
 of the script at every size, and under 2 KB per system-month.
 
-Usage: ``python benchmarks/bench_run_json.py [SIZES...]`` (default 200 2000 20000; add 100000 for
-the largest). The results go in docs/performance.md. Nothing here asserts a time.
+Usage: ``python benchmarks/bench_run_json.py [--before SRC] [SIZES...]`` (default 200 2000 20000;
+add 100000 for the largest). ``--before SRC`` runs the planlang of another checkout's ``src``
+folder instead (``git archive REV src | tar -x -C DIR``), to measure the code before a change in
+the same minutes; its phases are not measured. The results go in docs/performance.md. Nothing here
+asserts a time.
 """
 
 from __future__ import annotations
@@ -110,7 +113,7 @@ def phases(data: Path) -> dict[str, float]:
     times = {}
     start = time.perf_counter()
     program = compile_pack(PACK)
-    dataset = load_data(data, program, max_bytes=1 << 40)
+    dataset = load_data(data, program)
     times["load"] = time.perf_counter() - start
     start = time.perf_counter()
     plan = compile_plan(program)
@@ -128,8 +131,10 @@ def phases(data: Path) -> dict[str, float]:
     return times
 
 
-def main(sizes: list[int]) -> None:
-    planlang = [str(Path(sys.executable).with_name("planlang"))]
+def main(sizes: list[int], before: str | None = None) -> None:
+    planlang = [sys.executable, "-m", "planlang"]
+    if before is not None:
+        os.environ["PYTHONPATH"] = str(Path(before).resolve())  # read by the child processes only
     hand = [sys.executable, str(ROOT / "benchmarks" / "erf_by_hand.py")]
     print(f"{'systems':>8} {'sys-months':>10} {'planlang s':>10} {'by hand s':>9} {'ratio':>6} "
           f"{'planlang B/sm':>13} {'hand B/sm':>9}  phases s (load plan evaluate format dump)")
@@ -138,12 +143,12 @@ def main(sizes: list[int]) -> None:
             data, ours, theirs = (Path(folder) / name for name in ("data.json", "planlang.json", "hand.json"))
             write_data(data, size)
             repeat = 3 if size <= 2_000 else 1
-            command = [*planlang, "run", str(PACK), "--data", str(data), "--json", "--max-data-mb", "4096"]
+            command = [*planlang, "run", str(PACK), "--data", str(data), "--json"]
             mine, mine_kb = best(command, ours, repeat)
             by_hand, hand_kb = best([*hand, str(data)], theirs, repeat)
             same_figures(ours, theirs)
             cells = size * len(MONTHS)
-            split = phases(data) if size <= 20_000 else {}
+            split = phases(data) if size <= 20_000 and before is None else {}
             print(f"{size:>8,} {cells:>10,} {mine:>10.2f} {by_hand:>9.2f} {mine / by_hand:>6.2f} "
                   f"{mine_kb * 1024 / cells:>13,.0f} {hand_kb * 1024 / cells:>9,.0f}  "
                   + " ".join(f"{v:.2f}" for v in split.values()), flush=True)
@@ -152,4 +157,8 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(x) for x in sys.argv[1:]] or [200, 2_000, 20_000])
+    arguments = sys.argv[1:]
+    src = None
+    if arguments[:1] == ["--before"]:
+        src, arguments = arguments[1], arguments[2:]
+    main([int(x) for x in arguments] or [200, 2_000, 20_000], src)

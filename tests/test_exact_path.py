@@ -157,3 +157,22 @@ def test_the_cached_parser_reads_as_the_one_built(tmp_path):
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1] == outputs[2] and outputs[0]
     assert list((tmp_path / "planlang").glob("grammar-*.lark"))
+
+
+# ---- where a JSON value was read ----
+
+def test_a_json_value_s_place_is_the_period_as_written(tmp_path):
+    from planlang.compiler import compile_pack
+    from planlang.data import load_data
+    from planlang.periods import parse_period
+
+    data = json.loads(WORKED.read_text(encoding="utf-8"))
+    data["inputs"]["erf_actual"]["EXAMPLE1"] = {" 2021-04": 1, "2021-05": 2}
+    path = tmp_path / "written.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    dataset = load_data(path, compile_pack(POLICIES / "2021_22"))
+    april, may = (("erf_actual", "EXAMPLE1", parse_period(p)) for p in ("2021-04", "2021-05"))
+    assert dataset.origins[april] == f"{path}: inputs.erf_actual.EXAMPLE1. 2021-04"
+    assert dataset.origins[may] == f"{path}: inputs.erf_actual.EXAMPLE1.2021-05"
+    assert dataset.origins.get(("erf_actual", "NOWHERE", may[2]), "none") == "none"
+    assert set(dataset.origins) == set(dataset.values)

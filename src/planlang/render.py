@@ -47,10 +47,12 @@ def format_value(value, type_: str | None) -> str:
 
 def json_value(value, type_: str | None):
     """A value for JSON: money a string of pounds to the penny, other numbers decimal strings, missing null."""
-    if isinstance(value, Fraction):  # the common case first: every figure of a run comes through here
-        return money_text(value) if type_ == "money" else decimal_text(value)
-    if isinstance(value, Missing) or value is None:
+    # isinstance is quick for a value of the class itself; for any other, Fraction's abstract base
+    # class makes it slow, so missing values (most cells of a large pack on little data) go first
+    if type(value) is Missing or value is None:
         return None
+    if isinstance(value, Fraction):
+        return money_text(value) if type_ == "money" else decimal_text(value)
     if isinstance(value, bool):
         return value
     if isinstance(value, (dt.date, Period)):
@@ -237,22 +239,31 @@ def missing_parts(results: Results, keep=None, all_missing: bool = False) -> tup
         by_name.setdefault(cell[0], []).append(cell)
     rules = []
     for name, found in by_name.items():
-        shown = sum(keep(name, entity) for entity, _ in results.scope[name])
-        reasons = {r for *_, value in found for r in value.reasons}
-        if len(found) != shown or not all(_no_data(r, absent, kinds) for r in reasons):
-            continue
-        rules.append(MissingRule(name, len(found), tuple(sorted({r.name for r in reasons if r.kind == "no_input"})),
-                                 tuple(sorted({k for r in reasons if r.kind == "no_members" for k in r.detail[0]}))))
+        keys = results.scope[name]
+        shown = len(keys) if keep is _EVERYTHING else sum(keep(name, entity) for entity, _ in keys)
+        lacking = _lacking(found, absent, kinds) if len(found) == shown else None
+        if lacking is not None:
+            rules.append(MissingRule(name, len(found), *(tuple(sorted(x)) for x in lacking)))
     if not all_missing:
         summarised = {rule.name for rule in rules}
         cells = [cell for cell in cells if cell[0] not in summarised]
     return cells, rules
 
 
-def _no_data(reason, absent: set[str], kinds: set[str]) -> bool:
-    if reason.kind == "no_input":
-        return reason.name in absent
-    return reason.kind == "no_members" and not kinds.intersection(reason.detail[0])
+def _lacking(found, absent: set[str], kinds: set[str]) -> tuple[set[str], set[str]] | None:
+    """The inputs with no value and the kinds of member with no organisation that every reason of
+    these missing cells names, or None when some reason is anything else."""
+    inputs: set[str] = set()
+    members: set[str] = set()
+    for *_, value in found:
+        for reason in value.reasons:
+            if reason.kind == "no_input" and reason.name in absent:
+                inputs.add(reason.name)
+            elif reason.kind == "no_members" and not kinds.intersection(reason.detail[0]):
+                members.update(reason.detail[0])
+            else:
+                return None
+    return inputs, members
 
 
 def run_json(results: Results, *, only=None, all_missing: bool = False) -> dict:

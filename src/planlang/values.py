@@ -16,6 +16,7 @@ Fraction(7, 10)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from fractions import Fraction
 
 import attrs
@@ -124,15 +125,51 @@ def reason_text(reason: Reason) -> str:
     return _REASON_WORDS[reason.kind](reason)
 
 
-@attrs.frozen
 class Missing:
-    """A value that could not be computed. Missing is never zero: it propagates with its reasons."""
+    """A value that could not be computed. Missing is never zero: it propagates with its reasons.
 
-    reasons: frozenset[Reason]
+    Immutable, and equal to another with the same :attr:`reasons`. A run of a large pack on little
+    data holds a missing value in most of its cells, nearly all with one reason each, so one reason
+    is held alone and the frozenset made only when asked for (an empty frozenset is 216 bytes, more
+    than the reason itself).
+    """
+
+    __slots__ = ("_held",)
+
+    def __init__(self, reasons: Iterable[Reason]):
+        reasons = frozenset(reasons)
+        object.__setattr__(self, "_held", next(iter(reasons)) if len(reasons) == 1 else reasons)
+
+    @property
+    def reasons(self) -> frozenset[Reason]:
+        held = self._held
+        return frozenset((held,)) if type(held) is Reason else held
 
     @classmethod
     def of(cls, kind: str, name=None, entity=None, period=None, detail: tuple = ()) -> "Missing":
-        return cls(frozenset({Reason(kind, name, entity, period, tuple(detail))}))
+        missing = object.__new__(cls)
+        object.__setattr__(missing, "_held", Reason(kind, name, entity, period, tuple(detail)))
+        return missing
+
+    def __eq__(self, other) -> bool:
+        if type(other) is not Missing:
+            return NotImplemented
+        return self._held == other._held or self.reasons == other.reasons
+
+    def __hash__(self) -> int:
+        return hash(self.reasons)
+
+    def __repr__(self) -> str:
+        return f"Missing(reasons={self.reasons!r})"
+
+    def __setattr__(self, name, value):
+        raise attrs.exceptions.FrozenInstanceError()
+
+    def __delattr__(self, name):
+        raise attrs.exceptions.FrozenInstanceError()
+
+    def __reduce__(self):
+        return Missing, (self.reasons,)
 
     @classmethod
     def because(cls, message: str, name=None, entity=None, period=None) -> "Missing":
@@ -140,6 +177,8 @@ class Missing:
         return cls.of("message", name, entity, period, (message,))
 
     def merge(self, other: "Missing") -> "Missing":
+        if other is self or other._held == self._held:  # the same cause reached by two paths
+            return self
         return Missing(self.reasons | other.reasons)
 
     def describe(self) -> str:
