@@ -15,10 +15,10 @@ above), their ratio, the peak resident memory of each per system-month (the chil
 the data), plan, evaluate, format (the JSON document), dump (the text). Aims: planlang within 2x
 of the script at every size, and under 2 KB per system-month.
 
-Usage: ``python benchmarks/bench_run_json.py [--before SRC] [SIZES...]`` (default 200 2000 20000;
-add 100000 for the largest). ``--before SRC`` runs the planlang of another checkout's ``src``
-folder instead (``git archive REV src | tar -x -C DIR``), to measure the code before a change in
-the same minutes; its phases are not measured. The results go in docs/performance.md. Nothing here
+Usage: ``python benchmarks/bench_run_json.py [--src SRC] [SIZES...]`` (default 200 2000 20000;
+add 100000 for the largest). ``--src SRC`` runs the planlang of another checkout's ``src`` folder
+instead (``git archive REV src grammar | tar -x -C DIR``, then ``--src DIR/src``), to measure the
+code before a change in the same minutes. The results go in docs/performance.md. Nothing here
 asserts a time.
 """
 
@@ -105,9 +105,14 @@ def phases(data: Path) -> dict[str, float]:
     from planlang.compiler import compile_pack
     from planlang.data import load_data
     from planlang.evaluator import run
-    from planlang.jsonout import write_json
     from planlang.plan import compile_plan
     from planlang.render import run_json
+
+    try:
+        from planlang.jsonout import write_json
+    except ImportError:  # the code before it, under --src
+        def write_json(document, write):
+            write(json.dumps(document, indent=2, ensure_ascii=False))
 
     gc.collect()
     times = {}
@@ -131,10 +136,11 @@ def phases(data: Path) -> dict[str, float]:
     return times
 
 
-def main(sizes: list[int], before: str | None = None) -> None:
+def main(sizes: list[int], src: str | None = None) -> None:
     planlang = [sys.executable, "-m", "planlang"]
-    if before is not None:
-        os.environ["PYTHONPATH"] = str(Path(before).resolve())  # read by the child processes only
+    if src is not None:
+        os.environ["PYTHONPATH"] = str(Path(src).resolve())  # for the child processes
+        sys.path.insert(0, str(Path(src).resolve()))  # and for the phases measured here
     hand = [sys.executable, str(ROOT / "benchmarks" / "erf_by_hand.py")]
     print(f"{'systems':>8} {'sys-months':>10} {'planlang s':>10} {'by hand s':>9} {'ratio':>6} "
           f"{'planlang B/sm':>13} {'hand B/sm':>9}  phases s (load plan evaluate format dump)")
@@ -148,7 +154,7 @@ def main(sizes: list[int], before: str | None = None) -> None:
             by_hand, hand_kb = best([*hand, str(data)], theirs, repeat)
             same_figures(ours, theirs)
             cells = size * len(MONTHS)
-            split = phases(data) if size <= 20_000 and before is None else {}
+            split = phases(data) if size <= 20_000 else {}
             print(f"{size:>8,} {cells:>10,} {mine:>10.2f} {by_hand:>9.2f} {mine / by_hand:>6.2f} "
                   f"{mine_kb * 1024 / cells:>13,.0f} {hand_kb * 1024 / cells:>9,.0f}  "
                   + " ".join(f"{v:.2f}" for v in split.values()), flush=True)
@@ -159,6 +165,6 @@ def main(sizes: list[int], before: str | None = None) -> None:
 if __name__ == "__main__":
     arguments = sys.argv[1:]
     src = None
-    if arguments[:1] == ["--before"]:
+    if arguments[:1] == ["--src"]:
         src, arguments = arguments[1], arguments[2:]
     main([int(x) for x in arguments] or [200, 2_000, 20_000], src)

@@ -146,33 +146,50 @@ class Selection:
 _EVERYTHING = Selection()
 
 
-def _tables(results: Results, only, show):
-    """``{name: {entity or "*": {period label: show(value, type)}}}`` for every definition kept, in
-    evaluation order, and each name's type.
+@attrs.frozen
+class _Sweep:
+    """What a run shows, gathered in one pass over its cells: the tables of definitions
+    (``{name: {entity or "*": {period label: shown value}}}``) and each one's type, the flags
+    raised, and the missing values, each in evaluation order and within the selection."""
 
-    Worked a name at a time (its declaration and type looked up once, not once a cell): a run of
-    thousands of organisations formats every cell through here.
-    """
+    tables: dict[str, dict]
+    units: dict[str, str | None]
+    fired: list[FlagResult]
+    missing: list[tuple]
+
+
+def _sweep(results: Results, only, show) -> _Sweep:
+    """Every cell of the run read once, a name at a time (its declaration and type looked up once):
+    a run of thousands of organisations formats every cell through here. The same selection as
+    ``results.flags``, ``results.missing`` and ``results.outputs()`` filtered by ``only``."""
     program = results.program
     value_of = results.run.value
-    tables: dict[str, dict] = {}
-    units: dict[str, str | None] = {}
+    out = _Sweep({}, {}, [], [])
     for name, keys in results.scope.items():
         decl = program.declarations[name]
-        if not isinstance(decl, s.DefineDecl) or (only is not None and only.names is not None and name not in only.names):
-            continue
+        define, flag = isinstance(decl, s.DefineDecl), isinstance(decl, s.FlagDecl)
+        named = only is None or only.names is None or name in only.names
+        if not named and not flag:
+            continue  # flags are shown whatever --only names; nothing else of it is
         type_ = _type_of(decl)
         rows: dict[str, dict] = {}
         row, last = None, _NO_ENTITY
         for entity, period in keys:
             if only is not None and not only.entity(entity):
                 continue
-            if entity != last:
-                row, last = rows.setdefault(entity or "*", {}), entity
-            row[_label(period)] = show(value_of(name, entity, period), type_)
+            value = value_of(name, entity, period)
+            if type(value) is Missing:
+                if named:
+                    out.missing.append((name, entity, period, value))
+            elif flag and value is True:
+                out.fired.append(FlagResult(name, decl.severity, entity, period, value))
+            if define and named:
+                if entity != last:
+                    row, last = rows.setdefault(entity or "*", {}), entity
+                row[_label(period)] = show(value, type_)
         if rows:
-            tables[name], units[name] = rows, type_
-    return tables, units
+            out.tables[name], out.units[name] = rows, type_
+    return out
 
 
 _NO_ENTITY = object()
@@ -220,8 +237,9 @@ class MissingRule:
                 "member_kinds": list(self.member_kinds), "because": self.because}
 
 
-def missing_parts(results: Results, keep=None, all_missing: bool = False) -> tuple[list, list[MissingRule]]:
-    """The missing cells to list one by one, and the rules missing everywhere for want of any data.
+def missing_parts(results: Results, cells: list, keep=None, all_missing: bool = False) -> tuple[list, list[MissingRule]]:
+    """Of the missing ``cells`` shown (``results.missing`` within ``keep``), those to list one by one,
+    and the rules missing everywhere for want of any data.
 
     A rule is summarised when every one of its cells shown is missing and every reason is an input
     the data (and the scenario) gives no value for anywhere, or members of a kind the data has no
@@ -229,7 +247,6 @@ def missing_parts(results: Results, keep=None, all_missing: bool = False) -> tup
     ``all_missing`` every cell is listed, the summarised ones too.
     """
     keep = keep or _EVERYTHING
-    cells = [m for m in results.missing if keep(m[0], m[1])]
     dataset = results.dataset
     given = {key[0] for key in dataset.values} | set(results.scenario.names)
     absent = {name for name in results.program.of_kind(s.InputDecl) if name not in given}
@@ -274,12 +291,10 @@ def run_json(results: Results, *, only=None, all_missing: bool = False) -> dict:
     entry of ``missing`` per entity and period; ``all_missing`` lists those cells in ``missing`` too.
     """
     program = results.program
-    outputs, units = _tables(results, only, json_value)
+    sweep = _sweep(results, only, json_value)
     keep = only or _EVERYTHING
     flags = []
-    for f in results.flags:
-        if f.fired is not True or not keep.entity(f.entity):
-            continue
+    for f in sweep.fired:
         trace = explain(results, f.name, f.entity, f.period)
         flags.append({"flag": f.name, "severity": f.severity, "entity": f.entity, "period": _label(f.period),
                       "message": flag_message(results, f),
@@ -292,19 +307,19 @@ def run_json(results: Results, *, only=None, all_missing: bool = False) -> dict:
                           "values": {"submitted": str(late.submitted), "deadline": str(late.deadline),
                                      "working_days_late": late.working_days_late},
                           "citations": _citations_json(program.declarations[late.milestone].citations)})
-    cells, rules = missing_parts(results, keep, all_missing)
+    cells, rules = missing_parts(results, sweep.missing, keep, all_missing)
     missing = [{"output": name, "entity": entity, "period": _label(period), "because": value.describe()}
                for name, entity, period, value in cells]
     return {"policy": program.title, "year": str(program.year), "data": results.dataset.source,
-            "results": outputs, "units": units, "flags": flags, "missing": missing,
+            "results": sweep.tables, "units": sweep.units, "flags": flags, "missing": missing,
             "missing_rules": [rule.as_json() for rule in rules], "defaults": assumed_defaults(results)}
 
 
 def run_text(results: Results, *, only=None, all_missing: bool = False) -> str:
     program = results.program
     lines = [f"{program.title} ({program.year}) on {printable(results.dataset.source)}", ""]
-    table, _ = _tables(results, only, format_value)
-    for name, rows in table.items():
+    sweep = _sweep(results, only, format_value)
+    for name, rows in sweep.tables.items():
         periods = sorted({p for row in rows.values() for p in row})
         width = max([len(name)] + [len(code) + 2 for code in rows])
         cells = max([len(p) for p in periods] + [len(v) for row in rows.values() for v in row.values()])
@@ -313,14 +328,14 @@ def run_text(results: Results, *, only=None, all_missing: bool = False) -> str:
             lines.append(("  " + code).ljust(width) + "".join(f"  {row.get(p, ''):>{cells}}" for p in periods))
         lines.append("")
     keep = only or _EVERYTHING
-    fired = [f for f in results.flags if f.fired is True and keep.entity(f.entity)]
+    fired = sweep.fired
     late = [x for x in results.late_submissions() if keep.entity(x.entity)]
     lines.append(f"Flags ({len(fired) + len(late)}):" if fired or late else "Flags: none raised")
     for flag in fired:
         lines.append(f"  {flag.severity:<7} {flag.name} [{flag.entity}, {_label(flag.period)}]: {flag_message(results, flag)}")
     for item in late:
         lines.append(f"  {item.severity:<7} {item.name} [{item.entity}, {item.milestone}]: {late_message(results, item)}")
-    missing, rules = missing_parts(results, keep, all_missing)
+    missing, rules = missing_parts(results, sweep.missing, keep, all_missing)
     if missing:
         lines.append("")
         lines.append(f"Missing ({len(missing)}):")
