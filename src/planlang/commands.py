@@ -9,7 +9,9 @@ what each command does.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import gc
 import json
 import re
 import sys
@@ -166,7 +168,30 @@ def _write_output(target: str, results, only) -> None:
         raise UsageError("cannot write this kind of file", target, "give a file ending .xlsx or .csv")
 
 
+@contextlib.contextmanager
+def _few_full_collections():
+    """Let the cyclic garbage collector pass over the long-lived objects of a bulk run.
+
+    A run of thousands of organisations holds millions of objects that live to its end (values,
+    their keys, formatted text); each full collection walks all of them and finds nothing, since
+    values form no cycles, and at 20,000 systems those walks were a fifth of the run's time. Young
+    objects are still collected as usual; the previous thresholds come back afterwards (the
+    language server is a long-lived process and keeps them).
+    """
+    previous = gc.get_threshold()
+    gc.set_threshold(10_000, 50, 1_000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
 def cmd_run(args) -> int:
+    with _few_full_collections():
+        return _run(args)
+
+
+def _run(args) -> int:
     program = _program(args)
     dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
     plan = compile_plan(program)
