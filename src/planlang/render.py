@@ -119,7 +119,8 @@ def assumed_defaults(results: Results) -> list[dict]:
     for name, decl in program.of_kind(s.InputDecl).items():
         if decl.default is None:
             continue
-        keys = [(org.code, period) for org in dataset.of_kinds(decl.kinds) for period in periods_for(program, dataset, decl)]
+        periods = periods_for(program, dataset, decl)
+        keys = [(org.code, period) for org in dataset.of_kinds(decl.kinds) for period in periods]
         assumed = sum(assumed_default(results, name, entity, period) for entity, period in keys)
         out.append({"input": name, "default": program.text_of(decl.default.span), "assumed": assumed, "of": len(keys)})
     return out
