@@ -33,6 +33,9 @@ CASES = {
     "run_2020_21_json": ["run", "policies/2020_21", "--data", "examples/2020_21.xlsx", "--json"],
     "run_2021_22_json": ["run", "policies/2021_22", "--data", "examples/2021_22.xlsx", "--json"],
     "run_worked_example": ["run", "policies/2021_22", "--data", WORKED],
+    # every missing value one by one, as `run` printed them before rules missing for want of data were summarised
+    "run_worked_example_all_missing": ["run", "policies/2021_22", "--data", WORKED, "--all-missing"],
+    "run_worked_example_json": ["run", "policies/2021_22", "--data", WORKED, "--json"],
     "explain_erf_example2": ["explain", "policies/2021_22", "--data", WORKED, "--entity", "EXAMPLE2", "--period", "2021-05",
                              "erf_additional_funding"],
     "explain_erf_example1_json": ["explain", "policies/2021_22", "--data", WORKED, "--entity", "EXAMPLE1", "--period",

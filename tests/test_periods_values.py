@@ -432,6 +432,40 @@ def test_money_text_has_two_decimals_and_round_trips_within_half_a_penny(value):
     assert back == round_to(value, Fraction(1, 100), "half_up")
 
 
+def _fixed_by_round_to(value: Fraction, places: int) -> str:
+    """The digits as money_text and decimal_text worked them out before their integer fast path."""
+    units = int(round_to(value, Fraction(1, 10**places), "half_up") * 10**places)
+    digits = str(abs(units)).rjust(places + 1, "0")
+    whole, fraction = digits[: len(digits) - places], digits[len(digits) - places:]
+    return ("-" if units < 0 else "") + (f"{whole}.{fraction}" if places else whole)
+
+
+def _decimal_by_round_to(value: Fraction, places: int) -> str:
+    text = _fixed_by_round_to(value, places)
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "0" if text in ("-0", "") else text
+
+
+# ties (an odd number of half units at the place rounded) and their neighbours, on both sides of zero
+_TIES = st.builds(lambda units, places, nudge, sign: sign * (Fraction(2 * units + 1, 2 * 10**places) + nudge),
+                  st.integers(0, 10**15), st.integers(0, 10), st.sampled_from([Fraction(0), Fraction(1, 10**30),
+                                                                               -Fraction(1, 10**30)]),
+                  st.sampled_from([1, -1]))
+
+
+@SETTINGS
+@given(value=st.one_of(st.fractions(max_denominator=10**12), _TIES, st.integers(-10**20, 10**20).map(Fraction)),
+       places=st.integers(0, 12))
+@example(value=Fraction(-1, 200), places=2)
+@example(value=Fraction(1, 200), places=2)
+@example(value=Fraction(-5, 1000), places=2)
+@example(value=Fraction(-1, 1000), places=2)
+@example(value=Fraction(-1, 2 * 10**10), places=10)
+def test_money_and_decimal_text_give_the_digits_round_to_gave(value, places):
+    assert money_text(value) == _fixed_by_round_to(value, 2)
+    assert decimal_text(value, places) == _decimal_by_round_to(value, places)
+
+
 def test_money_text_examples():
     assert money_text(Fraction(139_000_000, 7)) == "19857142.86"
     assert money_text(Fraction(1, 200)) == "0.01"

@@ -129,7 +129,10 @@ def make_dataset(organisations: Iterable[Organisation], values: Mapping, origins
     for _, _, period in values:
         if period is not None:  # tests may give values that have no period
             periods.setdefault(period.kind, set()).add(period)
-    return Dataset(source, by_code, dict(values), dict(origins), dict(submissions or {}), dict(submission_origins or {}),
+    values = dict(values)
+    # the JSON reader's places are made when asked, from the keys of the dataset's own values
+    origins = origins.over(values) if isinstance(origins, _JsonOrigins) else dict(origins)
+    return Dataset(source, by_code, values, origins, dict(submissions or {}), dict(submission_origins or {}),
                    (), {system: tuple(codes) for system, codes in members.items()},
                    {kind: tuple(sorted(found, key=Period.sort_key)) for kind, found in periods.items()})
 
@@ -391,9 +394,13 @@ class _Checker:
         except DataErrors:
             raise
         except InputError as error:
-            self.errors.append(error)
-            if len(self.errors) >= MAX_ERRORS:
-                raise DataErrors(self.errors, display, stopped=True) from None
+            self.keep_error(error, display)
+
+    def keep_error(self, error: InputError, display: str) -> None:
+        """Keep a problem and read on, unless it is the one that makes too many."""
+        self.errors.append(error)
+        if len(self.errors) >= MAX_ERRORS:
+            raise DataErrors(self.errors, display, stopped=True) from None
 
     def declaration(self, name: str, where: str) -> s.InputDecl:
         decl = self.declared.get(name)
@@ -633,6 +640,7 @@ def _load_json(data: bytes, display: str, program) -> Dataset:
     organisations = _json_organisations(document["organisations"], f"{display}: organisations")
     locate = lambda index, field: f"{display}: organisations[{index}].{field}"  # noqa: E731
     checker = _Checker(program, _check_organisations(organisations, locate, display))
+    checker.origins = _JsonOrigins(f"{display}: inputs", checker.values)
     _json_inputs(document["inputs"], f"{display}: inputs", checker)
     _json_submissions(document.get("submissions", {}), f"{display}: submissions", checker)
     return _finish(organisations, checker, display, locate)
@@ -645,6 +653,43 @@ def _finish(organisations, checker: "_Checker", display: str, locate) -> Dataset
         raise DataErrors(checker.errors, display)
     return make_dataset(organisations, checker.values, checker.origins, display, locate=locate,
                         submissions=checker.submissions, submission_origins=checker.submission_origins)
+
+
+class _JsonOrigins(Mapping):
+    """Where each value of a JSON file was read, ``erf.json: inputs.erf_actual.SYS1.2021-05``, made when asked.
+
+    The place follows from the value's key and the period as written, which is nearly always the
+    period's own label; only the others are kept. Holding a string per value cost about 100 bytes
+    a value, more than the value itself.
+    """
+
+    def __init__(self, place: str, values: dict):
+        self._place, self._values, self._written = place, values, {}
+
+    def over(self, values: dict) -> "_JsonOrigins":
+        """The same places, for a copy of the values."""
+        copy = _JsonOrigins(self._place, values)
+        copy._written = self._written
+        return copy
+
+    def _made(self, key) -> str:
+        name, code, period = key
+        return f"{self._place}.{name}.{code}.{period.label}"
+
+    def __setitem__(self, key, where: str) -> None:
+        if where != self._made(key):
+            self._written[key] = where
+
+    def __getitem__(self, key) -> str:
+        if key not in self._values:
+            raise KeyError(key)
+        return self._written.get(key) or self._made(key)
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 def _json_submissions(given, place: str, checker: "_Checker") -> None:
@@ -708,8 +753,12 @@ def _json_input(name: str, by_org, here: str, checker: _Checker, place: str) -> 
                 raise InputError(f"expected an object of periods, found {_json_kind(by_period)}", at_org)
             for text, raw in by_period.items():
                 at = f"{at_org}.{text}"
-                with checker.each(place):
+                try:  # checker.each, written out: this runs for every value of the file
                     checker.add(name, code, checker.period(name, text, at), raw, at)
+                except DataErrors:
+                    raise
+                except InputError as error:
+                    checker.keep_error(error, place)
 
 
 # ---- Excel -----------------------------------------------------------------------------------

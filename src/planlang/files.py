@@ -50,10 +50,14 @@ def check_regular(path: Path, display: str, limit: int, raise_with: str | None =
 
 def read_bytes(path: Path, display: str, limit: int, raise_with: str | None = None) -> bytes:
     """The contents of a regular file of at most ``limit`` bytes."""
-    check_regular(path, display, limit, raise_with)
+    size = check_regular(path, display, limit, raise_with).st_size
     try:
         with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
+            # read(limit + 1) would allocate the whole limit first (a MemoryError under --max-data-mb 100000);
+            # the file's size, and then small steps should it have grown since, reach the same answer
+            data = handle.read(size + 1)
+            while len(data) <= limit and (more := handle.read(min(limit + 1 - len(data), 1 << 20))):
+                data += more
     except OSError as error:
         raise InputError(f"cannot be read: {error.strerror or error}", display) from None
     if len(data) > limit:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import os
 import re
+import stat
 from importlib import resources
 from pathlib import Path
 
@@ -35,10 +38,51 @@ def grammar_text() -> str:
     return (Path(__file__).resolve().parents[2] / "grammar" / "planlang.lark").read_text(encoding="utf-8")
 
 
+_LARK_OPTIONS = dict(parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False,
+                     start=["start", "setting", "target_only"])
+
+
 @functools.lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark(grammar_text(), parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False,
-                start=["start", "setting", "target_only"])
+    """The parser; built from the grammar once per machine and user, then read from Lark's cache.
+
+    Building the LALR tables costs 0.1-0.2 s at every start; Lark saves them to the file given as
+    ``cache`` (named by a hash of the grammar, so a changed grammar is never read from an old file;
+    Lark also checks the grammar's hash in the file) and loads them from it next time.
+    """
+    grammar = grammar_text()
+    cache = _cache_file(hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:24])
+    return Lark(grammar, cache=cache, **_LARK_OPTIONS) if cache else Lark(grammar, **_LARK_OPTIONS)
+
+
+def _cache_file(key: str) -> str | None:
+    """Where Lark may keep its tables, or None (build them, then) when no safe place exists.
+
+    Lark's cache is a pickle, and loading a pickle runs whatever code it names, so the file must be
+    one nobody but this user could have written: in a folder of this user's own cache directory
+    (``$XDG_CACHE_HOME`` or ``~/.cache``) made private (0700), owned by this user, neither it nor
+    the file a symbolic link, and neither writable by group or others. Lark's default place, the
+    shared temporary folder, is refused for that reason. Anything unusual (no home, a read-only
+    disk, another owner, Windows' lack of owners) means no cache: the grammar is built as before.
+    """
+    if not hasattr(os, "getuid") or os.environ.get("PLANLANG_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "planlang")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if not _private(os.lstat(folder), stat.S_ISDIR):
+            return None
+        path = os.path.join(folder, f"grammar-{key}.lark")
+        if os.path.lexists(path) and not _private(os.lstat(path), stat.S_ISREG):
+            return None
+    except OSError:
+        return None
+    return path
+
+
+def _private(status: os.stat_result, kind) -> bool:
+    return kind(status.st_mode) and status.st_uid == os.getuid() and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 @attrs.frozen

@@ -66,8 +66,7 @@ class Period:
     year: int
     index: int = 1
 
-    @property
-    def label(self) -> str:
+    def _label(self) -> str:
         if self.kind == "month":
             return f"{self.year:04d}-{self.index:02d}"
         fy = f"{self.year:04d}/{(self.year + 1) % 100:02d}"
@@ -81,9 +80,11 @@ class Period:
     def __repr__(self) -> str:
         return f"Period({self.label!r})"
 
-    # the first and last days are worked out once, when the period is made: evaluation asks often
+    # the first and last days and the label are worked out once, when the period is made: evaluation
+    # asks for the days often, and every printed cell names its period
     first_day: dt.date = attrs.field(init=False, eq=False, repr=False)
     last_day: dt.date = attrs.field(init=False, eq=False, repr=False)
+    label: str = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self):
         if self.kind == "month":
@@ -96,6 +97,7 @@ class Period:
         end = _add_months(first, length) - dt.timedelta(days=1)
         object.__setattr__(self, "first_day", first)
         object.__setattr__(self, "last_day", end)
+        object.__setattr__(self, "label", self._label())
 
     def months(self) -> list["Period"]:
         if self.kind == "month":
@@ -111,7 +113,7 @@ class Period:
         """The periods of ``kind`` that make up this one (months of a quarter, quarters of a year)."""
         if _RANK[kind] > _RANK[self.kind]:
             raise PeriodError(f"{self.label} is shorter than a {kind}")
-        return sorted({Period.containing(m, kind) for m in self.months()}, key=Period.sort_key)
+        return list(_parts(self, kind))
 
     @property
     def financial_year(self) -> int:
@@ -168,6 +170,12 @@ class Period:
     def within(self, kind: str) -> "Period":
         """The period of ``kind`` that contains this one (the quarter of a month, the year of a quarter)."""
         return _within(self, kind)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parts(period: Period, kind: str) -> tuple[Period, ...]:
+    # asked for every organisation (the months of the year a flag is checked in): made once
+    return tuple(sorted({Period.containing(m, kind) for m in period.months()}, key=Period.sort_key))
 
 
 @functools.lru_cache(maxsize=4096)

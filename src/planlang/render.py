@@ -18,11 +18,11 @@ from .explain import TraceNode, explain
 from .periods import Period
 from .printer import GRANULARITY_WORDS, format_amendments, format_expr, format_value_clause
 from .source import printable
-from .values import Missing, decimal_text, format_money, format_percent, money_text
+from .values import Missing, decimal_text, format_money, format_percent, kinds_text, money_text
 
 __all__ = ["format_value", "json_value", "run_json", "run_text", "flag_message", "explanation_text", "explanation_json",
            "assumed_default", "assumed_defaults", "detail_lines", "citation_text", "named_operands", "NAMED_KINDS",
-           "difference_text", "Selection", "head_text"]
+           "difference_text", "Selection", "head_text", "MissingRule", "missing_parts"]
 
 
 def format_value(value, type_: str | None) -> str:
@@ -47,12 +47,14 @@ def format_value(value, type_: str | None) -> str:
 
 def json_value(value, type_: str | None):
     """A value for JSON: money a string of pounds to the penny, other numbers decimal strings, missing null."""
-    if isinstance(value, Missing) or value is None:
+    # isinstance is quick for a value of the class itself; for any other, Fraction's abstract base
+    # class makes it slow, so missing values (most cells of a large pack on little data) go first
+    if type(value) is Missing or value is None:
         return None
-    if isinstance(value, bool):
-        return value
     if isinstance(value, Fraction):
         return money_text(value) if type_ == "money" else decimal_text(value)
+    if isinstance(value, bool):
+        return value
     if isinstance(value, (dt.date, Period)):
         return str(value)
     return value
@@ -117,7 +119,8 @@ def assumed_defaults(results: Results) -> list[dict]:
     for name, decl in program.of_kind(s.InputDecl).items():
         if decl.default is None:
             continue
-        keys = [(org.code, period) for org in dataset.of_kinds(decl.kinds) for period in periods_for(program, dataset, decl)]
+        periods = periods_for(program, dataset, decl)
+        keys = [(org.code, period) for org in dataset.of_kinds(decl.kinds) for period in periods]
         assumed = sum(assumed_default(results, name, entity, period) for entity, period in keys)
         out.append({"input": name, "default": program.text_of(decl.default.span), "assumed": assumed, "of": len(keys)})
     return out
@@ -144,8 +147,53 @@ class Selection:
 _EVERYTHING = Selection()
 
 
-def _kept(results: Results, only):
-    return [(n, e, p, v) for n, e, p, v in results.outputs() if only is None or only(n, e)]
+@attrs.frozen
+class _Sweep:
+    """What a run shows, gathered in one pass over its cells: the tables of definitions
+    (``{name: {entity or "*": {period label: shown value}}}``) and each one's type, the flags
+    raised, and the missing values, each in evaluation order and within the selection."""
+
+    tables: dict[str, dict]
+    units: dict[str, str | None]
+    fired: list[FlagResult]
+    missing: list[tuple]
+
+
+def _sweep(results: Results, only, show) -> _Sweep:
+    """Every cell of the run read once, a name at a time (its declaration and type looked up once):
+    a run of thousands of organisations formats every cell through here. The same selection as
+    ``results.flags``, ``results.missing`` and ``results.outputs()`` filtered by ``only``."""
+    program = results.program
+    value_of = results.run.value
+    out = _Sweep({}, {}, [], [])
+    for name, keys in results.scope.items():
+        decl = program.declarations[name]
+        define, flag = isinstance(decl, s.DefineDecl), isinstance(decl, s.FlagDecl)
+        named = only is None or only.names is None or name in only.names
+        if not named and not flag:
+            continue  # flags are shown whatever --only names; nothing else of it is
+        type_ = _type_of(decl)
+        rows: dict[str, dict] = {}
+        row, last = None, _NO_ENTITY
+        for entity, period in keys:
+            if only is not None and not only.entity(entity):
+                continue
+            value = value_of(name, entity, period)
+            if type(value) is Missing:
+                if named:
+                    out.missing.append((name, entity, period, value))
+            elif flag and value is True:
+                out.fired.append(FlagResult(name, decl.severity, entity, period, value))
+            if define and named:
+                if entity != last:
+                    row, last = rows.setdefault(entity or "*", {}), entity
+                row[_label(period)] = show(value, type_)
+        if rows:
+            out.tables[name], out.units[name] = rows, type_
+    return out
+
+
+_NO_ENTITY = object()
 
 
 def named_operands(node: TraceNode) -> list[TraceNode]:
@@ -166,21 +214,88 @@ def _citations_json(citations) -> list[dict]:
     return [{"source": c.source, "section": c.section, "quote": c.quote} for c in citations]
 
 
-def run_json(results: Results, *, only=None) -> dict:
+@attrs.frozen
+class MissingRule:
+    """A rule missing in every entity and period shown, because the data holds nothing it needs: no
+    value at all of some inputs, or no organisation at all of the kinds it sums over."""
+
+    name: str
+    cells: int
+    inputs: tuple[str, ...]
+    member_kinds: tuple[str, ...]
+
+    @property
+    def because(self) -> str:
+        parts = []
+        if self.inputs:
+            parts.append(f"the data has no value of {', '.join(self.inputs)}")
+        if self.member_kinds:
+            parts.append(f"the data has no {kinds_text(self.member_kinds)}")
+        return "; ".join(parts)
+
+    def as_json(self) -> dict:
+        return {"output": self.name, "entity_periods": self.cells, "inputs": list(self.inputs),
+                "member_kinds": list(self.member_kinds), "because": self.because}
+
+
+def missing_parts(results: Results, cells: list, keep=None, all_missing: bool = False) -> tuple[list, list[MissingRule]]:
+    """Of the missing ``cells`` shown (``results.missing`` within ``keep``), those to list one by one,
+    and the rules missing everywhere for want of any data.
+
+    A rule is summarised when every one of its cells shown is missing and every reason is an input
+    the data (and the scenario) gives no value for anywhere, or members of a kind the data has no
+    organisation of: listing it per entity and period says nothing more, once per cell. With
+    ``all_missing`` every cell is listed, the summarised ones too.
+    """
+    keep = keep or _EVERYTHING
+    dataset = results.dataset
+    given = {key[0] for key in dataset.values} | set(results.scenario.names)
+    absent = {name for name in results.program.of_kind(s.InputDecl) if name not in given}
+    kinds = {org.kind for org in dataset.organisations.values()}
+    by_name: dict[str, list] = {}
+    for cell in cells:
+        by_name.setdefault(cell[0], []).append(cell)
+    rules = []
+    for name, found in by_name.items():
+        keys = results.scope[name]
+        shown = len(keys) if keep is _EVERYTHING else sum(keep(name, entity) for entity, _ in keys)
+        lacking = _lacking(found, absent, kinds) if len(found) == shown else None
+        if lacking is not None:
+            rules.append(MissingRule(name, len(found), *(tuple(sorted(x)) for x in lacking)))
+    if not all_missing:
+        summarised = {rule.name for rule in rules}
+        cells = [cell for cell in cells if cell[0] not in summarised]
+    return cells, rules
+
+
+def _lacking(found, absent: set[str], kinds: set[str]) -> tuple[set[str], set[str]] | None:
+    """The inputs with no value and the kinds of member with no organisation that every reason of
+    these missing cells names, or None when some reason is anything else."""
+    inputs: set[str] = set()
+    members: set[str] = set()
+    for *_, value in found:
+        for reason in value.reasons:
+            if reason.kind == "no_input" and reason.name in absent:
+                inputs.add(reason.name)
+            elif reason.kind == "no_members" and not kinds.intersection(reason.detail[0]):
+                members.update(reason.detail[0])
+            else:
+                return None
+    return inputs, members
+
+
+def run_json(results: Results, *, only=None, all_missing: bool = False) -> dict:
     """The run as one object: results by name, entity and period, their units, flags with the values
-    and citation behind them, and missing values with their reasons."""
+    and citation behind them, and missing values with their reasons.
+
+    A rule the data gives nothing to work with is one entry of ``missing_rules`` rather than one
+    entry of ``missing`` per entity and period; ``all_missing`` lists those cells in ``missing`` too.
+    """
     program = results.program
-    outputs: dict[str, dict] = {}
-    units: dict[str, str | None] = {}
-    for name, entity, period, value in _kept(results, only):
-        decl = program.declarations[name]
-        units[name] = _type_of(decl)
-        outputs.setdefault(name, {}).setdefault(entity or "*", {})[_label(period)] = json_value(value, _type_of(decl))
+    sweep = _sweep(results, only, json_value)
     keep = only or _EVERYTHING
     flags = []
-    for f in results.flags:
-        if f.fired is not True or not keep.entity(f.entity):
-            continue
+    for f in sweep.fired:
         trace = explain(results, f.name, f.entity, f.period)
         flags.append({"flag": f.name, "severity": f.severity, "entity": f.entity, "period": _label(f.period),
                       "message": flag_message(results, f),
@@ -193,20 +308,19 @@ def run_json(results: Results, *, only=None) -> dict:
                           "values": {"submitted": str(late.submitted), "deadline": str(late.deadline),
                                      "working_days_late": late.working_days_late},
                           "citations": _citations_json(program.declarations[late.milestone].citations)})
+    cells, rules = missing_parts(results, sweep.missing, keep, all_missing)
     missing = [{"output": name, "entity": entity, "period": _label(period), "because": value.describe()}
-               for name, entity, period, value in results.missing if keep(name, entity)]
+               for name, entity, period, value in cells]
     return {"policy": program.title, "year": str(program.year), "data": results.dataset.source,
-            "results": outputs, "units": units, "flags": flags, "missing": missing, "defaults": assumed_defaults(results)}
+            "results": sweep.tables, "units": sweep.units, "flags": flags, "missing": missing,
+            "missing_rules": [rule.as_json() for rule in rules], "defaults": assumed_defaults(results)}
 
 
-def run_text(results: Results, *, only=None) -> str:
+def run_text(results: Results, *, only=None, all_missing: bool = False) -> str:
     program = results.program
     lines = [f"{program.title} ({program.year}) on {printable(results.dataset.source)}", ""]
-    table: dict[str, dict[str, dict[str, str]]] = {}
-    for name, entity, period, value in _kept(results, only):
-        table.setdefault(name, {}).setdefault(entity or "*", {})[_label(period)] = \
-            format_value(value, _type_of(program.declarations[name]))
-    for name, rows in table.items():
+    sweep = _sweep(results, only, format_value)
+    for name, rows in sweep.tables.items():
         periods = sorted({p for row in rows.values() for p in row})
         width = max([len(name)] + [len(code) + 2 for code in rows])
         cells = max([len(p) for p in periods] + [len(v) for row in rows.values() for v in row.values()])
@@ -215,19 +329,23 @@ def run_text(results: Results, *, only=None) -> str:
             lines.append(("  " + code).ljust(width) + "".join(f"  {row.get(p, ''):>{cells}}" for p in periods))
         lines.append("")
     keep = only or _EVERYTHING
-    fired = [f for f in results.flags if f.fired is True and keep.entity(f.entity)]
+    fired = sweep.fired
     late = [x for x in results.late_submissions() if keep.entity(x.entity)]
     lines.append(f"Flags ({len(fired) + len(late)}):" if fired or late else "Flags: none raised")
     for flag in fired:
         lines.append(f"  {flag.severity:<7} {flag.name} [{flag.entity}, {_label(flag.period)}]: {flag_message(results, flag)}")
     for item in late:
         lines.append(f"  {item.severity:<7} {item.name} [{item.entity}, {item.milestone}]: {late_message(results, item)}")
-    missing = [m for m in results.missing if keep(m[0], m[1])]
+    missing, rules = missing_parts(results, sweep.missing, keep, all_missing)
     if missing:
         lines.append("")
         lines.append(f"Missing ({len(missing)}):")
         for name, entity, period, value in missing:
             lines.append(f"  {name} [{entity}, {_label(period)}]: {value.describe()}")
+    if rules and not all_missing:
+        lines += ["", f"Missing everywhere, the data giving them nothing to work with ({len(rules)} rule"
+                      f"{'s' * (len(rules) != 1)}; --all-missing lists each value):"]
+        lines += [f"  {rule.name}: all {rule.cells} entity-period{'s' * (rule.cells != 1)}; {rule.because}" for rule in rules]
     defaults = assumed_defaults(results)
     if defaults:
         lines += ["", "Assumed defaults (the data gives no value, so the declared default is used):"]
@@ -560,11 +678,11 @@ def _flag_json(results: Results, flag: FlagResult) -> dict:
 def compare_json(comparisons) -> dict:
     """The baseline and every scenario, with what each changed, in ``run --json``'s value formats."""
     baseline = comparisons[0].baseline
-    base = run_json(baseline)
+    base = run_json(baseline, all_missing=True)
     out = {"policy": base["policy"], "year": base["year"], "data": base["data"],
            "baseline": {key: base[key] for key in ("results", "flags", "missing")}, "scenarios": []}
     for comparison in comparisons:
-        scenario = run_json(comparison.scenario)
+        scenario = run_json(comparison.scenario, all_missing=True)
         differences: dict = {}
         for item in comparison.differences:
             differences.setdefault(item.name, {}).setdefault(item.entity or "*", {})[_label(item.period)] = _difference_json(item)

@@ -16,6 +16,7 @@ periods, and escaped wherever user text reaches a terminal.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -47,7 +48,16 @@ def printable(text: str, keep: str = "") -> str:
 
     The escape is also a JSON escape, so JSON output stays valid JSON.
     """
-    return UNSAFE.sub(lambda m: m[0] if m[0] in keep else f"\\u{ord(m[0]):04x}", text)
+    return _unsafe_but(keep).sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+@functools.lru_cache(maxsize=8)
+def _unsafe_but(keep: str) -> re.Pattern:
+    # the characters kept are left out of the pattern itself: output is mostly lines, and a match
+    # per newline only to put it back cost a Python call per line of a large `run --json`
+    if not keep:
+        return UNSAFE
+    return re.compile("(?![" + re.escape(keep) + "])" + UNSAFE.pattern)
 
 
 @attrs.frozen

@@ -50,10 +50,34 @@ def _policy_files(directory: Path) -> dict[str, str]:
 
 
 def _outcome(document: dict) -> dict:
-    """What a run produced, from its JSON: the figures, the flags raised and the values missing."""
+    """What a run produced, from its JSON: the figures, the flags raised and the values missing.
+
+    A rule missing everywhere for want of data is one entry, ``NAME [all N entity-periods]``, whether
+    or not the document lists its cells too (``run --all-missing``): the same run, one receipt.
+    """
+    rules = {r["output"]: r["entity_periods"] for r in document.get("missing_rules", ())}
     return {"results": document["results"],
             "flags": sorted(f"{f['flag']} [{f['entity']}, {f['period']}]" for f in document["flags"]),
-            "missing": sorted(f"{m['output']} [{m['entity']}, {m['period']}]" for m in document["missing"])}
+            "missing": sorted([f"{m['output']} [{m['entity']}, {m['period']}]" for m in document["missing"]
+                               if m["output"] not in rules] + [_summary(name, n) for name, n in rules.items()])}
+
+
+def _summary(name: str, cells: int) -> str:
+    return f"{name} [all {cells} entity-periods]"
+
+
+def _missing_now(recorded: set[str], now: list[str], results: Results) -> set[str]:
+    """The missing values of a run again, each rule summarised now listed cell by cell where the
+    receipt did (one written before rules were summarised), so that the two compare like for like."""
+    document = None
+    out = set(now)
+    for item in now:
+        name, _, rest = item.partition(" [")
+        if rest.startswith("all ") and item not in recorded and any(x.startswith(name + " [") for x in recorded):
+            document = document or run_json(results, all_missing=True)
+            out.discard(item)
+            out |= {f"{m['output']} [{m['entity']}, {m['period']}]" for m in document["missing"] if m["output"] == name}
+    return out
 
 
 def results_digest(outcome: dict) -> str:
@@ -232,17 +256,22 @@ def verify(path: str) -> list[str]:
         except (KeyError, TypeError):
             raise InputError("is not a complete receipt: a scenario's record is not in the form planlang writes", path) from None
         differences += changed
-        now = _outcome(run_json(run(plan, dataset, scenario, baseline=baseline)))
+        scenario_results = run(plan, dataset, scenario, baseline=baseline)
+        now = _outcome(run_json(scenario_results))
         label = f"scenario {record['name']}: "
         differences += [label + line for line in _figure_differences(recorded_scenario.get("results", {}), now["results"])]
         for key in ("flags", "missing"):
             before, after = set(recorded_scenario.get(key, ())), set(now[key])
+            if key == "missing":
+                after = _missing_now(before, now[key], scenario_results)
             word = "flag raised" if key == "flags" else "missing value"
             differences += [f"{label}{word} {item}: no longer" for item in sorted(before - after)]
             differences += [f"{label}{word} {item}: new" for item in sorted(after - before)]
     differences += _figure_differences(recorded.get("results", {}), outcome["results"])
     for key in ("flags", "missing"):
         before, after = set(recorded.get(key, ())), set(outcome[key])
+        if key == "missing":
+            after = _missing_now(before, outcome[key], results)
         word = "flag raised" if key == "flags" else "missing value"
         differences += [f"{word} {item}: no longer" for item in sorted(before - after)]
         differences += [f"{word} {item}: new" for item in sorted(after - before)]
