@@ -266,19 +266,26 @@ def test_backends_agree_on_every_operation(compile_policy, seed):
     assert_same_results(run(plan, dataset), run(plan, dataset, backend="vector"))
 
 
-def test_numbers_too_large_for_int64_are_deferred_not_wrapped(compile_policy):
+def test_numbers_too_large_for_int64_are_kept_exactly_never_wrapped(compile_policy):
+    """Beyond int64 a column holds Python integers; beyond what the exact engine allows a number, the
+    cell is the exact engine's (which makes it missing: a number too large to keep exactly)."""
     plan = compile_plan(compile_policy(ROUNDING))
     month = plan.program.year.parts("month")[0]
     organisations = [Organisation("SYS1", "one", "system"), Organisation("T1", "t", "trust", "SYS1"),
-                     Organisation("T2", "t", "trust", "SYS1")]
+                     Organisation("T2", "t", "trust", "SYS1"), Organisation("T3", "t", "trust", "SYS1")]
     big = Fraction(3 * 10**18, 7)  # fits in int64, but dividing it by thirds does not
+    huge = Fraction(10**460)  # about 1,530 bits: a product of two passes the exact engine's 3,000
     values = {("x", "T1", month): big, ("y", "T1", month): Fraction(1, 3),
-              ("x", "T2", month): Fraction(5), ("y", "T2", month): Fraction(7)}
+              ("x", "T2", month): Fraction(5), ("y", "T2", month): Fraction(7),
+              ("x", "T3", month): huge, ("y", "T3", month): Fraction(1, huge)}
     dataset = make_dataset(organisations, values, {}, "big")
     vector = run(plan, dataset, backend="vector")
-    assert vector.run.column("share", month).defer is not None  # T1's cell was left to the exact engine
+    share = vector.run.column("share", month)
+    assert share.num.dtype == object  # Python integers, not int64 wrapped round
+    assert vector.get("share", "T1", month) == big * 3 and vector.get("share", "T2", month) == Fraction(5, 7)
+    assert share.defer is not None and share.defer[vector.run.index["T3"]]  # left to the exact engine
     assert vector.get("biggest", "T1", month) == big
-    assert vector.get("share", "T2", month) == Fraction(5, 7)
+    assert isinstance(vector.get("share", "T3", month), Missing)
     assert_same_results(run(plan, dataset), vector)
 
 

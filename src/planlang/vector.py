@@ -55,6 +55,9 @@ __all__ = ["VectorRun", "Column", "LIMIT"]
 # Every numerator and denominator of a column stays at most LIMIT in size, so that one addition
 # of two of them cannot pass int64's 2**63 - 1.
 LIMIT = 1 << 62
+# Beyond int64, a column holds Python integers; a cell whose numbers pass this many bits is left to
+# the exact engine, so that a product of two stays within ops.MAX_BITS as the exact engine requires.
+BIG_BITS = 1400
 
 SCALAR, NUM, BOOL, OBJ = "scalar", "num", "bool", "obj"
 
@@ -134,6 +137,14 @@ def _over(column: Column, den: int) -> Column:
     """The column written over the denominator ``den``, a multiple of its own."""
     factor = den // column.den
     return Column(NUM, _scaled(column.num, factor), den, column.bound * factor, den, column.missing, column.defer)
+
+
+def _big(column: Column) -> bool:
+    """Whether a column holds Python integers (numbers too large for int64) rather than int64."""
+    return any(isinstance(x, np.ndarray) and x.dtype == object for x in (column.num, column.den))
+
+
+_bits = np.frompyfunc(int.bit_length, 1, 1)
 
 
 def _scaled(num, factor: int):
@@ -716,7 +727,8 @@ class VectorRun:
             return self._not_fitted(x, x)
         x = pair[0]
         top, bottom = x.num * q, x.den * p
-        whole, rest = np.divmod(np.abs(top), bottom)
+        size = np.abs(top)
+        whole, rest = size // bottom, size % bottom
         twice = rest * 2
         if mode == "half_up":
             whole = whole + (twice >= bottom)
@@ -728,8 +740,8 @@ class VectorRun:
             whole = whole + (rest > 0)
         units = np.where(top < 0, -whole, whole)
         bound = (x.bound * q // max(1, int(np.min(bottom)) if isinstance(bottom, np.ndarray) else bottom) + 1) * p
-        if bound > LIMIT:
-            return self._deferred(x.missing)
+        if bound > LIMIT and isinstance(units, np.ndarray):
+            units = units.astype(object)  # the rounded figure in Python integers: int64 cannot hold it
         return Column(NUM, units * p, q, bound, q, x.missing, x.defer)
 
     def _any_error_flag(self, node: s.Call, period):
@@ -828,8 +840,8 @@ class VectorRun:
             return None
         if reduce in ("sum", "count"):
             bound = inner.bound * max(largest, 1)
-            if bound > LIMIT:
-                return self._deferred(missing)
+            if bound > LIMIT and not _big(inner):
+                inner = self._as_big([inner])[0]  # the sums in Python integers: int64 cannot hold them
             num = grouped(inner.num, np.add, 0)
         else:
             bound = inner.bound
@@ -844,12 +856,12 @@ class VectorRun:
         den = 1
         for d in dens:
             den = math.lcm(den, d)
-            if den > LIMIT:
+            if den.bit_length() > BIG_BITS:
                 return None
         scale = den // x.den
         bound = x.bound * int(scale.max(initial=1))
-        if bound > LIMIT:
-            return None
+        if bound > LIMIT or _big(x):
+            x, scale = self._as_big([x])[0], scale.astype(object)
         return Column(NUM, x.num * scale, den, bound, den, x.missing, x.defer)
 
     # ---- helpers ----
@@ -871,22 +883,43 @@ class VectorRun:
     def _fitted(self, a: Column, b: Column, sizes):
         """Both as NUM columns whose ``sizes(a, b)`` (the largest numerator and denominator the operation can
         make) fit in int64: as they are, else with their bounds measured from their cells, else with common
-        factors cancelled; None when they cannot be made to fit, or either is not a number."""
+        factors cancelled; else both as columns of Python integers (:meth:`_as_big`). None when either is not
+        a number."""
         pair = self._numeric(a, b)
         if pair is None:
             return None
-        for step in (None, _measured, _reduced):
-            if step is not None:
-                pair = [step(x) for x in pair]
-            if max(sizes(*pair)) <= LIMIT:
-                return pair
-        return None
+        if not any(map(_big, pair)):
+            for step in (None, _measured, _reduced):
+                if step is not None:
+                    pair = [step(x) for x in pair]
+                if max(sizes(*pair)) <= LIMIT:
+                    return pair
+        return self._as_big(pair)
+
+    def _as_big(self, pair: list[Column]) -> list[Column]:
+        """The columns with Python integers in place of int64 (slower, never too small). A cell whose numbers
+        pass :data:`BIG_BITS` bits is deferred, so that what one operation makes of two stays below the exact
+        engine's limit on a number (ops.MAX_BITS): that cell is then the exact engine's to work out."""
+        out = []
+        for x in pair:
+            num = x.num.astype(object) if isinstance(x.num, np.ndarray) else x.num
+            den = x.den.astype(object) if isinstance(x.den, np.ndarray) else x.den
+            out.append(Column(NUM, num, den, x.bound, x.dbound, x.missing, x.defer))
+        too_big = None
+        for x in out:
+            for part in (x.num, x.den):
+                if isinstance(part, np.ndarray) and max(x.bound, x.dbound) >= 1 << BIG_BITS:
+                    found = _bits(np.abs(part)) > BIG_BITS
+                    too_big = found if too_big is None else too_big | found
+        if too_big is not None and too_big.any():
+            out = [Column(NUM, np.where(too_big, 0, x.num) if isinstance(x.num, np.ndarray) else x.num,
+                          np.where(too_big, 1, x.den) if isinstance(x.den, np.ndarray) else x.den, x.bound, x.dbound,
+                          x.missing, _or(x.defer, too_big)) for x in out]
+        return out
 
     def _not_fitted(self, a: Column, b: Column) -> Column | None:
-        """What an operation gives when ``_fitted`` refused: deferred cells for numbers too large, else no vector form."""
-        if self._numeric(a, b) is None:
-            return None
-        return self._deferred(_or(a.missing, b.missing))
+        """An operation on what is not a number: no vector form (the node is lifted)."""
+        return None
 
     def _deferred(self, missing, kind=NUM) -> Column:
         """Every cell left to the exact engine (except those known missing): int64 cannot hold the result."""
@@ -1289,12 +1322,20 @@ class StepView:
 
 
 def _exact_sum(num, den) -> Fraction:
-    """The exact sum of the fractions ``num / den`` (``den`` one int, or one per value)."""
+    """The exact sum of the fractions ``num / den`` (``den`` one int, or one per value): numerators added
+    per denominator, then the few partial sums over their least common multiple, in Python integers."""
     if type(den) is int:
         if len(num) * max(1, _bound_of(num)) <= LIMIT:
             return Fraction(int(num.sum()), den)
         return Fraction(sum(int(x) for x in num), den)
-    total = Fraction(0)
-    for d in np.unique(den):
-        total += _exact_sum(num[den == d], int(d))
-    return total
+    if not len(num):
+        return Fraction(0)
+    order = np.argsort(den, kind="stable")
+    dens, nums = den[order], num[order]
+    starts = np.flatnonzero(np.r_[True, dens[1:] != dens[:-1]])
+    if len(num) * max(1, _bound_of(num)) > LIMIT:
+        nums = nums.astype(object)
+    sums = np.add.reduceat(nums, starts)
+    dens = [int(d) for d in dens[starts]]
+    common = math.lcm(*dens)
+    return Fraction(sum(int(s) * (common // d) for s, d in zip(sums, dens)), common)
