@@ -7,27 +7,27 @@ array otherwise), so every value is exact by construction: nothing is ever round
 figure is the exact engine's because it is the same rational. What int64 cannot hold is never
 wrapped round: each column carries a bound on its numerators, every operation checks the bound
 of its result before it computes (tightening it from the data, then cancelling common factors,
-when the static bound is too loose), and a cell that still does not fit is *deferred*.
+when the static bound is too loose), and what still does not fit is computed on Python integers
+(NumPy object arrays: exact, slower). A cell whose numbers would pass what the exact engine allows
+a number is *deferred* to the exact engine.
 
 A column has two masks:
 
 - ``missing``: cells known to be missing. The reasons are not held; :meth:`VectorRun.value` asks
   the exact engine for any missing cell, which gives the same missing value with its reasons.
-- ``defer``: cells the backend cannot vouch for (a number too large for int64, a construct it does
-  not vectorise). They are worked out by the exact engine when read. A deferred cell counts as
-  "could be anything" in what uses it: ``false and x`` is still false, ``x + 1`` is deferred too.
+- ``defer``: cells the backend leaves to the exact engine (a number past :data:`BIG_BITS` bits,
+  which the exact engine may refuse as too large), worked out by it when read. A deferred cell
+  counts as "could be anything" in what uses it: ``false and x`` is still false, ``x + 1`` is
+  deferred too.
 
 Expressions that read no organisation's values (literals, parameters, the period, working days)
 are worked out once per period by the exact engine and broadcast. Constructs with no vector form
-(dates, day spans, ``any_error_flag``) are *lifted*: the exact engine works the expression out for
+(date arithmetic, day spans, comparisons of dates) are *lifted*: the exact engine works the expression out for
 each organisation and the column is built from its values. So the backend covers every plan, and
 is fast exactly where the bulk is: arithmetic, comparisons, bands, tapers and sums over members.
 
 Explanations never read this backend: :func:`planlang.explain.explain` replays the exact engine
 that every vector run holds (``run.exact``), so every bulk figure stays explainable.
-
-    >>> LIMIT == 2**62
-    True
 """
 
 from __future__ import annotations
@@ -573,7 +573,7 @@ class VectorRun:
             return Column.scalar(a.num + sign * b.num) if type(a.num) is Fraction and type(b.num) is Fraction else None
         pair = self._fitted(a, b, _cross_sizes)
         if pair is None:
-            return self._not_fitted(a, b)
+            return None  # not numbers: no vector form
         a, b = pair
         masks = _or(a.missing, b.missing), _or(a.defer, b.defer)
         if type(a.den) is int and type(b.den) is int:
@@ -593,7 +593,7 @@ class VectorRun:
             return Column.scalar(a.num * b.num) if type(a.num) is Fraction and type(b.num) is Fraction else None
         pair = self._fitted(a, b, lambda a, b: (a.bound * b.bound, a.dbound * b.dbound))
         if pair is None:
-            return self._not_fitted(a, b)
+            return None  # not numbers: no vector form
         a, b = pair
         return Column(NUM, a.num * b.num, a.den * b.den, a.bound * b.bound, a.dbound * b.dbound,
                       _or(a.missing, b.missing), _or(a.defer, b.defer))
@@ -613,7 +613,7 @@ class VectorRun:
             return self.multiply(a, Column.scalar(1 / b.num))
         pair = self._fitted(a, b, lambda a, b: (a.bound * b.dbound, b.bound * a.dbound))
         if pair is None:
-            return self._not_fitted(a, b)
+            return None  # not numbers: no vector form
         a, b = pair
         masks = _or(a.missing, b.missing), _or(a.defer, b.defer)
         num, den = a.num * b.den, b.num * a.den
@@ -642,10 +642,8 @@ class VectorRun:
         if a.kind == SCALAR and b.kind == SCALAR:
             return Column.scalar(ops.COMPARISONS[op](a.num, b.num))
         masks = _or(a.missing, b.missing), _or(a.defer, b.defer)
-        if a.kind in (NUM, SCALAR) and b.kind in (NUM, SCALAR) and self._numeric(a, b) is not None:
-            pair = self._fitted(a, b, _cross_sizes)
-            if pair is None:
-                return self._deferred(masks[0], BOOL)
+        pair = self._fitted(a, b, _cross_sizes) if a.kind in (NUM, SCALAR) and b.kind in (NUM, SCALAR) else None
+        if pair is not None:
             a, b = pair
             if type(a.den) is int and type(b.den) is int:
                 den = math.lcm(a.den, b.den)
@@ -706,7 +704,7 @@ class VectorRun:
             # one denominator for both: the smaller or larger numerator is the answer, in one pass
             pair = self._fitted(a, b, _cross_sizes)
             if pair is None:
-                return self._not_fitted(a, b)
+                return None  # not numbers: no vector form
             a, b = pair
             den = math.lcm(a.den, b.den)
             num = (np.minimum if pick is min else np.maximum)(_scaled(a.num, den // a.den), _scaled(b.num, den // b.den))
@@ -724,7 +722,7 @@ class VectorRun:
         p, q = step.numerator, step.denominator
         pair = self._fitted(x, Column.scalar(step), lambda a, b: (a.bound * q, a.dbound * p * 2))
         if pair is None:
-            return self._not_fitted(x, x)
+            return None
         x = pair[0]
         top, bottom = x.num * q, x.den * p
         size = np.abs(top)
@@ -916,10 +914,6 @@ class VectorRun:
                           np.where(too_big, 1, x.den) if isinstance(x.den, np.ndarray) else x.den, x.bound, x.dbound,
                           x.missing, _or(x.defer, too_big)) for x in out]
         return out
-
-    def _not_fitted(self, a: Column, b: Column) -> Column | None:
-        """An operation on what is not a number: no vector form (the node is lifted)."""
-        return None
 
     def _deferred(self, missing, kind=NUM) -> Column:
         """Every cell left to the exact engine (except those known missing): int64 cannot hold the result."""
