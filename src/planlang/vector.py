@@ -207,6 +207,9 @@ class VectorRun:
             self.changed = plan.downstream(self._step_names)
         elif factors is not None:
             self.changed = plan.downstream(frozenset().union(*factors))
+        # the names whose values differ from step to step: what the steps set or factor, and what follows
+        self.stepped = self.changed if steps is not None or factors is not None else \
+            (baseline.stepped if baseline is not None and self.width else frozenset())
         layout = self.layout = layout_of(inputs)
         self.codes, self.index, self.size = layout.codes, layout.index, layout.size
         self._kinds = {name: type(decl) for name, decl in plan.declarations.items()}
@@ -325,6 +328,9 @@ class VectorRun:
         if kind is s.InputDecl:
             found = self._input(name, period)
         elif kind is s.DeadlineDecl:
+            if name in self.stepped:
+                return self._stack([self._cells(lambda code, k=k: self.exact_step(k).value(name, code, period))
+                                    for k in range(self.width)])
             found = self._cells(lambda code: self.exact.value(name, code, period))
         elif not self.plan.applies(name, period):
             return Column.scalar(self.exact.value(name, None, period))  # missing: outside its `during`
@@ -398,16 +404,20 @@ class VectorRun:
 
     # ---- expressions ----
     def ev(self, node: s.Expr, period: Period | None) -> Column:
-        stepped = self.steps is not None and not self.reads(node).isdisjoint(self.changed)
+        stepped = not self.reads(node).isdisjoint(self.stepped)
         if self.free(node) and not stepped:
             return Column.scalar(self.exact.evaluate(node, None, period))
         method = getattr(self, "_v_" + type(node).__name__, None)
         found = method(node, period) if method is not None else None
         if found is not None:
             return found
-        if self.free(node):  # what steps change, with no vector form: each step's exact value
+        if not stepped:
+            return self.lift(node, period)
+        # what the steps change, with no vector form: each step's exact values
+        if self.free(node):
             return self._per_step([self.exact_step(k).evaluate(node, None, period) for k in range(self.width)])
-        return self.lift(node, period)
+        return self._stack([self._cells(lambda code, k=k: self.exact_step(k).evaluate(node, code, period))
+                            for k in range(self.width)])
 
     def lift(self, node: s.Expr, period: Period | None) -> Column:
         """The expression worked out by the exact engine for each organisation."""
