@@ -369,9 +369,9 @@ class VectorRun:
         found = self._data_input(name, period)
         if self.factors is None or self.baseline is not None or not any(name in f for f in self.factors):
             return found
-        return self.multiply(found, self._factor_column(name, period, found))
+        return self.multiply(found, self._factor_column(name, period))
 
-    def _factor_column(self, name: str, period: Period | None, data: Column) -> Column:
+    def _factor_column(self, name: str, period: Period | None) -> Column:
         """Each step's factor of each organisation's value: 1 where the step has none or the data has no value."""
         given = data_columns(self.dataset).get((name, period))
         absent = given.missing if given is not None and given.missing is not None else None
@@ -392,15 +392,12 @@ class VectorRun:
             return Column.scalar(default if default is not None else Missing.of("no_input"))
         if default is None or found.missing is None:
             return found
-        absent = found.missing
-        found = self._select(absent, Column.scalar(default), Column(found.kind, found.num, found.den, found.bound,
-                                                                     found.dbound, None, found.defer))
-        return found
+        return self._select(found.missing, Column.scalar(default),
+                            Column(found.kind, found.num, found.den, found.bound, found.dbound, None, found.defer))
 
     def _cells(self, value_of) -> Column:
         """A column of the exact engine's values, one organisation at a time."""
         return _from_values([value_of(code) for code in self.codes])
-
 
     # ---- expressions ----
     def ev(self, node: s.Expr, period: Period | None) -> Column:
