@@ -45,6 +45,10 @@ demo: $(STAMP)
 	@echo "=== What if May's ERF threshold stayed at 70%? (examples/scenarios/2021_22/erf.plan) ==="
 	$(BIN)/planlang compare policies/2021_22 --data examples/erf_worked_example.json \
 		--scenario examples/scenarios/2021_22/erf.plan:may_at_70 --only erf_additional_funding
+	@echo
+	@echo "=== How does the ERF bill move as the 120% rate goes from 100% to 150%? (planlang sweep) ==="
+	$(BIN)/planlang sweep policies/2021_22 --data examples/erf_worked_example.json \
+		--vary 'erf_rate_above_upper = 100% to 150% step 10%' --output erf_additional_funding
 
 docs: $(STAMP)
 	$(BIN)/python docs/make_policies.py
