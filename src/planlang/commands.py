@@ -575,7 +575,7 @@ def _sweep_summaries(args, plan, dataset, stream, total: int, outputs, units, gr
             client = stack.enter_context(cluster(args.workers, args.scheduler, args.scheduler_timeout))
 
             def evaluate(items):
-                return distributed_results(client, plan, dataset, items, outputs, args.backend)
+                return distributed_results(client, plan, dataset, items, outputs, args.backend, cells=bool(args.out))
         else:
             def evaluate(items):
                 return step_results(plan, dataset, items, outputs, args.backend)

@@ -2,9 +2,9 @@
 
 The plan and the dataset are scattered to every worker once; each task evaluates one chunk of
 consecutive steps with :func:`planlang.bulk.step_results` (a worker keeps its baseline run between
-chunks) and sends back only the cells asked for. Chunks are taken back in order, with a bounded
-number in flight, so the answer is the one a single process gives, step for step, and memory stays
-bounded however many steps there are.
+chunks) and sends back each step's totals, and its cells only when they are to be written out.
+Chunks are taken back in order, with a bounded number in flight, so the answer is the one a single
+process gives, step for step, and memory stays bounded however many steps there are.
 
 ``dask.distributed`` is imported only here, and only when a sweep asks for workers.
 """
@@ -17,7 +17,7 @@ import logging
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 
-from .bulk import Step, StepResult, step_results
+from .bulk import Step, step_results
 from .diagnostics import InputError
 
 __all__ = ["cluster", "distributed_results", "CONNECT_SECONDS"]
@@ -67,14 +67,30 @@ def _check_address(address: str) -> None:
                          "give the address the scheduler prints, such as tcp://127.0.0.1:8786") from None
 
 
-def _chunk(plan, dataset, steps: list[Step], outputs: Sequence[str], backend: str) -> list[dict]:
-    """What a worker does with one chunk: the asked cells of each step (the steps themselves stay with the caller)."""
-    return [dict(result.by_output) for result in step_results(plan, dataset, steps, outputs, backend)]
+def _chunk(plan, dataset, steps: list[Step], outputs: Sequence[str], backend: str, cells: bool) -> list[tuple]:
+    """What a worker does with one chunk: each step's totals of the asked outputs, and their cells when
+    they are to be written out (the steps themselves stay with the caller)."""
+    return [({name: result.total(name) for name in outputs}, dict(result.by_output) if cells else None)
+            for result in step_results(plan, dataset, steps, outputs, backend)]
+
+
+class _Shipped:
+    """A step's results as a worker sent them back: the totals, and the cells when they were asked for."""
+
+    def __init__(self, step: Step, totals: dict, by_output: dict | None):
+        self.step, self.totals, self.by_output = step, totals, by_output
+
+    def total(self, output: str):
+        return self.totals[output]
+
+    def cells(self, output: str) -> list:
+        return self.by_output[output]
 
 
 def distributed_results(client, plan, dataset, steps: Iterable[Step], outputs: Sequence[str], backend: str = "exact",
-                        chunk: int = 16) -> Iterator[StepResult]:
-    """:func:`planlang.bulk.step_results` across the cluster's workers, in the order of ``steps``."""
+                        chunk: int = 16, cells: bool = True) -> Iterator["_Shipped"]:
+    """:func:`planlang.bulk.step_results` across the cluster's workers, in the order of ``steps``: each
+    step's totals, and its cells when ``cells`` (only ``--out`` needs them; totals are much less to send)."""
     plan_on_workers, data_on_workers = client.scatter([plan, dataset], broadcast=True)
     ahead = 2 * max(1, len(client.nthreads()))
     pending: deque = deque()
@@ -84,14 +100,14 @@ def distributed_results(client, plan, dataset, steps: Iterable[Step], outputs: S
         part = list(itertools.islice(steps, chunk))
         if part:
             pending.append((part, client.submit(_chunk, plan_on_workers, data_on_workers, part, list(outputs), backend,
-                                                pure=False)))
+                                                cells, pure=False)))
         return bool(part)
 
     while len(pending) < ahead and submit():
         pass
     while pending:
         part, future = pending.popleft()
-        cells = future.result()
+        found = future.result()
         submit()
-        for step, by_output in zip(part, cells):
-            yield StepResult(step, by_output)
+        for step, (totals, by_output) in zip(part, found):
+            yield _Shipped(step, totals, by_output)

@@ -1250,9 +1250,7 @@ CHUNK_CELLS = 1 << 18
 def vector_steps(plan: Plan, dataset: Dataset, steps, outputs: Sequence[str], *, chunk_cells: int = CHUNK_CELLS):
     """Each step's results for ``outputs`` (see :func:`planlang.bulk.step_results`), worked out a chunk of
     steps at a time along the steps' axis; steps with factors and the same scenario share a chunk."""
-    from .evaluator import run
-
-    baseline = run(plan, dataset, backend="vector")
+    baseline = _baseline_of(plan, dataset)
     width = max(1, chunk_cells // max(1, baseline.run.size))
     steps = list(steps)
     start = 0
@@ -1269,6 +1267,20 @@ def vector_steps(plan: Plan, dataset: Dataset, steps, outputs: Sequence[str], *,
         for k, step in enumerate(chunk):
             yield StepView(step, batch, k, outputs, baseline.scope)
         start += len(chunk)
+
+
+_BASELINES: "weakref.WeakKeyDictionary[Dataset, tuple]" = weakref.WeakKeyDictionary()
+
+
+def _baseline_of(plan: Plan, dataset: Dataset):
+    """The plain vector run of the plan over the dataset, made once and shared by every chunk of steps
+    over them (a Dask worker evaluates many chunks of one sweep)."""
+    from .evaluator import run
+
+    found = _BASELINES.get(dataset)
+    if found is None or found[0] is not plan:
+        found = _BASELINES[dataset] = (plan, run(plan, dataset, backend="vector"))
+    return found[1]
 
 
 class StepView:
