@@ -86,21 +86,6 @@ class Column:
         """Whether this is one missing value for every cell."""
         return self.kind == SCALAR and type(self.num) is Missing
 
-    def masked(self, index: int) -> bool:
-        return bool((self.missing is not None and self.missing[..., index].any())
-                    or (self.defer is not None and self.defer[..., index].any()))
-
-    def cell(self, index: int):
-        """The exact value of one organisation's cell (the caller has checked it is not masked)."""
-        if self.kind == SCALAR:
-            return self.num
-        if self.kind == NUM:
-            den = self.den if type(self.den) is int else int(self.den[index])
-            return Fraction(int(self.num[index]), den)
-        if self.kind == BOOL:
-            return bool(self.num[index])
-        return self.num[index]
-
 
 def _or(*masks):
     found = None
@@ -267,9 +252,9 @@ class VectorRun:
         if column.kind == SCALAR and type(column.num) is not Missing:
             return column.num
         index = self.index.get(entity) if entity is not None else None
-        if column.kind == SCALAR or index is None or column.masked(index):
+        if column.kind == SCALAR or index is None or _masked_at(column, 0, index):
             return self.exact.value(name, entity, period)  # the reasons of a missing cell, or a deferred one
-        return column.cell(index)
+        return _value_at(column, 0, index)
 
     def work_out(self, name: str, keys, tracer=None) -> None:
         """Work out the cells ``keys`` (a :class:`~planlang.evaluator.Cells`) of ``name``: whole columns, one per period."""
@@ -1174,6 +1159,7 @@ def _at(x, k: int, index: int):
 
 
 def _masked_at(column: Column, k: int, index: int) -> bool:
+    """Whether step ``k``'s cell of an organisation is missing or deferred (``k`` 0 for a run of one step)."""
     return any(m is not None and bool(_at(m, k, index)) for m in (column.missing, column.defer))
 
 

@@ -257,24 +257,23 @@ def verify(path: str) -> list[str]:
             raise InputError("is not a complete receipt: a scenario's record is not in the form planlang writes", path) from None
         differences += changed
         scenario_results = run(plan, dataset, scenario, baseline=baseline)
-        now = _outcome(run_json(scenario_results))
-        label = f"scenario {record['name']}: "
-        differences += [label + line for line in _figure_differences(recorded_scenario.get("results", {}), now["results"])]
-        for key in ("flags", "missing"):
-            before, after = set(recorded_scenario.get(key, ())), set(now[key])
-            if key == "missing":
-                after = _missing_now(before, now[key], scenario_results)
-            word = "flag raised" if key == "flags" else "missing value"
-            differences += [f"{label}{word} {item}: no longer" for item in sorted(before - after)]
-            differences += [f"{label}{word} {item}: new" for item in sorted(after - before)]
-    differences += _figure_differences(recorded.get("results", {}), outcome["results"])
+        differences += _outcome_differences(recorded_scenario, _outcome(run_json(scenario_results)), scenario_results,
+                                            f"scenario {record['name']}: ")
+    differences += _outcome_differences(recorded, outcome, results)
+    return differences
+
+
+def _outcome_differences(recorded: dict, now: dict, results, label: str = "") -> list[str]:
+    """Each figure, flag raised and missing value of a recorded outcome that the run ``results`` (whose
+    outcome is ``now``) no longer gives, or gives anew."""
+    differences = [label + line for line in _figure_differences(recorded.get("results", {}), now["results"])]
     for key in ("flags", "missing"):
-        before, after = set(recorded.get(key, ())), set(outcome[key])
+        before, after = set(recorded.get(key, ())), set(now[key])
         if key == "missing":
-            after = _missing_now(before, outcome[key], results)
+            after = _missing_now(before, now[key], results)
         word = "flag raised" if key == "flags" else "missing value"
-        differences += [f"{word} {item}: no longer" for item in sorted(before - after)]
-        differences += [f"{word} {item}: new" for item in sorted(after - before)]
+        differences += [f"{label}{word} {item}: no longer" for item in sorted(before - after)]
+        differences += [f"{label}{word} {item}: new" for item in sorted(after - before)]
     return differences
 
 
