@@ -10,8 +10,8 @@ yielding one :class:`StepResult` per step, in order, whose ``by_output[name]`` l
 the baseline's scope for ``name`` in that order; adding a backend is adding its entry. ``exact``
 runs the exact engine and is the reference every other backend is tested against.
 
-A total never counts a missing cell as zero: :class:`Total` has the exact sum only when every cell
-has a value, and beside it the sum of the cells that have one and how many do not.
+A step's totals are :class:`planlang.totals.Total`: the one exact total, whose rule for missing
+cells every command shares.
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ from .evaluator import ExactRun, Results, run
 from .periods import Period
 from .plan import Plan
 from .scenario import BASELINE, Scenario
+from .totals import Total, total_of
 from .vector import vector_steps, with_factors
 
-__all__ = ["Step", "StepResult", "Total", "total_of", "step_results", "with_factors", "BACKENDS"]
+__all__ = ["Step", "StepResult", "step_results", "with_factors", "BACKENDS"]
 
 Cell = tuple[str | None, Period | None]
 
@@ -45,41 +46,6 @@ class Step:
     factors: Mapping[str, Mapping[tuple[str, Period], Fraction]] = attrs.field(factory=dict)
 
 
-@attrs.frozen
-class Total:
-    """An output's total over its cells. ``value`` is the exact sum when every cell has one, else None;
-    ``present`` the sum of the cells that have a value (None when none has); ``missing`` how many have none."""
-
-    value: Fraction | None
-    present: Fraction | None
-    missing: int
-    cells: int
-
-
-def total_of(values: Iterable[object]) -> Total:
-    """The :class:`Total` of some cells' values.
-
-    Numerators are added per denominator first (whole numbers, no gcd at each step), then the few
-    partial sums as fractions: exact, and fast over many figures.
-
-    >>> total_of([Fraction(1, 3), Fraction(1, 6), Fraction(5)])
-    Total(value=Fraction(11, 2), present=Fraction(11, 2), missing=0, cells=3)
-    >>> from planlang.values import Missing
-    >>> total_of([Fraction(2), Missing.because("no data")])
-    Total(value=None, present=Fraction(2, 1), missing=1, cells=2)
-    """
-    by_denominator: dict[int, int] = {}
-    missing = cells = 0
-    for value in values:
-        cells += 1
-        if type(value) is Fraction:
-            by_denominator[value.denominator] = by_denominator.get(value.denominator, 0) + value.numerator
-        else:
-            missing += 1
-    present = sum((Fraction(n, d) for d, n in by_denominator.items()), Fraction(0)) if missing < cells or not cells else None
-    return Total(present if missing == 0 else None, present, missing, cells)
-
-
 @attrs.frozen(eq=False)
 class StepResult:
     """The cells of the asked outputs under one step: ``by_output[name]`` is ``[((entity, period), value), ...]``."""
@@ -91,7 +57,7 @@ class StepResult:
         return self.by_output[output]
 
     def total(self, output: str) -> Total:
-        return total_of(value for _, value in self.by_output[output])
+        return total_of((value for _, value in self.by_output[output]), why=False)
 
 
 _baseline: list = []  # [(plan, dataset, results)]: the last baseline, shared by the chunks a process evaluates

@@ -16,14 +16,15 @@ import attrs
 from . import syntax as s
 from .evaluator import Results
 from .periods import Period
+from .totals import total_of
 from .values import Missing
 
-__all__ = ["Difference", "Total", "Comparison", "compare"]
+__all__ = ["Difference", "TotalDifference", "Comparison", "compare"]
 
 
 @attrs.frozen
 class _Both:
-    """A figure under the baseline and under the scenario."""
+    """A figure under the baseline and under the scenario: numbers, other values, or missing."""
 
     name: str
     period: Period | None
@@ -38,13 +39,6 @@ class _Both:
             return self.scenario - self.baseline
         return None
 
-
-@attrs.frozen
-class Difference(_Both):
-    """One output's cell that the scenario changed."""
-
-    entity: str | None = None
-
     @property
     def change(self) -> str:
         """``changed``, ``became missing`` or ``became present``."""
@@ -56,8 +50,17 @@ class Difference(_Both):
 
 
 @attrs.frozen
-class Total(_Both):
-    """The sum of a money or count output over every entity, for one period (or the year of its periods)."""
+class Difference(_Both):
+    """One output's cell that the scenario changed."""
+
+    entity: str | None = None
+
+
+@attrs.frozen
+class TotalDifference(_Both):
+    """A money or count output's :class:`~planlang.totals.Total` over every entity, for one period (or the
+    year of its periods), under each run: each side its :attr:`~planlang.totals.Total.figure`, missing
+    when any of its cells is."""
 
 
 @attrs.frozen
@@ -65,7 +68,7 @@ class Comparison:
     baseline: Results
     scenario: Results
     differences: tuple[Difference, ...]
-    totals: tuple[Total, ...]
+    totals: tuple[TotalDifference, ...]
     flags_raised: tuple
     flags_cleared: tuple
 
@@ -115,37 +118,14 @@ def compare(baseline: Results, scenario: Results, only: set[str] | None = None, 
                       tuple(raised), tuple(cleared))
 
 
-def _totals(name: str, type_: str, cells: list[Difference]) -> list[Total]:
+def _totals(name: str, type_: str, cells: list[Difference]) -> list[TotalDifference]:
     by_period: dict = {}
     for cell in cells:
         by_period.setdefault(cell.period, []).append(cell)
-    totals = [Total(name, period, type_, _sum(c.baseline for c in group), _sum(c.scenario for c in group))
-              for period, group in by_period.items()]
     years: dict = {}
     for period, group in by_period.items():
         if period is not None and period.kind in ("month", "quarter"):
             years.setdefault(period.within("year"), []).extend(group)
-    totals += [Total(name, year, type_, _sum(c.baseline for c in group), _sum(c.scenario for c in group))
-               for year, group in years.items()]
-    return totals
-
-
-def _sum(values):
-    """The exact sum, or the merged Missing if any value is missing.
-
-    Numerators are added per denominator first (whole numbers, no gcd at each step), then the few
-    partial sums are added as fractions: exact, and fast over thousands of figures.
-
-    >>> _sum([Fraction(1, 3), Fraction(1, 6), Fraction(2, 3), Fraction(5)])
-    Fraction(37, 6)
-    """
-    by_denominator: dict[int, int] = {}
-    missing = None
-    for value in values:
-        if isinstance(value, Missing):
-            missing = value if missing is None else missing.merge(value)
-        else:
-            by_denominator[value.denominator] = by_denominator.get(value.denominator, 0) + value.numerator
-    if missing is not None:
-        return missing
-    return sum((Fraction(n, d) for d, n in by_denominator.items()), Fraction(0))
+    return [TotalDifference(name, period, type_, total_of(c.baseline for c in group).figure,
+                            total_of(c.scenario for c in group).figure)
+            for period, group in [*by_period.items(), *years.items()]]

@@ -34,6 +34,7 @@ from .ops import merge_missing
 from .graph import build_graph, evaluation_order
 from .plan import compile_plan, formula_of
 from .rulediff import Change, RulebookDiff
+from .totals import total_of
 from .values import Missing
 
 __all__ = ["Player", "Impact", "attribute", "check_comparable", "EXACT_UP_TO", "SAMPLES"]
@@ -141,15 +142,11 @@ def _totals(program: Program, data: Dataset, outputs: list[str]) -> dict[str, tu
     results = run(compile_plan(program), data)
     out = {}
     for name in outputs:
-        by_entity: dict[str, object] = {}
+        by_entity: dict[str, list] = {}
         for entity, period in results.scope.get(name, ()):
-            value = results.get(name, entity, period)
-            key = entity or "*"
-            by_entity[key] = _add(by_entity.get(key, Fraction(0)), value)
-        total = Fraction(0)
-        for value in by_entity.values():
-            total = _add(total, value)
-        out[name] = (total, by_entity)
+            by_entity.setdefault(entity or "*", []).append(results.get(name, entity, period))
+        total = total_of(value for values in by_entity.values() for value in values).figure
+        out[name] = (total, {entity: total_of(values).figure for entity, values in by_entity.items()})
     return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .bulk import Total
+from .totals import Total
 from .render import format_value, json_value
 from .source import printable
 from .sweep import FACTOR_GRID, PERCENTILES, DrawVary, GridVary, Spread, Summary

@@ -25,6 +25,7 @@ from .evaluator import ExactRun, Results
 from .periods import Period
 from .scenario import Scenario, Setting
 from .source import Span
+from .totals import total_of
 
 __all__ = ["Goal", "Solution", "solve", "UNITS"]
 
@@ -104,16 +105,8 @@ def solve(baseline: Results, scenario: Scenario, name: str, entity: str | None, 
 
 def _measure(trial: ExactRun, baseline: Results, goal: Goal):
     if goal.total:
-        keys = baseline.scope[goal.name]
-        total = Fraction(0)
-        for e, p in keys:
-            if goal.period is not None and p != goal.period:
-                continue
-            value = trial.value(goal.name, e, p)
-            if not isinstance(value, Fraction):
-                return value
-            total += value
-        return total
+        return total_of(trial.value(goal.name, e, p) for e, p in baseline.scope[goal.name]
+                        if goal.period is None or p == goal.period).figure
     return trial.value(goal.name, goal.entity, goal.period)
 
 

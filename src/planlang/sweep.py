@@ -29,13 +29,14 @@ from math import floor
 import attrs
 
 from . import syntax as s
-from .bulk import Step, StepResult, Total
+from .bulk import Step, StepResult
 from .data import Dataset
 from .diagnostics import Diagnostic, suggest
 from .parser import parse_setting
 from .plan import Plan
 from .scenario import Scenario, ScenarioError, Setting, check_setting
 from .source import SourceFile, Span
+from .totals import Total, total_of
 from .values import AmountError, parse_amount
 
 __all__ = ["GridVary", "DrawVary", "parse_varies", "grid_steps", "grid_size", "steps", "Point", "Summary", "summarise", "MAX_STEPS", "FACTOR_GRID", "DISTRIBUTIONS",
@@ -405,9 +406,8 @@ class Spread:
 
 
 def spread_of(totals: Sequence[Total]) -> Spread:
-    values = [t.value for t in totals if t.value is not None]
-    missing = len(totals) - len(values)
-    if missing or not values:
-        return Spread(None, (None,) * len(PERCENTILES), missing, len(totals))
-    ordered = sorted(values)
-    return Spread(sum(values, Fraction(0)) / len(values), tuple(percentile(ordered, p) for p in PERCENTILES), 0, len(totals))
+    over_draws = total_of((t.value for t in totals), why=False)
+    if over_draws.value is None or not totals:
+        return Spread(None, (None,) * len(PERCENTILES), over_draws.missing, len(totals))
+    ordered = sorted(t.value for t in totals)
+    return Spread(over_draws.value / len(totals), tuple(percentile(ordered, p) for p in PERCENTILES), 0, len(totals))

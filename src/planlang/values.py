@@ -115,6 +115,7 @@ _REASON_WORDS = {
     "fraction_of_a_day": _fraction_of_a_day,
     "number_too_large": _number_too_large,
     "date_out_of_range": _date_out_of_range,
+    "incomplete_total": lambda r: f"{r.detail[0]:,} of {r.detail[1]:,} figures in the total have no value",
     "message": lambda r: r.detail[0],
 }
 REASON_KINDS = tuple(_REASON_WORDS)

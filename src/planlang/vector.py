@@ -48,6 +48,7 @@ from .periods import Period
 from .plan import Plan
 from .scenario import BASELINE, Scenario
 from .source import Span
+from .totals import Total
 from .values import Missing
 
 __all__ = ["VectorRun", "Column", "LIMIT"]
@@ -1284,9 +1285,7 @@ class StepView:
         return {name: self.cells(name) for name in self.outputs}
 
     def total(self, output: str):
-        """The output's :class:`~planlang.bulk.Total` over its cells, summed as integers column by column."""
-        from .bulk import Total
-
+        """The output's :class:`~planlang.totals.Total` over its cells, summed as integers column by column."""
         batch, k = self.batch, self.k
         cells = self.scope[output]
         codes, where = batch.positions(cells.entities)
@@ -1317,7 +1316,7 @@ class StepView:
                     present += value
                 else:
                     missing += 1
-        return Total(present if missing == 0 else None, present if missing < count or not count else None, missing, count)
+        return Total.of_sum(present, missing, count)
 
 
 def _exact_sum(num, den) -> Fraction:
