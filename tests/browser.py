@@ -1,6 +1,6 @@
 """A real headless Chromium for tests, driven over the Chrome DevTools protocol (no browser download).
 
-Debian's ``chromium`` package is used (``.ci/run`` installs it when absent). Each browser gets a
+Debian's ``chromium`` package is used (``.ci/run`` installs it; :func:`conftest.need_chromium` finds it). Each browser gets a
 fresh profile folder and every feature that would reach a network is turned off.
 """
 
@@ -18,7 +18,6 @@ from pathlib import Path
 
 import websocket
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage", "--hide-scrollbars", "--window-size=1280,900")
@@ -27,9 +26,9 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 class Browser:
     """One Chromium with one page; ``events`` keeps every protocol event received."""
 
-    def __init__(self, timeout: float = 30):
+    def __init__(self, binary: str, timeout: float = 30):
         self.profile = tempfile.mkdtemp(prefix="planlang-chromium-")
-        self.process = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={self.profile}",
+        self.process = subprocess.Popen([binary, *FLAGS, f"--user-data-dir={self.profile}",
                                          "--remote-debugging-port=0", "about:blank"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.timeout = timeout

@@ -13,7 +13,7 @@ from planlang.cli import main
 from planlang.compiler import compile_pack
 
 from browser import Browser
-from conftest import EXAMPLES, POLICIES, ROOT
+from conftest import EXAMPLES, POLICIES, ROOT, need_chromium, need_sources
 
 
 class _Parts(html.parser.HTMLParser):
@@ -74,13 +74,14 @@ def test_every_figure_of_the_run_is_in_the_report(erf_report, capsys):
 
 
 def test_citations_quote_the_guidance_in_its_own_words(erf_report):
+    seeds = need_sources()
     program = compile_pack(POLICIES / "2021_22")
-    library = SourceLibrary(program.directory)
+    library = SourceLibrary(program.directory, seeds)
     citation = program.declarations["erf_additional_funding"].citations[0]
     passage = library.passage(citation.source, citation.quote)
     assert passage is not None and passage.quoted == normalise(citation.quote.split("…")[0])
     assert passage.before or passage.after  # the words around the quote, from the source document itself
-    seed = normalise((ROOT.parent / "shared" / "seeds" / citation.source).read_text(encoding="utf-8"))
+    seed = normalise((seeds / citation.source).read_text(encoding="utf-8"))
     assert normalise(passage.before.lstrip("… ") + passage.quoted + passage.after.rstrip(" …")) in seed
     text = " ".join(_parts(erf_report.read_text(encoding="utf-8")).text)
     assert passage.quoted in normalise(text)
@@ -125,7 +126,7 @@ def test_report_usage_errors(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium = Browser()
+    chromium = Browser(need_chromium())
     yield chromium
     chromium.close()
 

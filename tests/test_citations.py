@@ -1,6 +1,6 @@
 """Every quote in a citation is the guidance's own words: found in the cited source text.
 
-The source texts are in ``../shared/seeds/`` beside the repository. The comparison is the one
+The source texts are found as :func:`conftest.need_sources` says (``../shared/seeds/`` in CI). The comparison is the one
 ``planlang check`` makes (:mod:`planlang.citations`): it ignores only what does not change the
 words, and `` … `` in a quote marks words left out.
 """
@@ -12,9 +12,8 @@ import pytest
 from planlang.citations import cited, found_in, normalise, overlap
 from planlang.compiler import compile_pack
 
-from conftest import POLICIES, ROOT
+from conftest import POLICIES, need_sources
 
-SEEDS = ROOT.parent / "shared" / "seeds"
 PACKS = sorted(p for p in POLICIES.iterdir() if p.is_dir())
 
 
@@ -27,9 +26,7 @@ def _quotes():
 
 @pytest.fixture(scope="module")
 def seeds():
-    if not SEEDS.is_dir():
-        pytest.skip(f"the source texts are not beside the repository ({SEEDS})")
-    return {path.name: normalise(path.read_text(encoding="utf-8")) for path in SEEDS.glob("*.txt")}
+    return {path.name: normalise(path.read_text(encoding="utf-8")) for path in need_sources().glob("*.txt")}
 
 
 @pytest.mark.parametrize("citation", list(_quotes()))

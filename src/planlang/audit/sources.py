@@ -1,8 +1,9 @@
 """The guidance documents a pack cites: finding them, and the passage a citation's quote comes from.
 
 A pack's ``source "FILE"`` names a text file. It is looked for in the folder given (``--sources``),
-else beside the pack and then in ``shared/seeds`` or ``seeds`` of the pack's folder or any folder
-above it (the repository keeps them in ``../shared/seeds``).
+then in each folder of ``PLANLANG_SOURCES`` (as ``planlang check`` looks), else beside the pack and
+then in ``shared/seeds`` or ``seeds`` of the pack's folder or any folder above it (the repository's
+CI keeps them in ``../shared/seeds``).
 
 Comparison ignores only what does not change the words: line breaks and runs of spaces, Markdown
 and HTML markup, and the style of quotation marks and dashes. `` … `` in a quote marks words left
@@ -11,12 +12,13 @@ out; each piece must be found, in order.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import attrs
 
-from ..citations import found_in, normalise  # one comparison, shared with `planlang check`
+from ..citations import SOURCES_VARIABLE, found_in, normalise  # one comparison, shared with `planlang check`
 
 __all__ = ["normalise", "found_in", "Passage", "SourceLibrary"]
 
@@ -48,6 +50,7 @@ class SourceLibrary:
         if Path(name).name != name:  # a source is a file name, never a path to somewhere else
             return None
         places = [self.folder] if self.folder is not None else []
+        places += [Path(p) for p in os.environ.get(SOURCES_VARIABLE, "").split(os.pathsep) if p]
         places.append(self.pack)
         for parent in (self.pack.resolve(), *self.pack.resolve().parents):
             places += [parent / "shared" / "seeds", parent / "seeds"]
