@@ -25,7 +25,7 @@ from pathlib import Path
 from planlang.compiler import compile_sources
 from planlang.data import Organisation, make_dataset
 from planlang.evaluator import evaluate
-from planlang.explain import explain
+from planlang.explanation import explain
 from planlang.periods import parse_period, working_days
 from planlang.source import SourceFile
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from planlang.data import Organisation, make_dataset
 from planlang.evaluator import evaluate
-from planlang.explain import explain
+from planlang.explanation import explain
 from planlang.periods import parse_period
 from planlang.render import explanation_text
 from planlang.values import Missing

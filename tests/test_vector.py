@@ -20,7 +20,7 @@ from planlang.cli import main
 from planlang.compiler import compile_pack
 from planlang.data import Organisation, load_data, make_dataset
 from planlang.evaluator import run
-from planlang.explain import explain
+from planlang.explanation import explain
 from planlang.periods import Period, parse_period, working_days
 from planlang.plan import compile_plan
 from planlang.render import explanation_json, run_json

@@ -18,11 +18,6 @@ try:
 except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
     __version__ = "0+unknown"
 
-try:
-    __version__ = _metadata.version("planlang")
-except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
-    __version__ = "0+unknown"
-
 __all__ = ["load", "check", "load_data", "evaluate", "explain", "parse_period", "Program", "Dataset", "Results",
            "TraceNode", "Diagnostic", "PolicyError", "InputError", "Period", "__version__"]
 
@@ -31,8 +26,8 @@ __all__ = ["load", "check", "load_data", "evaluate", "explain", "parse_period", 
 _WHERE = {"load": ("compiler", "compile_pack"), "Program": ("compiler", "Program"), "load_data": ("data", "load_data"),
           "Dataset": ("data", "Dataset"), "Diagnostic": ("diagnostics", "Diagnostic"),
           "InputError": ("diagnostics", "InputError"), "PolicyError": ("diagnostics", "PolicyError"),
-          "Results": ("evaluator", "Results"), "evaluate": ("evaluator", "evaluate"), "TraceNode": ("explain", "TraceNode"),
-          "explain": ("explain", "explain"), "Period": ("periods", "Period"), "parse_period": ("periods", "parse_period")}
+          "Results": ("evaluator", "Results"), "evaluate": ("evaluator", "evaluate"), "TraceNode": ("explanation", "TraceNode"),
+          "explain": ("explanation", "explain"), "Period": ("periods", "Period"), "parse_period": ("periods", "parse_period")}
 
 
 def __getattr__(name: str):

@@ -34,7 +34,7 @@ from .data import load_data, make_dataset
 from .colour import paint, paint_severities
 from .diagnostics import DataErrors, InputError, PolicyError, UsageError, format_diagnostic, suggest
 from .evaluator import BACKENDS, choose_backend, constant_value, evaluate, run
-from .explain import explain
+from .explanation import explain
 from .files import MAX_DATA_BYTES, write_text_atomically
 from .formatter import format_source
 from .jsonout import write_json
@@ -845,7 +845,7 @@ def parser() -> argparse.ArgumentParser:
                      "--output frf_earned_year --out steps.parquet",
                      f"planlang sweep policies/2021_22 --data {worked} --vary 'erf_actual = erf_actual * uniform(95%, 105%)' "
                      "--draws 1000 --seed 7 --output erf_additional_funding --json")
-    sweep.add_argument("--data", required=True, metavar="FILE", help="a .json or .xlsx data file")
+    sweep.add_argument("--data", required=True, metavar="FILE", help=DATA_HELP)
     sweep.add_argument("--vary", required=True, action="append", metavar="'NAME [in PERIOD] = A to B step S'",
                        help="a parameter or input swept over a range (repeatable: the product grid, the first outermost), "
                             "or 'NAME = NAME * uniform(LOW, HIGH)' (normal(MEAN, SD), triangular(LOW, MODE, HIGH)) with --draws")

@@ -11,7 +11,7 @@ The pipeline, one pure function per stage::
                   -> Program (when there are no errors)
 
 Evaluation (evaluator.py) runs a Program over a Dataset (data.py) and returns Results; the trace
-of any value (explain.py) is built from them; renderers (render.py) and the CLI (cli.py) sit at
+of any value (explanation.py) is built from them; renderers (render.py) and the CLI (cli.py) sit at
 the edge.
 """
 

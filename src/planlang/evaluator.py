@@ -564,7 +564,7 @@ def run(plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, tracer=None,
     ``scenario`` layers its settings over ``inputs`` and the plan; given the ``baseline`` results of
     the same plan and inputs, only what the scenario can change is worked out again. ``tracer``,
     when given, hears of every value worked out (``tracer.computed(name, entity, period, value)``);
-    explanations replay single cells instead (:func:`planlang.explain.explain`).
+    explanations replay single cells instead (:func:`planlang.explanation.explain`).
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; the backends are {', '.join(BACKENDS)}")

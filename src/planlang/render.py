@@ -14,7 +14,7 @@ import attrs
 
 from . import syntax as s
 from .evaluator import FlagResult, LateSubmission, Results, periods_for
-from .explain import TraceNode, explain
+from .explanation import TraceNode, explain
 from .periods import Period
 from .printer import GRANULARITY_WORDS, format_amendments, format_expr, format_value_clause
 from .source import printable

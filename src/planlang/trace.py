@@ -7,7 +7,7 @@ that decides something (a condition, comparison, bands, taper, tolerance or aggr
 detail). Values come from the run itself (:meth:`ExactRun.evaluate`), so an explanation cannot
 disagree with the figure it explains, and it is the same whatever backend produced the figure.
 
-A tracer turns events into whatever it records: :class:`planlang.explain.TreeTracer` builds the
+A tracer turns events into whatever it records: :class:`planlang.explanation.TreeTracer` builds the
 derivation tree that renderers show. Nothing here formats text.
 """
 

@@ -26,7 +26,7 @@ are worked out once per period by the exact engine and broadcast. Constructs wit
 each organisation and the column is built from its values. So the backend covers every plan, and
 is fast exactly where the bulk is: arithmetic, comparisons, bands, tapers and sums over members.
 
-Explanations never read this backend: :func:`planlang.explain.explain` replays the exact engine
+Explanations never read this backend: :func:`planlang.explanation.explain` replays the exact engine
 that every vector run holds (``run.exact``), so every bulk figure stays explainable.
 """
 

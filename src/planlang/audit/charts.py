@@ -20,7 +20,7 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from ..explain import TraceNode
+from ..explanation import TraceNode
 from ..render import NAMED_KINDS, format_value
 
 __all__ = ["find_step", "bands_chart", "taper_chart"]

@@ -16,7 +16,7 @@ import jinja2
 
 from .. import syntax as s
 from ..evaluator import Results
-from ..explain import TraceNode, explain
+from ..explanation import TraceNode, explain
 from ..files import write_text_atomically
 from ..render import NAMED_KINDS, detail_lines, flag_message, format_value, head_text
 from ..values import Missing
