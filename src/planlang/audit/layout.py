@@ -214,9 +214,11 @@ class YearTotal:
 _TOTALLED = ("money", "count")
 
 
-def year_totals(results: Results, *, only: Callable[[str, str | None], bool] | None = None) -> list[YearTotal]:
+def year_totals(results: Results, *, only: Callable[[str, str | None], bool] | None = None,
+                of: Results | None = None) -> list[YearTotal]:
     """The year total of every money and count definition worked out by month, quarter or half, for each
-    organisation, in the order of :func:`result_sheets`' columns."""
+    organisation, in the order of :func:`result_sheets`' columns; ``of`` a scenario's results, the
+    scenario's totals over the same organisations and periods."""
     program, plan = results.program, results.plan
     totals = []
     for name in scheme_order(program, [n for n, d in program.declarations.items() if isinstance(d, s.DefineDecl)
@@ -227,7 +229,7 @@ def year_totals(results: Results, *, only: Callable[[str, str | None], bool] | N
             if only is None or only(name, entity):
                 groups.setdefault((entity, period.within("year")), []).append(period)
         for (entity, year), periods in groups.items():
-            values = [results.get(name, entity, p) for p in periods]
+            values = [(of or results).get(name, entity, p) for p in periods]
             missing = merge_missing(*values)
             expected = [p for p in year.parts(decl.granularity) if plan.applies(name, p)]
             totals.append(YearTotal(name, decl.type, entity, year, missing if missing is not None else sum(values, Fraction(0)),
