@@ -71,9 +71,9 @@ def _expected(value, unit):
     return value
 
 
-def test_one_sheet_per_granularity_then_flags_missing_rules_inputs(frf_book, frf_run):
+def test_one_sheet_per_granularity_then_totals_defaults_flags_missing_rules_inputs(frf_book, frf_run):
     titles = [sheet.title for sheet in result_sheets(frf_run)]
-    assert frf_book.sheetnames == titles + ["Flags", "Missing", "Rules", "Inputs"]
+    assert frf_book.sheetnames == titles + ["Totals", "Assumed defaults", "Flags", "Missing", "Rules", "Inputs"]
     assert set(titles) <= {"monthly", "quarterly", "half-yearly", "annual", "whole year"}
 
 

@@ -13,7 +13,8 @@ from typing import Any
 import attrs
 
 from . import syntax as s
-from .evaluator import FlagResult, LateSubmission, Results, periods_for
+from .assumptions import assumed_defaults as summarise_defaults
+from .evaluator import FlagResult, LateSubmission, Results
 from .explanation import TraceNode, explain
 from .periods import Period
 from .printer import GRANULARITY_WORDS, format_amendments, format_expr, format_value_clause
@@ -108,22 +109,9 @@ def assumed_default(results: Results, name: str, entity: str, period) -> bool:
 
 
 def assumed_defaults(results: Results) -> list[dict]:
-    """For each input declared with a default: the default, and how many of the entity-periods the run
-    covers assumed it.
-
-    Defaults can pay (a gateway taken as met, a trajectory taken as agreed), so a run says how often
-    it relied on one rather than leaving it to be found in an explanation.
-    """
-    program, dataset = results.program, results.dataset
-    out = []
-    for name, decl in program.of_kind(s.InputDecl).items():
-        if decl.default is None:
-            continue
-        periods = periods_for(program, dataset, decl)
-        keys = [(org.code, period) for org in dataset.of_kinds(decl.kinds) for period in periods]
-        assumed = sum(assumed_default(results, name, entity, period) for entity, period in keys)
-        out.append({"input": name, "default": program.text_of(decl.default.span), "assumed": assumed, "of": len(keys)})
-    return out
+    """:func:`planlang.assumptions.assumed_defaults` as ``run`` prints it: each input declared with a
+    default, the default, and how many of the entity-periods the run covers assumed it."""
+    return [{"input": d.input, "default": d.default, "assumed": d.assumed, "of": d.of} for d in summarise_defaults(results)]
 
 
 @attrs.frozen

@@ -1,7 +1,8 @@
 """A run's results as an Excel workbook an auditor can file: every figure with its provenance.
 
 Sheets: one per granularity laid out like the input workbook (code, name, period, one column per
-output, grouped by scheme), then Flags, Missing, Rules and Inputs. Every result cell carries a
+output, grouped by scheme), then Totals (each year total with the periods it covers), Assumed
+defaults, Flags, Missing, Rules and Inputs. Every result cell carries a
 note (formula, operand values, the band or branch that applied and the margin, the inputs with
 where they were read, the citation) and links to the Inputs row of the first input it rests on.
 
@@ -25,12 +26,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from .. import syntax as s
+from ..assumptions import assumed_defaults
 from ..evaluator import Results
 from ..files import write_atomically
 from ..periods import Period
 from ..render import flag_message, format_value, late_message
 from ..values import Missing, decimal_text, money_text
-from .layout import RULE_KINDS, Sheet, cells, result_sheets, rule_formula, rules, scheme_of, unit_of
+from .layout import RULE_KINDS, Sheet, cells, result_sheets, rule_formula, rules, scheme_of, unit_of, year_totals
 from .provenance import Tracer, note_text, origin_of
 
 __all__ = ["write_workbook", "NUMBER_FORMATS"]
@@ -212,6 +214,49 @@ def _flags_sheet(sheet, results: Results, tracer: Tracer) -> None:
         cells_[0].fill = _SEVERITY_FILL.get(severity, PatternFill())
 
 
+def _totals_sheet(sheet, runs: list[tuple[str, Results]], only=None) -> None:
+    """Each money and count output's year total by organisation, with the periods it covers; with more
+    than one run (a comparison), one column per run and the difference of each scenario from the first."""
+    first = runs[0][1]
+    organisations = first.dataset.organisations
+    others = [[t.value for t in year_totals(first, only=only, of=results)] for _, results in runs[1:]]
+    headings = ["output", "code", "organisation", "year", "covers", runs[0][0] or "total"]
+    for label, _ in runs[1:]:
+        headings += [label, f"difference, {label}"]
+    rows, units = [], []
+    for k, total in enumerate(year_totals(first, only=only)):
+        values = [total.value]
+        for scenario in others:
+            values += [scenario[k], _less(scenario[k], total.value)]
+        rows.append([total.name, total.entity or "", organisations[total.entity].name if total.entity else "(whole pack)",
+                     total.year.label, total.coverage.label()]
+                    + ["missing" if isinstance(v, Missing) else excel_value(v, total.unit) for v in values])
+        units.append(total.unit)
+    written = _table(sheet, headings, rows)
+    for cells_, unit in zip(written, units):
+        for cell in cells_[5:]:
+            _format(cell, unit)
+
+
+def _less(after, before):
+    """A scenario's total less the baseline's: missing when either is."""
+    if isinstance(after, Missing) or isinstance(before, Missing):
+        return after if isinstance(after, Missing) else before
+    return after - before
+
+
+def _defaults_sheet(sheet, runs: list[tuple[str, Results]]) -> None:
+    """The declared defaults each run assumed, how often, and the outputs that rest on them."""
+    rows = []
+    for label, results in runs:
+        for d in assumed_defaults(results):
+            rows.append(([label] if len(runs) > 1 else []) + [
+                d.input, d.default, d.type, d.assumed, d.of, ", ".join(d.outputs), _citations(d.citations), d.declared])
+    headings = ["input", "default", "unit", "assumed for", "of entity-periods", "outputs that rest on it", "citation",
+                "declared at"]
+    _table(sheet, (["run"] if len(runs) > 1 else []) + headings, rows)
+
+
 def _missing_sheet(sheet, results: Results) -> None:
     rows = []
     for name, entity, period, value in results.missing:
@@ -265,6 +310,8 @@ def build_workbook(results: Results, *, only=None) -> Workbook:
     inputs = _Inputs(results)
     for layout in result_sheets(results, only=only):
         _result_sheet(book.create_sheet(layout.title), layout, tracer, inputs)
+    _totals_sheet(book.create_sheet("Totals"), [("", results)], only)
+    _defaults_sheet(book.create_sheet("Assumed defaults"), [("", results)])
     _flags_sheet(book.create_sheet("Flags"), results, tracer)
     _missing_sheet(book.create_sheet("Missing"), results)
     _rules_sheet(book.create_sheet("Rules"), results)
@@ -290,6 +337,9 @@ def build_compare_workbook(comparisons) -> Workbook:
         _result_sheet(book.create_sheet(layout.title), layout, tracer_of, inputs)
     rows = [[c.scenario.scenario.name, x.text, str(x.span)] for c in comparisons for x in c.scenario.scenario.settings]
     _table(book.create_sheet("Scenarios"), ["scenario", "setting", "written at"], rows)
+    runs = [("baseline", baseline)] + [(c.scenario.scenario.name, c.scenario) for c in comparisons]
+    _totals_sheet(book.create_sheet("Totals"), runs)
+    _defaults_sheet(book.create_sheet("Assumed defaults"), runs)
     changed = [[c.scenario.scenario.name, "raised", f.name, f.severity, f.entity, f.period.label if f.period else ""]
                for c in comparisons for f in c.flags_raised]
     changed += [[c.scenario.scenario.name, "cleared", f.name, f.severity, f.entity, f.period.label if f.period else ""]

@@ -16,13 +16,15 @@ from pathlib import PurePath
 import attrs
 
 from .. import syntax as s
+from ..coverage import Coverage, coverage
 from ..evaluator import Results
+from ..ops import merge_missing
 from ..periods import GRANULARITIES, Period
 from ..printer import format_expr
 from ..values import Missing
 
 __all__ = ["Column", "Row", "Sheet", "Cell", "result_sheets", "unit_of", "scheme_of", "scheme_order",
-           "SHEET_FOR_NO_PERIOD", "cells", "RULE_KINDS", "rules", "rule_formula"]
+           "SHEET_FOR_NO_PERIOD", "cells", "RULE_KINDS", "rules", "rule_formula", "YearTotal", "year_totals"]
 
 # the sheet names of the input workbook ("monthly", ...), and one for values that have no period
 _SHEET_OF = {kind: word for word, kind in GRANULARITIES.items()}
@@ -194,3 +196,42 @@ def cells(sheet: Sheet) -> Iterator[tuple[Row, Column, Cell | None]]:
     for row in sheet.rows:
         for column in sheet.columns:
             yield row, column, column.cell(row.code, row.period)
+
+
+@attrs.frozen
+class YearTotal:
+    """An output's exact sum over one organisation's months (quarters, halves) of a year, and which of
+    the year's periods (or its ``during``'s) the data covered: a part-year sum is never shown as the year's."""
+
+    name: str
+    unit: str
+    entity: str | None
+    year: Period
+    value: object  # Fraction, or the merged Missing of any missing part
+    coverage: Coverage
+
+
+_TOTALLED = ("money", "count")
+
+
+def year_totals(results: Results, *, only: Callable[[str, str | None], bool] | None = None,
+                of: Results | None = None) -> list[YearTotal]:
+    """The year total of every money and count definition worked out by month, quarter or half, for each
+    organisation, in the order of :func:`result_sheets`' columns; ``of`` a scenario's results, the
+    scenario's totals over the same organisations and periods."""
+    program, plan = results.program, results.plan
+    totals = []
+    for name in scheme_order(program, [n for n, d in program.declarations.items() if isinstance(d, s.DefineDecl)
+                                       and d.type in _TOTALLED and d.granularity in ("month", "quarter", "half")]):
+        decl = program.declarations[name]
+        groups: dict[tuple, list[Period]] = {}
+        for entity, period in results.scope.get(name, ()):
+            if only is None or only(name, entity):
+                groups.setdefault((entity, period.within("year")), []).append(period)
+        for (entity, year), periods in groups.items():
+            values = [(of or results).get(name, entity, p) for p in periods]
+            missing = merge_missing(*values)
+            expected = [p for p in year.parts(decl.granularity) if plan.applies(name, p)]
+            totals.append(YearTotal(name, decl.type, entity, year, missing if missing is not None else sum(values, Fraction(0)),
+                                    coverage(periods, expected)))
+    return totals

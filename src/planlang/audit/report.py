@@ -15,13 +15,14 @@ from pathlib import Path
 import jinja2
 
 from .. import syntax as s
+from ..assumptions import assumed_defaults
 from ..evaluator import Results
 from ..explanation import TraceNode, explain
 from ..files import write_text_atomically
 from ..render import NAMED_KINDS, detail_lines, flag_message, format_value, head_text
 from ..values import Missing
 from .charts import bands_chart, find_step, taper_chart
-from .layout import RULE_KINDS, rule_formula, rules, scheme_of, scheme_order, unit_of
+from .layout import RULE_KINDS, rule_formula, rules, scheme_of, scheme_order, unit_of, year_totals
 from .provenance import origin_of
 from .sources import SourceLibrary
 
@@ -46,6 +47,10 @@ class _Builder:
         if shown is None:
             shown = [(n, e, p) for n, e, p, _ in results.outputs()] + [(f.name, f.entity, f.period) for f in self.raised]
         self.ids: dict[tuple, str] = {key: f"f{k}" for k, key in enumerate(shown)}
+        self.totals: dict[tuple, list] = {}
+        for total in year_totals(results):
+            self.totals.setdefault((total.name, total.entity), []).append(
+                {"covers": total.coverage.label(), "shown": format_value(total.value, total.unit)})
 
     # ---- citations with the guidance's own words ----
     def citation(self, citation: s.Citation) -> dict:
@@ -102,7 +107,8 @@ class _Builder:
             schemes.setdefault(scheme_of(decl), []).append({
                 "name": output, "description": decl.description, "unit": unit_of(decl),
                 "interpretations": list(decl.interpretations), "cites": [self.citation(c) for c in decl.citations],
-                "cells": [self.figure(output, code, p) for p in by_name[output]]})
+                "cells": [self.figure(output, code, p) for p in by_name[output]],
+                "totals": self.totals.get((output, code), [])})
         flags = [self.flag(f) for f in self.raised if f.entity == code]
         search = " ".join([code or "", name, *by_name]).lower()
         return {"code": code, "name": name, "kind": kind,
@@ -127,9 +133,15 @@ class _Builder:
                 found = [(p, step) for p, step in found if step is not None]
                 if len(found) >= 2:
                     title = f"{output} for {code}" if code else output
-                    charts.append({"title": title, "kind": kind,
-                                   "svg": draw(title, [p.label for p, _ in found], [step for _, step in found])})
+                    chart = draw(title, [p.label for p, _ in found], [step for _, step in found])
+                    charts.append({"title": title, "kind": kind, "svg": chart.svg, "note": chart.note})
         return charts
+
+    def defaults(self) -> list[dict]:
+        """Each input declared with a default: how often the run assumed it, and what rests on it."""
+        return [{"input": d.input, "default": d.default, "assumed": d.assumed, "of": d.of, "outputs": list(d.outputs),
+                 "cites": [self.citation(c) for c in d.citations], "declared": d.declared}
+                for d in assumed_defaults(self.results)]
 
     # ---- the whole report ----
     def organisations(self) -> list[dict]:
@@ -181,7 +193,8 @@ def report_html(results: Results, *, sources: str | os.PathLike | None = None, r
         title=program.title, year=str(program.year), data=results.dataset.source,
         sources=[{"name": name, "title": src.title, "found": builder.library.locate(name) is not None}
                  for name, src in program.sources.items()],
-        organisations=builder.organisations(), rules=builder.rules(), missing=missing, receipt=receipt, scenario=scenario)
+        organisations=builder.organisations(), rules=builder.rules(), missing=missing, receipt=receipt, scenario=scenario,
+        defaults=builder.defaults())
 
 
 def explanations_html(results: Results, keys: list[tuple], heading: str, *,
