@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 
 import planlang
 from planlang.compare import compare
+from planlang.coverage import year_coverage
 from planlang.evaluator import run
 from planlang.periods import parse_period
 from planlang.plan import compile_plan
@@ -124,3 +125,28 @@ def test_one_class_called_total():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         defined += [path.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef) and node.name == "Total"]
     assert defined == ["totals.py"]
+
+
+def test_a_year_total_over_part_of_the_year_says_which_part(capsys):
+    """The worked example has April to July; the ERF runs April to September (its `during`)."""
+    args = ("--data", WORKED, "--set", HIGHER, "--only", "erf_additional_funding")
+    code, out, _ = run_cli(capsys, "compare", PACK, *args)
+    assert "erf_additional_funding [2021/22: April–July 2021 (4 of 6 months)]" in out
+    code, out, _ = run_cli(capsys, "compare", PACK, *args, "--json")
+    year = json.loads(out)["scenarios"][0]["totals"]["erf_additional_funding"]["2021/22"]
+    assert year["covers"] == {"periods": ["2021-04", "2021-05", "2021-06", "2021-07"], "of": 6,
+                              "label": "April–July 2021 (4 of 6 months)"}
+    sweep = ("sweep", PACK, "--data", WORKED, "--vary", "erf_rate_above_upper = 100% to 110% step 10%",
+             "--output", "erf_additional_funding")
+    code, out, _ = run_cli(capsys, *sweep)
+    assert code == 0 and "erf_additional_funding totals cover April–July 2021 (4 of 6 months)" in out
+    code, out, _ = run_cli(capsys, *sweep, "--json")
+    assert json.loads(out)["covers"]["erf_additional_funding"]["of"] == 6
+
+
+def test_a_whole_year_total_has_no_note():
+    plan = compile_plan(planlang.load(PACK))
+    months = parse_period("2021/22").parts("month")
+    assert year_coverage(plan, "erf_additional_funding", months[:6]).complete  # April to September is all of its `during`
+    assert not year_coverage(plan, "erf_additional_funding", months[:4]).complete
+    assert year_coverage(plan, "erf_additional_funding", [parse_period("2021/22")]) is None

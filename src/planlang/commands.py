@@ -33,7 +33,8 @@ from .compiler import Program, compile_pack, compile_sources, read_pack, read_po
 from .data import load_data, make_dataset
 from .colour import paint, paint_severities
 from .diagnostics import DataErrors, InputError, PolicyError, UsageError, format_diagnostic, suggest
-from .evaluator import BACKENDS, choose_backend, constant_value, evaluate, run
+from .coverage import year_coverage
+from .evaluator import BACKENDS, choose_backend, constant_value, evaluate, periods_for, run
 from .explanation import explain
 from .files import MAX_DATA_BYTES, write_text_atomically
 from .formatter import format_source
@@ -615,8 +616,10 @@ def cmd_sweep(args) -> int:
     count, seed = (args.draws, args.seed) if draws else (None, None)
     stream = steps(base, grids, draws, sources, count or 1, args.seed)
     summaries = _sweep_summaries(args, plan, dataset, stream, total, outputs, units, grids, draws, suffix)
+    covers = {name: found for name in outputs
+              if (found := year_coverage(plan, name, periods_for(program, dataset, program.declarations[name]))) is not None}
     if args.json:
-        document = sweep_json(grids, draws, outputs, units, summaries, count, seed)
+        document = sweep_json(grids, draws, outputs, units, summaries, count, seed, covers)
         if base.settings:
             document = {"scenario": scenario_json(base), **document}
         print(json.dumps(document, indent=2, ensure_ascii=False))
@@ -624,7 +627,7 @@ def cmd_sweep(args) -> int:
         title = f"{program.title} ({program.year}) on {dataset.source}: a sweep of {total:,} step{'s' * (total != 1)}"
         if base.settings:
             title += f"\nunder the scenario {base.name}: {'; '.join(x.text for x in base.settings)}"
-        print(sweep_text(title, grids, draws, outputs, units, summaries, count, seed))
+        print(sweep_text(title, grids, draws, outputs, units, summaries, count, seed, covers))
     return EXIT_OK
 
 

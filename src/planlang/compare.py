@@ -15,7 +15,9 @@ import attrs
 
 from . import syntax as s
 from .evaluator import Results
+from .coverage import Coverage, year_coverage
 from .periods import Period
+from .plan import Plan
 from .totals import total_of
 from .values import Missing
 
@@ -60,7 +62,10 @@ class Difference(_Both):
 class TotalDifference(_Both):
     """A money or count output's :class:`~planlang.totals.Total` over every entity, for one period (or the
     year of its periods), under each run: each side its :attr:`~planlang.totals.Total.figure`, missing
-    when any of its cells is."""
+    when any of its cells is. A year's total says which of the year's periods (those the rule's
+    ``during`` allows) it adds up: data for part of a year makes a total of part of a year."""
+
+    covers: Coverage | None = None
 
 
 @attrs.frozen
@@ -102,7 +107,7 @@ def compare(baseline: Results, scenario: Results, only: set[str] | None = None, 
         found = [Difference(name, p, decl.type, baseline.get(name, e, p), scenario.get(name, e, p), e) for e, p in keys]
         differences += [d for d in found if not _same(d.baseline, d.scenario)]
         if decl.type in ("money", "count"):
-            totals += _totals(name, decl.type, found)
+            totals += _totals(baseline.plan, name, decl.type, found)
     differences.sort(key=_size)  # stable: output order within equal sizes
     raised, cleared = [], []
     before = {(f.name, f.entity, f.period): f for f in baseline.flags}
@@ -118,14 +123,20 @@ def compare(baseline: Results, scenario: Results, only: set[str] | None = None, 
                       tuple(raised), tuple(cleared))
 
 
-def _totals(name: str, type_: str, cells: list[Difference]) -> list[TotalDifference]:
+def _totals(plan: Plan, name: str, type_: str, cells: list[Difference]) -> list[TotalDifference]:
     by_period: dict = {}
     for cell in cells:
         by_period.setdefault(cell.period, []).append(cell)
     years: dict = {}
     for period, group in by_period.items():
         if period is not None and period.kind in ("month", "quarter"):
-            years.setdefault(period.within("year"), []).extend(group)
-    return [TotalDifference(name, period, type_, total_of(c.baseline for c in group).figure,
-                            total_of(c.scenario for c in group).figure)
-            for period, group in [*by_period.items(), *years.items()]]
+            years.setdefault(period.within("year"), {}).setdefault(period, group)
+
+    def both(group) -> tuple:
+        return total_of(c.baseline for c in group).figure, total_of(c.scenario for c in group).figure
+
+    totals = [TotalDifference(name, period, type_, *both(group)) for period, group in by_period.items()]
+    totals += [TotalDifference(name, year, type_, *both([c for group in parts.values() for c in group]),
+                               year_coverage(plan, name, parts))
+               for year, parts in years.items()]
+    return totals

@@ -18,7 +18,7 @@ import attrs
 
 from .periods import Period
 
-__all__ = ["Coverage", "coverage"]
+__all__ = ["Coverage", "coverage", "year_coverage", "coverage_json"]
 
 _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
                 "November", "December")
@@ -91,3 +91,18 @@ def _run_text(first: Period, last: Period) -> str:
     if first.year == last.year:
         return f"{start}–{end} {last.year}"
     return f"{start} {first.year}–{end} {last.year}"
+
+
+def year_coverage(plan, name: str, periods: Iterable[Period | None]) -> Coverage | None:
+    """What a year's total of ``name`` over cells in ``periods`` covers of that year: of the year's
+    months (or quarters) those its ``during`` allows. None for a name that is not monthly or quarterly."""
+    periods = [p for p in periods if p is not None]
+    if not periods or periods[0].kind not in ("month", "quarter"):
+        return None
+    year = periods[0].within("year")
+    return coverage(periods, [p for p in year.parts(periods[0].kind) if plan.applies(name, p)])
+
+
+def coverage_json(covers: Coverage) -> dict:
+    """``{"periods": [...], "of": N, "label": ...}``: the periods a total adds, of how many."""
+    return {"periods": [p.label for p in covers.present], "of": len(covers.expected), "label": covers.label()}

@@ -14,6 +14,7 @@ import attrs
 
 from . import syntax as s
 from .assumptions import assumed_defaults as summarise_defaults
+from .coverage import coverage_json
 from .evaluator import FlagResult, LateSubmission, Results
 from .explanation import TraceNode, explain
 from .periods import Period
@@ -676,7 +677,9 @@ def compare_json(comparisons) -> dict:
             differences.setdefault(item.name, {}).setdefault(item.entity or "*", {})[_label(item.period)] = _difference_json(item)
         totals: dict = {}
         for total in comparison.totals:
-            totals.setdefault(total.name, {})[_label(total.period)] = _difference_json(total)
+            entry = totals.setdefault(total.name, {})[_label(total.period)] = _difference_json(total)
+            if total.covers is not None:
+                entry["covers"] = coverage_json(total.covers)
         out["scenarios"].append({
             **scenario_json(comparison.scenario.scenario),
             **{key: scenario[key] for key in ("results", "flags", "missing")},
@@ -712,6 +715,13 @@ def _rows(rows: list[tuple[str, ...]]) -> list[str]:
             for row in rows]
 
 
+def _total_label(total) -> str:
+    """A total's period; a year's total over part of the year says which part."""
+    if total.covers is None or total.covers.complete:
+        return _label(total.period)
+    return f"{_label(total.period)}: {total.covers.label()}"
+
+
 def compare_text(comparisons) -> str:
     """Baseline and scenarios side by side: what changed, largest £ change first; totals; flags raised and cleared."""
     baseline = comparisons[0].baseline
@@ -734,7 +744,7 @@ def compare_text(comparisons) -> str:
         if comparison.totals:
             lines += ["", "Totals over all organisations:"]
             rows = [("output [period]", "baseline", "scenario", "change")]
-            rows += [(f"{t.name} [{_label(t.period)}]", format_value(t.baseline, t.type), format_value(t.scenario, t.type),
+            rows += [(f"{t.name} [{_total_label(t)}]", format_value(t.baseline, t.type), format_value(t.scenario, t.type),
                       _change_text(t)) for t in comparison.totals]
             lines += _rows(rows)
         for title, flags, results in (("Flags raised", comparison.flags_raised, comparison.scenario),

@@ -7,9 +7,10 @@ to; in the table it reads ``missing (3 of 12 cells; £1,000.00 from the rest)``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .totals import Total
+from .coverage import Coverage, coverage_json
 from .render import format_value, json_value
 from .source import printable
 from .sweep import FACTOR_GRID, PERCENTILES, DrawVary, GridVary, Spread, Summary
@@ -37,8 +38,11 @@ def _missing_json(total: Total | Spread, unit: str) -> dict | None:
 
 
 def sweep_json(grids: Sequence[GridVary], draws: Sequence[DrawVary], outputs: Sequence[str], units: dict[str, str],
-               summaries, count: int | None = None, seed: int | None = None) -> dict:
-    """``{"vary", "outputs", "units", "steps": [{"step", "set", "totals"[, "missing"]}]}``, in grid order."""
+               summaries, count: int | None = None, seed: int | None = None, covers: Mapping[str, Coverage] | None = None) -> dict:
+    """``{"vary", "outputs", "units"[, "covers"], "steps": [{"step", "set", "totals"[, "missing"]}]}``, in grid order.
+
+    ``covers`` says, for an output worked out by month or quarter, which periods of its year its totals add up.
+    """
     steps = []
     for summary in summaries:
         step = {"step": summary.index,
@@ -49,6 +53,9 @@ def sweep_json(grids: Sequence[GridVary], draws: Sequence[DrawVary], outputs: Se
             step["missing"] = missing
         steps.append(step)
     document = {"vary": [vary_json(v) for v in (*grids, *draws)], "outputs": list(outputs), "units": dict(units)}
+    covers = covers or {}
+    if covers:
+        document["covers"] = {name: coverage_json(covers[name]) for name in outputs if name in covers}
     if draws:
         document["draws"] = {"count": count, "seed": seed, "factor_grid": json_value(FACTOR_GRID, "number"),
                              "percentiles": PERCENTILE_METHOD}
@@ -76,10 +83,17 @@ def _table(head: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def sweep_text(title: str, grids: Sequence[GridVary], draws: Sequence[DrawVary], outputs: Sequence[str],
-               units: dict[str, str], summaries: list[Summary], count: int | None = None, seed: int | None = None) -> str:
-    """One table: a row per grid point, a column per varied value and then per output's total (or its spread)."""
+               units: dict[str, str], summaries: list[Summary], count: int | None = None, seed: int | None = None,
+               covers: Mapping[str, Coverage] | None = None) -> str:
+    """One table: a row per grid point, a column per varied value and then per output's total (or its spread).
+
+    An output whose totals add up only part of its year (the data covers some months) says which part.
+    """
+    covers = covers or {}
     lines = [printable(line) for line in title.split("\n")]
     lines += [f"  varying {printable(v.text)}" for v in (*grids, *draws)]
+    lines += [f"  {name} totals cover {covers[name].label()}" for name in outputs
+              if name in covers and not covers[name].complete]
     if draws:
         lines.append(f"  {count:,} draws from seed {seed}: the mean and the 5th, 50th and 95th percentiles of each total "
                      f"({PERCENTILE_METHOD})")
