@@ -519,10 +519,14 @@ def cmd_solve(args) -> int:
     goal, goal_type = _goal(args, plan, dataset)
     solution = solve(baseline, scenario, name, entity, periods, type_, goal)
     if args.json:
-        print(json.dumps({"vary": args.vary, "until": args.until, "value": json_value(solution.value, type_),
-                          "baseline_value": json_value(solution.baseline_value, type_),
-                          "achieved": json_value(solution.achieved, goal_type),
-                          "reached": solution.value is not None}, indent=2, ensure_ascii=False))
+        document = {"vary": args.vary, "until": args.until, "value": json_value(solution.value, type_),
+                    "baseline_value": json_value(solution.baseline_value, type_),
+                    "achieved": json_value(solution.achieved, goal_type), "reached": solution.value is not None}
+        if solution.value is None:  # why not: proved, or only not met at the values tried
+            document |= {"outcome": solution.outcome, "tried": [json_value(x, type_) for x in solution.tried],
+                         "seen": [{"value": json_value(x, type_), "output": json_value(m, goal_type)}
+                                  for x, m in solution.seen]}
+        print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         print(solve_text(args.vary, args.until, type_, goal_type, solution))
     return EXIT_OK if solution.value is not None else EXIT_POLICY

@@ -1,0 +1,84 @@
+"""Trust, third pass (issue 16, class 8): answers and exit codes that must not mislead.
+
+- `solve` says "unreachable" only when it has proved it; a goal not met at the values it tried is
+  "inconclusive", with the range searched and the output seen.
+- A goal in a period where it has no value is a usage error naming `--until`.
+- An unknown `--entity` or `--only` is a usage error (64) on every command that takes it.
+- `--strict --only NAME` fails only on the inputs NAME depends on.
+- A setting in a period where nothing reads the name, and it has no value, is a placed error.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import pytest
+
+from conftest import EXAMPLES, HEADER, POLICIES, run_cli
+
+WORKED = EXAMPLES / "erf_worked_example.json"
+ERF = POLICIES / "2021_22"
+
+# a payment that is paid only in a window of activity: nothing up to £1,000, rising to £5 at £1,005,
+# falling to nothing at £1,010 (a tent), so it rises and then falls as activity grows
+TENT = HEADER + '''
+input activity : money
+  per system monthly
+  "Activity in the month"
+
+define window_payment : money
+  per system monthly
+  "Paid only for activity in a window"
+  = max(£0, min(activity - £1,000, £1,010 - activity))
+  cites "s.txt" §1 "paid in a window"
+'''
+
+
+@pytest.fixture
+def tent(tmp_path):
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "t.plan").write_text(TENT, encoding="utf-8")
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps({"organisations": [{"code": "T1", "name": "System", "kind": "system", "system": None}],
+                                "inputs": {"activity": {"T1": {"2021-05": "£0"}}}}), encoding="utf-8")
+    return pack, data
+
+
+def _solve(capsys, pack, data, vary, until, *more):
+    return run_cli(capsys, "solve", pack, "--data", data, "--vary", vary, "--until", until, *more)
+
+
+# ---- solve: "unreachable" only when proved ----
+
+def test_a_target_reached_only_between_the_values_tried_is_inconclusive_not_unreachable(tent, capsys):
+    pack, data = tent
+    vary, until = "activity for T1 in 2021-05", "window_payment for T1 in 2021-05 = £3"
+    # £3 is reached at £1,003 (and £1,007): the target is reachable, but only in the middle of the tent
+    code, out, err = _solve(capsys, pack, data, vary, until, "--set", "activity for T1 in 2021-05 = £1,003")
+    assert code == 0 and "= £1,003.00" in out, out + err
+    code, out, err = _solve(capsys, pack, data, vary, until)
+    assert code == 1, out + err
+    assert "inconclusive" in out and "unreachable" not in out
+    assert "may still reach the goal" in out
+    code, out, err = _solve(capsys, pack, data, vary, until, "--json")
+    document = json.loads(out)
+    assert document["reached"] is False and document["outcome"] == "inconclusive"
+    low, high = (Fraction(x) for x in document["tried"])
+    assert low < 1003 < high  # the range searched holds the answer it did not find
+    seen = {Fraction(x["value"]): x["output"] for x in document["seen"]}
+    assert Fraction(0) in seen and seen[Fraction(0)] == "0.00" and set(seen) >= {low, high}
+
+
+def test_a_monotone_goal_not_met_is_still_not_called_unreachable(capsys):
+    code, out, err = _solve(capsys, ERF, WORKED, "erf_actual for EXAMPLE2 in 2021-05",
+                            "erf_additional_funding for EXAMPLE2 in 2021-05 = -£5")
+    assert code == 1 and "inconclusive" in out and "ran from £0.00" in out, out + err
+
+
+def test_a_goal_that_does_not_depend_on_what_is_varied_is_proved_unreachable(capsys):
+    code, out, err = _solve(capsys, ERF, WORKED, "erf_rate_above_upper",
+                            "erf_threshold_pct for EXAMPLE2 in 2021-05 = 5%")
+    assert code == 1 and "unreachable" in out and "75%" in out, out + err
+    assert "tried 81" not in out  # no search: one run proves it
