@@ -82,3 +82,70 @@ def test_a_goal_that_does_not_depend_on_what_is_varied_is_proved_unreachable(cap
                             "erf_threshold_pct for EXAMPLE2 in 2021-05 = 5%")
     assert code == 1 and "unreachable" in out and "75%" in out, out + err
     assert "tried 81" not in out  # no search: one run proves it
+
+
+# ---- solve: a goal in a period where it has no value is a usage error ----
+
+@pytest.mark.parametrize("until, said", [
+    ("erf_additional_funding for EXAMPLE2 in 2022-05 = £1", "outside the policy year"),
+    ("erf_additional_funding for EXAMPLE2 in 2021-11 = £1", "applies only from 2021-04 to 2021-09, not in 2021-11"),
+    ("total erf_additional_funding in 2021-11 = £1", "applies only from 2021-04 to 2021-09"),
+    ("total erf_additional_funding in 2021/22 = £1", "is monthly; 2021/22 is a year"),
+    ("flag erf_gateway_not_met for EXAMPLE2 in 2021-11 raised", "applies only from 2021-04 to 2021-09"),
+    ("flag erf_gateway_not_met for EXAMPLE2 in 2021/22 Q1 raised", "is monthly"),
+])
+def test_a_goal_in_a_period_where_it_has_no_value_is_a_usage_error_naming_until(until, said, capsys):
+    code, out, err = _solve(capsys, ERF, WORKED, "erf_actual for EXAMPLE2 in 2021-05", until)
+    assert code == 64 and "--until" in err and said in err and out == "", out + err
+
+
+# ---- an unknown --entity or --only: a usage error on every command ----
+
+_SET = ("--set", "erf_thresholds in 2021-05 = 70%")
+
+
+@pytest.mark.parametrize("argv", [
+    ("run", ERF, "--data", WORKED, "--entity", "NOPE"),
+    ("compare", ERF, "--data", WORKED, "--entity", "NOPE", *_SET),
+    ("explain", ERF, "--data", WORKED, "--entity", "NOPE", "--period", "2021-05", "erf_additional_funding"),
+    ("explain", ERF, "--data", WORKED, "--entity", "NOPE", "--period", "2021-05", "--all"),
+    ("solve", ERF, "--data", WORKED, "--vary", "erf_actual for EXAMPLE2 in 2021-05",
+     "--until", "erf_additional_funding for NOPE in 2021-05 = £1"),
+    ("solve", ERF, "--data", WORKED, "--vary", "erf_actual for EXAMPLE2 in 2021-05",
+     "--until", "flag erf_gateway_not_met for NOPE in 2021-05 raised"),
+])
+def test_an_unknown_organisation_on_the_command_line_is_64_everywhere(argv, capsys):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 64 and "no organisation 'NOPE'" in err, out + err
+
+
+@pytest.mark.parametrize("command, more", [("run", ()), ("compare", _SET)])
+def test_an_unknown_only_name_is_64_everywhere(command, more, capsys):
+    code, out, err = run_cli(capsys, command, ERF, "--data", WORKED, "--only", "erf_additional_fundin", *more)
+    assert code == 64 and "--only" in err and "erf_additional_funding" in err, out + err
+
+
+# ---- --strict --only: only the inputs the chosen outputs are worked out from ----
+
+def test_strict_only_considers_the_inputs_the_chosen_outputs_depend_on(tmp_path, capsys):
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "t.plan").write_text(HEADER + "".join(f'''
+input {x}_in : money
+  per system monthly
+  "An input"
+
+define {x}_out : money
+  per system monthly
+  "An output"
+  = {x}_in
+  cites "s.txt" §1 "an output"
+''' for x in ("given", "absent")), encoding="utf-8")
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps({"organisations": [{"code": "S1", "name": "System", "kind": "system", "system": None}],
+                                "inputs": {"given_in": {"S1": {"2021-05": "£1"}}}}), encoding="utf-8")
+    code, out, err = run_cli(capsys, "run", pack, "--data", data, "--strict", "--only", "given_out")
+    assert code == 0, out + err
+    for only in (("--only", "absent_out"), ("--only", "given_out", "absent_out"), ()):
+        code, out, err = run_cli(capsys, "run", pack, "--data", data, "--strict", *only)
+        assert code == 3 and "input absent_in has no value for S1" in err and "given_in" not in err, out + err
