@@ -149,3 +149,24 @@ define {x}_out : money
     for only in (("--only", "absent_out"), ("--only", "given_out", "absent_out"), ()):
         code, out, err = run_cli(capsys, "run", pack, "--data", data, "--strict", *only)
         assert code == 3 and "input absent_in has no value for S1" in err and "given_in" not in err, out + err
+
+
+# ---- a setting in a period where nothing reads the name ----
+
+def test_a_set_in_a_period_nothing_reads_is_a_placed_error(capsys):
+    code, out, err = run_cli(capsys, "run", ERF, "--data", WORKED, "--set", "erf_thresholds in 2021-11 = 90%")
+    assert code == 2 and err.startswith("--set:1:1: error: nothing reads `erf_thresholds` in 2021-11"), out + err
+    assert "erf_threshold_pct (during 2021-04 to 2021-09)" in err
+    # the same setting in a month that is read is accepted, and so is a range that reaches one
+    for period in ("2021-05", "2021-09 to 2021-12"):
+        code, out, err = run_cli(capsys, "run", ERF, "--data", WORKED, "--set", f"erf_thresholds in {period} = 90%")
+        assert code == 0, out + err
+
+
+def test_a_scenario_file_setting_a_period_nothing_reads_gets_the_same_placed_error(tmp_path, capsys):
+    scenario = tmp_path / "s.plan"
+    scenario.write_text("scenario late\n  set erf_rate_above_upper = 150%\n  set erf_actual in 2021-10 to 2021-12 = £1\n",
+                        encoding="utf-8")
+    code, out, err = run_cli(capsys, "compare", ERF, "--data", WORKED, "--scenario", scenario)
+    assert code == 2 and f"{scenario}:3:" in err and "nothing reads `erf_actual` in 2021-10 to 2021-12" in err, out + err
+    assert "erf_additional_funding (during 2021-04 to 2021-09)" in err
