@@ -782,7 +782,7 @@ def _command(commands, name: str, handler, help_: str, *examples: str, policy: b
 
 def parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="planlang", description="Rules-as-code for NHS operational-planning finance.",
-                     epilog="exit status: 0 success, 1 policy errors or failing tests or a changed receipt, 2 bad data "
+                     epilog="exit status: 0 success, 1 policy errors or failing tests or a changed receipt or no value solves, 2 bad data "
                             "or a scenario that does not check, 3 missing inputs under --strict, 64 usage error, "
                             "70 internal error")
     parser.add_argument("--version", action="version", version=f"planlang {__version__}")
