@@ -17,6 +17,7 @@ from .evaluator import FlagResult, LateSubmission, Results, periods_for
 from .explain import TraceNode, explain
 from .periods import Period
 from .printer import GRANULARITY_WORDS, format_amendments, format_expr, format_value_clause
+from .solve import UNREACHABLE
 from .source import printable
 from .values import Missing, decimal_text, format_money, format_percent, kinds_text, money_text
 
@@ -845,7 +846,7 @@ def solve_text(vary: str, until: str, type_: str, goal_type: str, solution) -> s
 
 def _unsolved_text(vary: str, until: str, type_: str, goal_type: str, solution) -> str:
     """No value tried reaches the goal: proved (the goal does not depend on what is varied), or inconclusive."""
-    if solution.outcome == "unreachable":
+    if solution.outcome == UNREACHABLE:
         return (f"no value of {vary} reaches {until}: unreachable, since the goal does not depend on what is varied "
                 f"(it is {format_value(solution.seen[0][1], goal_type)} whatever the value)")
     low, high = solution.reach
