@@ -20,6 +20,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import attrs
+import networkx as nx
 
 from . import __version__
 from . import syntax as s
@@ -145,18 +146,22 @@ def _one_scenario(args, plan, dataset) -> Scenario:
     return scenarios[0] if scenarios else BASELINE
 
 
-def _output_filter(args, program, dataset):
-    """``run --only NAME... --entity CODE...`` as a :class:`Selection`; None keeps everything."""
-    outputs = {n for n, d in program.declarations.items() if isinstance(d, s.DefineDecl)}
+def _filters_chosen(args, program, dataset) -> tuple[frozenset | None, frozenset | None]:
+    """The outputs of ``--only`` and the organisations of ``--entity`` (None: all), checked alike by every command
+    that takes them: a name or code that does not exist is a usage error (64)."""
+    outputs = program.of_kind(s.DefineDecl)
     for name in args.only or ():
         if name not in outputs:
             raise UsageError(f"`{name}` is not a definition of {args.policy}", "--only", suggest(name, outputs))
     for code in args.entity or ():
-        if code not in dataset.organisations:
-            raise UsageError(f"no organisation {code!r} in {dataset.source}", "--entity", suggest(code, dataset.organisations))
-    if not args.only and not args.entity:
-        return None
-    return Selection(frozenset(args.only) if args.only else None, frozenset(args.entity) if args.entity else None)
+        _organisation(code, dataset)
+    return frozenset(args.only) if args.only else None, frozenset(args.entity) if args.entity else None
+
+
+def _output_filter(args, program, dataset):
+    """``run --only NAME... --entity CODE...`` as a :class:`Selection`; None keeps everything."""
+    names, codes = _filters_chosen(args, program, dataset)
+    return None if names is None and codes is None else Selection(names, codes)
 
 
 def _write_output(target: str, results, only) -> None:
@@ -201,12 +206,15 @@ def _run(args) -> int:
     dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
     plan = compile_plan(program)
     scenario = _one_scenario(args, plan, dataset)
+    only = _output_filter(args, program, dataset)
     backend = choose_backend(dataset) if args.backend == "auto" else args.backend
     results = run(plan, dataset, scenario, baseline=run(plan, dataset, backend=backend) if scenario.settings else None,
                   backend=backend)
-    only = _output_filter(args, program, results.dataset)
     if args.strict:
         absent = results.missing_inputs()
+        if only is not None and only.names is not None:  # what is shown is complete if what it is worked out from is
+            needed = set().union(*(nx.ancestors(program.graph, name) for name in only.names))
+            absent = [reason for reason in absent if reason.name in needed]
         if absent:
             for reason in absent:
                 print(f"{results.dataset.source}: error: input {reason.name} has no value for {reason.entity} in {reason.period}",
@@ -285,12 +293,7 @@ def cmd_compare(args) -> int:
     scenarios = _scenarios(args, plan, dataset)
     if not scenarios:
         raise InputError("compare needs a scenario: give --set 'TARGET = EXPR' or --scenario FILE", "compare")
-    for code in args.entity or ():
-        if code not in dataset.organisations:
-            raise InputError(f"no organisation {code!r} in {dataset.source}", "--entity", suggest(code, dataset.organisations))
-    for name in args.only or ():
-        if not isinstance(program.declarations.get(name), s.DefineDecl):
-            raise InputError(f"`{name}` is not a definition of {args.policy}", "--only", suggest(name, program.of_kind(s.DefineDecl)))
+    _filters_chosen(args, program, dataset)
     baseline = run(plan, dataset)
     only, entities = set(args.only or ()), set(args.entity or ())
     comparisons = [compare(baseline, run(plan, dataset, x, baseline=baseline), only, entities) for x in scenarios]
@@ -312,9 +315,10 @@ def cmd_compare(args) -> int:
     return EXIT_OK
 
 
-def _organisation(code: str, dataset) -> str:
+def _organisation(code: str, dataset, option: str = "--entity") -> str:
+    """``code`` if the data has it: an organisation named on the command line is a usage error (64) on every command."""
     if code not in dataset.organisations:
-        raise UsageError(f"no organisation {code!r} in {dataset.source}", "--entity", suggest(code, dataset.organisations))
+        raise UsageError(f"no organisation {code!r} in {dataset.source}", option, suggest(code, dataset.organisations))
     return code
 
 
@@ -475,11 +479,9 @@ def _goal(args, plan, dataset) -> tuple[Goal, str]:
         decl = plan.declarations.get(flag["name"])
         if not isinstance(decl, s.FlagDecl):
             raise InputError(f"`{flag['name']}` is not a flag", "--until", suggest(flag["name"], plan.program.of_kind(s.FlagDecl)))
-        if flag["entity"] not in dataset.organisations:
-            raise InputError(f"no organisation {flag['entity']!r} in {dataset.source}", "--until",
-                             suggest(flag["entity"], dataset.organisations))
-        period = _period_in_year(flag["period"], plan.program, "--until")
-        return Goal(decl.name, flag["entity"], period, raised=flag["state"] == "raised"), "bool"
+        entity = _organisation(flag["entity"], dataset, "--until")
+        period = _goal_period(plan, decl, _period_in_year(flag["period"], plan.program, "--until"))
+        return Goal(decl.name, entity, period, raised=flag["state"] == "raised"), "bool"
     total = _TOTAL_GOAL.match(text)
     source = SourceFile("--until", text[total.end():] if total else text)
     clause, errors = parse_setting(source)
@@ -494,10 +496,14 @@ def _goal(args, plan, dataset) -> tuple[Goal, str]:
     if target.periods and target.periods[0] != target.periods[1]:
         raise InputError("the goal is in one period", "--until")
     if not total:
-        if decl.kinds and target.entity not in dataset.organisations:
+        if decl.kinds and target.entity is None:
             raise InputError(f"say which organisation: {target.name} for CODE in PERIOD (or `total {target.name}`)", "--until")
-        if decl.granularity and (period is None or period.kind != decl.granularity):
+        if decl.kinds:
+            _organisation(target.entity, dataset, "--until")
+        if decl.granularity and period is None:
             raise InputError(f"`{target.name}` is {decl.granularity}ly: name one {decl.granularity} with `in`", "--until")
+    if period is not None:
+        _goal_period(plan, decl, period)
     if decl.type not in UNITS:
         raise InputError(f"`{target.name}` is {decl.type}; solve reaches amounts, percentages and counts", "--until")
     value, errors, _ = ExpressionChecker(plan.declarations).check(clause.value, target.name, (), None, decl.type,
@@ -510,6 +516,19 @@ def _goal(args, plan, dataset) -> tuple[Goal, str]:
     return Goal(decl.name, None if total else target.entity, period, goal_value, total=bool(total)), decl.type
 
 
+def _goal_period(plan, decl, period):
+    """``period`` if the goal's name has a value in it; otherwise a search could only ever see it missing."""
+    if not plan.year.contains(period):
+        raise UsageError(f"{period} is outside the policy year {plan.year}", "--until")
+    if decl.granularity and period.kind != decl.granularity:
+        raise UsageError(f"`{decl.name}` is {decl.granularity}ly; {period} is a {period.kind}", "--until",
+                         f"name one {decl.granularity} with `in`")
+    if not plan.applies(decl.name, period):
+        first, last = decl.during
+        raise UsageError(f"`{decl.name}` applies only from {first} to {last}, not in {period}", "--until")
+    return period
+
+
 def cmd_solve(args) -> int:
     program = _program(args)
     dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
@@ -520,10 +539,14 @@ def cmd_solve(args) -> int:
     goal, goal_type = _goal(args, plan, dataset)
     solution = solve(baseline, scenario, name, entity, periods, type_, goal)
     if args.json:
-        print(json.dumps({"vary": args.vary, "until": args.until, "value": json_value(solution.value, type_),
-                          "baseline_value": json_value(solution.baseline_value, type_),
-                          "achieved": json_value(solution.achieved, goal_type),
-                          "reached": solution.value is not None}, indent=2, ensure_ascii=False))
+        document = {"vary": args.vary, "until": args.until, "value": json_value(solution.value, type_),
+                    "baseline_value": json_value(solution.baseline_value, type_),
+                    "achieved": json_value(solution.achieved, goal_type), "reached": solution.value is not None}
+        if solution.value is None:  # why not: proved, or only not met at the values tried
+            document |= {"outcome": solution.outcome, "tried": [json_value(x, type_) for x in solution.tried],
+                         "seen": [{"value": json_value(x, type_), "output": json_value(m, goal_type)}
+                                  for x, m in solution.seen]}
+        print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         print(solve_text(args.vary, args.until, type_, goal_type, solution))
     return EXIT_OK if solution.value is not None else EXIT_POLICY
@@ -762,7 +785,7 @@ def _command(commands, name: str, handler, help_: str, *examples: str, policy: b
 
 def parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="planlang", description="Rules-as-code for NHS operational-planning finance.",
-                     epilog="exit status: 0 success, 1 policy errors or failing tests or a changed receipt, 2 bad data "
+                     epilog="exit status: 0 success, 1 policy errors or failing tests or a changed receipt or no value solves, 2 bad data "
                             "or a scenario that does not check, 3 missing inputs under --strict, 64 usage error, "
                             "70 internal error")
     parser.add_argument("--version", action="version", version=f"planlang {__version__}")

@@ -176,7 +176,26 @@ class _ScenarioChecker:
                 first_day, last_day = decl.during
                 self.error(f"`{decl.name}` applies only from {first_day} to {last_day}, not in {period}", target.periods_span)
                 return _BAD
+        if not isinstance(decl, s.DefineDecl) and not any(self._read_in(decl.name, period) for period in periods):
+            self.error(f"nothing reads `{decl.name}` in {_periods_text(periods)}, so setting it there changes no figure: "
+                       f"{self._readers_text(decl.name)}", target.periods_span, "name a period in which it is read")
+            return _BAD
         return periods
+
+    def _read_in(self, name: str, period: Period) -> bool:
+        """Whether a rule that uses ``name`` is worked out in some part of ``period``."""
+        for reader in self.plan.program.graph.successors(name):
+            bounds = self.plan.during.get(reader)
+            if bounds is None or (bounds[0] <= period.last_day and period.first_day <= bounds[1]):
+                return True
+        return False
+
+    def _readers_text(self, name: str) -> str:
+        readers = []
+        for reader in sorted(self.plan.program.graph.successors(name)):
+            during = getattr(self.declarations[reader], "during", None)
+            readers.append(f"{reader} (during {_periods_text(during)})" if during else reader)
+        return f"it is read only by {', '.join(readers)}" if readers else "no rule uses it"
 
     def _no_cycle(self, clause: s.SetClause, name: str, used: set[str]):
         circular = sorted(used & self.plan.downstream({name}))
@@ -186,6 +205,11 @@ class _ScenarioChecker:
 
 
 _BAD = object()
+
+
+def _periods_text(periods) -> str:
+    """A run of periods (or a ``during`` pair) as written in a policy: ``2021-05`` or ``2021-04 to 2021-09``."""
+    return str(periods[0]) if periods[0] == periods[-1] else f"{periods[0]} to {periods[-1]}"
 
 
 def check_setting(clause: s.SetClause, source: SourceFile, plan, dataset) -> Setting:

@@ -11,6 +11,12 @@ value, the smallest value giving at least the target; for one that falls, at mos
 the value nearest the baseline's at which it flips. It is checked by re-running with it and with
 one unit less. The search assumes the output is monotone between the baseline value and the
 bracket's far end; where it is not, the answer is still checked, and still reaches the target.
+
+When no value tried reaches the goal, that proves nothing about the values between them: a rule may
+rise and fall between two of them (a tent, a band paid only in a window). So ``solve`` says
+"unreachable" only when it is proved, here when the goal does not depend on the varied name at all
+(its value is then the same for every value), and otherwise "inconclusive", with the range searched
+and the output seen at its ends and at the baseline value.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from .scenario import Scenario, Setting
 from .source import Span
 from .totals import total_of
 
-__all__ = ["Goal", "Solution", "solve", "UNITS"]
+__all__ = ["Goal", "Solution", "solve", "UNITS", "REACHED", "UNREACHABLE", "INCONCLUSIVE"]
 
 UNITS = {"money": Fraction(1, 100), "percent": Fraction(1, 10_000), "ratio": Fraction(1, 10_000), "count": Fraction(1),
          "number": Fraction(1, 100)}
@@ -48,6 +54,9 @@ class Goal:
     raised: bool | None = None
 
 
+REACHED, UNREACHABLE, INCONCLUSIVE = "reached", "unreachable", "inconclusive"
+
+
 @attrs.frozen
 class Solution:
     value: Fraction | None  # None: no value tried reaches the goal
@@ -57,6 +66,9 @@ class Solution:
     reach: tuple  # (lowest, highest) measure seen over the values tried
     tried: tuple  # (lowest, highest) value tried
     evaluations: int
+    outcome: str = REACHED  # or UNREACHABLE (proved) or INCONCLUSIVE (not reached at any value tried)
+    seen: tuple = ()  # (value, measure) at the lowest value tried, the baseline value and the highest
+    monotone: bool = True  # whether the measures seen, in the order of the values tried, rise or fall only
 
 
 def solve(baseline: Results, scenario: Scenario, name: str, entity: str | None, periods, type_: str, goal: Goal) -> Solution:
@@ -86,9 +98,11 @@ def solve(baseline: Results, scenario: Scenario, name: str, entity: str | None, 
     d0 = distance(x0)
     if d0 == 0:
         return _solution(x0, measure, unit, cache, start)
+    if not _depends(baseline.plan, scenario, name, goal.name):
+        return _solution(None, measure, unit, cache, start, UNREACHABLE)
     x1 = _bracket(x0, unit, d0, distance)
     if x1 is None:
-        return _solution(None, measure, unit, cache, start)
+        return _solution(None, measure, unit, cache, start, INCONCLUSIVE)
     if goal.raised is not None:  # a flag: the value nearest the baseline's at which it flips
         return _solution(_boundary(x0, x1, unit, lambda x: distance(x) == 0, None), measure, unit, cache, start)
     low, high = sorted((x0, x1))
@@ -101,6 +115,12 @@ def solve(baseline: Results, scenario: Scenario, name: str, entity: str | None, 
     if reached(low):
         return _solution(low, measure, unit, cache, start)
     return _solution(_boundary(low, high, unit, reached, distance), measure, unit, cache, start)
+
+
+def _depends(plan, scenario: Scenario, name: str, goal: str) -> bool:
+    """Whether the goal may depend on ``name``; False is a proof that varying ``name`` cannot change it."""
+    # a new formula (`replace`) may read names its declaration does not, so the graph proves nothing then
+    return any(x.formula for x in scenario.settings) or goal in plan.downstream({name})
 
 
 def _measure(trial: ExactRun, baseline: Results, goal: Goal):
@@ -153,9 +173,13 @@ def _boundary(near: Fraction, far: Fraction, unit: Fraction, reached, distance) 
     return far
 
 
-def _solution(answer, measure, unit, cache, start) -> Solution:
+def _solution(answer, measure, unit, cache, start, outcome: str = REACHED) -> Solution:
     measures = [m for m in cache.values() if isinstance(m, Fraction)]
     values = sorted(cache)
     below = measure(answer - unit) if answer is not None else None
+    ends = sorted({values[0], next(iter(cache)), values[-1]})  # the first value measured is the baseline's
+    ordered = [cache[x] for x in values if isinstance(cache[x], Fraction)]
+    steps = {(b > a) - (b < a) for a, b in zip(ordered, ordered[1:])} - {0}
     return Solution(answer, start, measure(answer) if answer is not None else None, below,
-                    (min(measures), max(measures)) if measures else (None, None), (values[0], values[-1]), len(cache))
+                    (min(measures), max(measures)) if measures else (None, None), (values[0], values[-1]), len(cache),
+                    outcome, tuple((x, cache[x]) for x in ends), len(steps) < 2)
