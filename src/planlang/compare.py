@@ -18,7 +18,11 @@ from .evaluator import Results
 from .periods import Period
 from .values import Missing
 
-__all__ = ["Difference", "Total", "Comparison", "compare"]
+__all__ = ["Difference", "Total", "Comparison", "compare", "MAX_COMPARED"]
+
+# every scenario's results are kept until all are shown (JSON, the workbook and the receipt need them
+# together); a hundred side by side is more than anyone reads, and `sweep` runs grids of many
+MAX_COMPARED = 100
 
 
 @attrs.frozen

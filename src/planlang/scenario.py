@@ -248,8 +248,9 @@ def read_scenarios(path, plan, dataset) -> dict[str, Scenario]:
     own = {name: tuple(x for x in (checker.setting(c, source) for c in decl.settings) if x is not None)
            for name, (decl, source) in declared.items()}
     scenarios = {}
+    chains = _based_on(declared, checker)
     for name, (decl, _) in declared.items():
-        chain = _based_on(name, declared, checker, ())
+        chain = chains[name]
         if chain is None:
             continue
         settings = tuple(x for base in chain for x in own[base]) + own[name]
@@ -267,19 +268,74 @@ def read_scenarios(path, plan, dataset) -> dict[str, Scenario]:
     return scenarios
 
 
-def _based_on(name, declared, checker, seen) -> list[str] | None:
-    """The scenarios ``name`` builds on, outermost first; None (with an error) for an unknown or circular base."""
-    decl, _ = declared[name]
-    chain: list[str] = []
-    for base, span in decl.based_on:
-        if base in seen or base == name:
-            checker.error(f"circular `based on`: {' -> '.join((*seen, name, base))}", span)
-            return None
-        if base not in declared:
-            checker.error(f"no scenario `{base}` in the files given", span, suggest(base, declared))
-            return None
-        inner = _based_on(base, declared, checker, (*seen, name))
-        if inner is None:
-            return None
-        chain += [x for x in (*inner, base) if x not in chain]
-    return chain
+MAX_BASES = 100  # the scenarios one builds on, directly or not; real files build on a handful
+
+
+class _Resolving:
+    """A scenario whose ``based on`` is being worked out: the bases still to follow, what it builds on so far."""
+
+    def __init__(self, name: str, decl: s.ScenarioDecl):
+        self.name, self.bases, self.chain, self.ok = name, iter(decl.based_on), {}, True
+        self.span: Span | None = None  # the `based on` being followed
+
+
+def _based_on(declared, checker) -> dict[str, tuple[str, ...] | None]:
+    """The scenarios each one builds on, outermost first; None (with an error, reported once) for an
+    unknown, circular or too long ``based on``.
+
+    Each scenario is worked out once and remembered: a diamond (two scenarios built on one, a third
+    on both, and so on) would otherwise be worked out again along every path, twice per level. The
+    walk keeps its own stack, so a long chain cannot exhaust Python's.
+    """
+    chains: dict[str, tuple[str, ...] | None] = {}
+    reported: set[str] = set()  # the scenarios whose cycle has been reported
+    for root in declared:
+        if root in chains:
+            continue
+        stack = [_Resolving(root, declared[root][0])]
+        depth = {root: 0}  # the scenarios on the stack, by their place in it
+        while stack:
+            top = stack[-1]
+            step = next(top.bases, None) if top.ok else None
+            if step is None:
+                stack.pop()
+                del depth[top.name]
+                chains[top.name] = tuple(top.chain) if top.ok else None
+                if stack:
+                    _build_on(stack[-1], top.name, chains[top.name], checker)
+                continue
+            base, top.span = step
+            if base in depth:
+                _circular(stack[depth[base]:], top.span, reported, checker)
+                top.ok = False
+            elif base not in declared:
+                checker.error(f"no scenario `{base}` in the files given", top.span, suggest(base, declared))
+                top.ok = False
+            elif base in chains:
+                _build_on(top, base, chains[base], checker)
+            else:
+                depth[base] = len(stack)
+                stack.append(_Resolving(base, declared[base][0]))
+    return chains
+
+
+def _build_on(scenario: _Resolving, base: str, chain: tuple[str, ...] | None, checker) -> None:
+    """Add ``base`` (which builds on ``chain``) to what ``scenario`` builds on."""
+    if chain is None:
+        scenario.ok = False  # the base's own error says why
+        return
+    scenario.chain.update(dict.fromkeys((*chain, base)))
+    if len(scenario.chain) > MAX_BASES:
+        checker.error(f"`{scenario.name}` builds on more than {MAX_BASES:,} scenarios, more than planlang follows",
+                      scenario.span, "build on fewer: set in this scenario what the others set")
+        scenario.ok = False
+
+
+def _circular(cycle: list[_Resolving], closing: Span, reported: set[str], checker) -> None:
+    """An error for each scenario of a cycle, at the `based on` that comes back to it (once per scenario)."""
+    names = [x.name for x in cycle]
+    spans = [closing, *(x.span for x in cycle[:-1])]
+    for k, (name, span) in enumerate(zip(names, spans)):
+        if name not in reported:
+            reported.add(name)
+            checker.error(f"circular `based on`: {' -> '.join((*names[k:], *names[:k], name))}", span)
