@@ -9,6 +9,9 @@ any number of scenarios and kept them all.
 from __future__ import annotations
 
 import contextlib
+import html
+import json
+import re
 import signal
 import time
 from fractions import Fraction
@@ -20,7 +23,9 @@ import pytest
 import planlang
 from planlang.cli import main
 from planlang.compare import MAX_COMPARED
+from planlang.evaluator import run
 from planlang.parser import MAX_NESTING, parse_setting, parse_source
+from planlang.periods import parse_period
 from planlang.plan import compile_plan
 from planlang.scenario import MAX_BASES, ScenarioError, read_scenarios
 from planlang.source import SourceFile
@@ -28,6 +33,7 @@ from planlang.source import SourceFile
 ROOT = Path(__file__).resolve().parent.parent
 ERF = ROOT / "policies" / "2021_22"
 WORKED = ROOT / "examples" / "erf_worked_example.json"
+MAY = parse_period("2021-05")
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +181,52 @@ def test_compare_refuses_more_scenarios_than_it_runs_at_once(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert (code, out) == (2, "")
     assert f"--scenario: names {MAX_COMPARED + 1:,} scenarios, more than the {MAX_COMPARED:,} compare runs at once" in err
+
+
+# ---- class 3: a setting is shown as it runs -----------------------------------------------------
+
+CONTINUED = """scenario doubled
+  set erf_rate_above_upper = 110% # unchanged from the guidance
+    * 2
+"""
+SHOWN = "set erf_rate_above_upper = 110% * 2"  # the comment is not part of the value; the `* 2` is
+
+
+@pytest.fixture()
+def continued(tmp_path):
+    path = tmp_path / "continued.plan"
+    path.write_text(CONTINUED)
+    return path
+
+
+def test_a_setting_after_a_comment_applies_and_is_shown_as_it_runs(continued, erf):
+    plan, data = erf
+    scenario = read_scenarios(continued, plan, data)["doubled"]
+    [setting] = scenario.settings
+    assert setting.text == SHOWN
+    assert run(plan, data, scenario).get("erf_rate_above_upper", None, MAY) == Fraction(220, 100)
+
+
+@pytest.mark.parametrize("command, extra", [("run", ()), ("compare", ()), ("compare", ("--json",))])
+def test_run_and_compare_show_the_setting_as_it_runs(continued, capsys, command, extra):
+    code = main([command, str(ERF), "--data", str(WORKED), "--scenario", f"{continued}:doubled",
+                 "--only", "erf_additional_funding", *extra])
+    out, _ = capsys.readouterr()
+    assert code == 0 and "unchanged from the" not in out
+    assert SHOWN in (json.loads(out)["scenarios"][0]["sets"] if extra else out)
+
+
+def test_the_report_shows_the_setting_as_it_runs(continued, tmp_path, capsys):
+    target = tmp_path / "report.html"
+    assert main(["report", str(ERF), "--data", str(WORKED), "--scenario", f"{continued}:doubled", "-o", str(target)]) == 0
+    text = html.unescape(re.sub(r"<[^>]+>", " ", target.read_text(encoding="utf-8")))
+    assert SHOWN in text and "unchanged from the guidance" not in text
+
+
+def test_a_receipt_records_a_set_option_as_it_runs_and_verify_replays_it(tmp_path, capsys):
+    receipt = tmp_path / "receipt.json"
+    option = "erf_rate_above_upper   =  110%*2"
+    assert main(["run", str(ERF), "--data", str(WORKED), "--set", option, "--receipt", str(receipt)]) == 0
+    assert json.loads(receipt.read_text())["scenario"]["sets"] == ["erf_rate_above_upper = 110% * 2"]
+    capsys.readouterr()
+    assert main(["verify", str(receipt)]) == 0

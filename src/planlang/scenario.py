@@ -18,7 +18,7 @@ from . import syntax as s
 from .compiler import span_text
 from .diagnostics import Diagnostic, suggest
 from .periods import Period, period_range, rank
-from .printer import GRANULARITY_WORDS
+from .printer import GRANULARITY_WORDS, format_setting
 from .source import SourceFile, Span
 
 __all__ = ["Setting", "Scenario", "BASELINE", "ScenarioError", "check_setting", "scenario_from_sets", "read_scenarios"]
@@ -34,7 +34,7 @@ class Setting:
     entity: str | None = None  # None: every entity
     periods: tuple[Period, ...] | None = None  # None: every period
     formula: bool = False  # a new formula (reads the scenario's values), not a value (reads the baseline's)
-    text: str = ""  # as written, for messages and reports
+    text: str = ""  # as the canonical printer prints it (comments and line breaks dropped), for messages, reports and receipts
 
     def covers(self, entity: str | None, period: Period | None) -> bool:
         """Whether this setting decides the cell (``entity``, ``period``)."""
@@ -102,7 +102,8 @@ class _ScenarioChecker:
     def error(self, message, span, suggestion=None):
         self.errors.append(Diagnostic("error", message, span, suggestion))
 
-    def setting(self, clause: s.SetClause, source: SourceFile) -> Setting | None:
+    def setting(self, clause: s.SetClause, keyword: bool = False) -> Setting | None:
+        """``clause`` checked; ``keyword``: it was written in a file, with `set` or `replace`, not as a ``--set`` option."""
         target = clause.target
         decl = self.declarations.get(target.name)
         if decl is None or type(decl) not in _SETTABLE:
@@ -125,7 +126,8 @@ class _ScenarioChecker:
             self._no_cycle(clause, decl.name, used)
         if errors or entity is _BAD or periods is _BAD:
             return None
-        return Setting(clause.span, decl.name, value, entity, periods, clause.formula, span_text(source, clause.span))
+        # shown as printed, not as written: a comment before a continuation line would read as part of the value
+        return Setting(clause.span, decl.name, value, entity, periods, clause.formula, format_setting(clause, keyword))
 
     def _not_settable(self, target: s.SettingTarget, decl):
         if decl is None:
@@ -191,7 +193,7 @@ _BAD = object()
 def check_setting(clause: s.SetClause, source: SourceFile, plan, dataset) -> Setting:
     """One setting checked against the plan and data; raises :class:`ScenarioError`."""
     checker = _ScenarioChecker(plan, dataset)
-    setting = checker.setting(clause, source)
+    setting = checker.setting(clause)
     if checker.errors or setting is None:
         raise ScenarioError(checker.errors, {source.name: source})
     return setting
@@ -209,7 +211,7 @@ def scenario_from_sets(texts, plan, dataset, name: str = "--set") -> Scenario:
         clause, errors = parse_setting(source)
         checker.errors += errors
         if clause is not None:
-            setting = checker.setting(clause, source)
+            setting = checker.setting(clause)
             if setting is not None:
                 settings.append(setting)
     if checker.errors:
@@ -245,8 +247,8 @@ def read_scenarios(path, plan, dataset) -> dict[str, Scenario]:
                 checker.error(f"the scenario `{decl.name}` is declared twice", decl.name_span)
             else:
                 declared[decl.name] = (decl, source)
-    own = {name: tuple(x for x in (checker.setting(c, source) for c in decl.settings) if x is not None)
-           for name, (decl, source) in declared.items()}
+    own = {name: tuple(x for x in (checker.setting(c, keyword=True) for c in decl.settings) if x is not None)
+           for name, (decl, _) in declared.items()}
     scenarios = {}
     chains = _based_on(declared, checker)
     for name, (decl, _) in declared.items():
