@@ -29,7 +29,7 @@ from .audit.receipt import compare_receipt, environment_notes, make_receipt, ver
 from .bulk import BACKENDS as BULK_BACKENDS, step_results
 from .checker import ExpressionChecker
 from .citations import SOURCES_VARIABLE, check_quotes, cited, source_folders
-from .compare import compare
+from .compare import MAX_COMPARED, compare
 from .compiler import Program, compile_pack, compile_sources, read_pack, read_policy_file
 from .data import load_data, make_dataset
 from .colour import paint, paint_severities
@@ -293,6 +293,9 @@ def cmd_compare(args) -> int:
     scenarios = _scenarios(args, plan, dataset)
     if not scenarios:
         raise InputError("compare needs a scenario: give --set 'TARGET = EXPR' or --scenario FILE", "compare")
+    if len(scenarios) > MAX_COMPARED:
+        raise InputError(f"names {len(scenarios):,} scenarios, more than the {MAX_COMPARED:,} compare runs at once",
+                         "--scenario", "name some as FILE:NAME, or compare them in several runs")
     _filters_chosen(args, program, dataset)
     baseline = run(plan, dataset)
     only, entities = set(args.only or ()), set(args.entity or ())

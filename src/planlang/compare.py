@@ -14,14 +14,18 @@ from fractions import Fraction
 import attrs
 
 from . import syntax as s
-from .evaluator import Results
 from .coverage import Coverage, year_coverage
+from .evaluator import Results
 from .periods import Period
 from .plan import Plan
 from .totals import total_of
 from .values import Missing
 
-__all__ = ["Difference", "TotalDifference", "Comparison", "compare"]
+__all__ = ["Difference", "TotalDifference", "Comparison", "compare", "MAX_COMPARED"]
+
+# every scenario's results are kept until all are shown (JSON, the workbook and the receipt need them
+# together); a hundred side by side is more than anyone reads, and `sweep` runs grids of many
+MAX_COMPARED = 100
 
 
 @attrs.frozen

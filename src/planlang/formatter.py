@@ -30,7 +30,8 @@ from .source import SourceFile
 
 __all__ = ["format_source"]
 
-_CODE_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|#.*$|[^"#]+|"')
+# a possessive `*+` over a quoted text, as in the grammar's STRING: a plain `*` costs memory per character
+_CODE_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*+"|#.*$|[^"#]+|"')
 
 
 def _comment_of(line: str) -> str | None:

@@ -44,7 +44,8 @@ class PlanlangLexer(RegexLexer):
             (r"[ \t]+|\n", Whitespace),
             (r"#\s?Interpretation:.*$", Comment.Special),
             (r"#.*$", Comment.Single),
-            (r'"(?:[^"\\\n]|\\.)*"', String.Double),
+            # possessive, as the grammar's STRING: a plain `*` costs memory per character of a long text
+            (r'"(?:[^"\\\n]|\\.)*+"', String.Double),
             (_WORDS.pattern("SECTION"), Name.Label),
             *_LITERALS,
             # a declaration's keyword starts its line; the name after it is what it declares

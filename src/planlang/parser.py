@@ -719,6 +719,32 @@ def _unsafe_characters(source: SourceFile) -> list[Diagnostic]:
     return errors
 
 
+# a parenthesis, or a quoted text or a comment, whose parentheses are not the expression's
+_PARENTHESES = re.compile(r'"(?:[^"\\\n]|\\.)*+"|#[^\n]*|[()]')
+
+
+def _parenthesised_too_deep(text: str) -> int | None:
+    """Where in ``text`` a parenthesis first opens more than :data:`MAX_NESTING` levels deep, if one does.
+
+    Parentheses leave no node in the syntax tree, so :func:`_nested_too_deep` never sees them, and
+    Lark takes minutes over millions of them; this linear scan refuses them before Lark starts.
+    """
+    depth = 0
+    for match in _PARENTHESES.finditer(text):
+        if match[0] == "(":
+            depth += 1
+            if depth > MAX_NESTING:
+                return match.start()
+        elif match[0] == ")":
+            depth = max(depth - 1, 0)
+    return None
+
+
+def _too_deep(filename: str, line: int, column: int) -> Diagnostic:
+    return Diagnostic("error", f"this expression nests more than {MAX_NESTING:,} levels deep, more than planlang follows",
+                      Span(filename, line, column, line, column + 1), "split it into named definitions")
+
+
 def _nested_too_deep(tree) -> Span | None:
     """Where a declaration's syntax tree first goes deeper than :data:`MAX_NESTING`, found without recursion."""
     stack = [(tree, 1)]
@@ -728,6 +754,12 @@ def _nested_too_deep(tree) -> Span | None:
             return node
         stack.extend((child, depth + 1) for child in getattr(node, "children", ()) if hasattr(child, "children"))
     return None
+
+
+def _line_and_column(text: str, offset: int, first_line: int) -> tuple[int, int]:
+    """The 1-based line and column of ``offset`` in ``text``, whose first line is ``first_line`` (0-based) of its file."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return first_line + text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
 def _shift(error: UnexpectedInput, offset: int) -> None:
@@ -774,15 +806,18 @@ def _parse_declarations(source: SourceFile, errors: list[Diagnostic]):
         # comments just above the next declaration belong to it, not to this one
         own_end = _leading_comments(lines, end) if k + 1 < len(starts) else end
         interpretations = _interpretations(lines, _leading_comments(lines, start), own_end)
+        text = "\n".join(lines[start:end])
+        deep_parenthesis = _parenthesised_too_deep(text)
+        if deep_parenthesis is not None:
+            errors.append(_too_deep(source.name, *_line_and_column(text, deep_parenthesis, start)))
+            continue
         try:
-            tree = _lark().parse("\n".join(lines[start:end]), start="start")
+            tree = _lark().parse(text, start="start")
             deep = _nested_too_deep(tree)
             if deep is not None:
                 line = deep.meta.line + start if not deep.meta.empty else start + 1
                 column = deep.meta.column if not deep.meta.empty else 1
-                errors.append(Diagnostic("error", f"this expression nests more than {MAX_NESTING:,} levels deep, "
-                                                  "more than planlang follows", Span(source.name, line, column, line, column + 1),
-                                         "split it into named definitions"))
+                errors.append(_too_deep(source.name, line, column))
                 continue
             keyword, span, head = _ToSyntax(source.name, start).transform(tree)
         except UnexpectedInput as error:
@@ -816,6 +851,9 @@ def parse_source(source: SourceFile) -> tuple[s.PolicyFile, list[Diagnostic]]:
 def parse_setting(source: SourceFile, start: str = "setting") -> tuple[s.SetClause | None, list[Diagnostic]]:
     """Parse the text of one ``--set`` option (``TARGET = EXPR``, the ``given`` syntax of tests), or with
     ``start="target_only"`` a target alone (``NAME [for ENTITY] [in PERIOD]``)."""
+    deep_parenthesis = _parenthesised_too_deep(source.text)
+    if deep_parenthesis is not None:
+        return None, [_too_deep(source.name, *_line_and_column(source.text, deep_parenthesis, 0))]
     try:
         tree = _lark().parse(source.text, start=start)
         return _ToSyntax(source.name, 0).transform(tree), []

@@ -20,7 +20,7 @@ from . import syntax as s
 from .periods import GRANULARITIES
 
 __all__ = ["format_expr", "layout_expr", "format_amendments", "format_value_clause",
-           "format_scope", "GRANULARITY_WORDS", "WIDTH"]
+           "format_scope", "format_setting", "GRANULARITY_WORDS", "WIDTH"]
 
 GRANULARITY_WORDS = {kind: word for word, kind in GRANULARITIES.items()}  # "month" -> "monthly"
 
@@ -248,6 +248,26 @@ def _target(target: s.Target) -> str:
 def _setting_target(target: s.SettingTarget) -> str:
     return (target.name + ("" if target.entity is None else f" for {target.entity}")
             + ("" if target.periods is None else f" in {_range(*target.periods)}"))
+
+
+def format_setting(setting: s.SetClause, keyword: bool = True) -> str:
+    """A scenario's setting on one line, as ``fmt`` prints it: what runs, without the comments and line
+    breaks of its source. Without ``keyword``, in the form a ``--set`` option takes (``TARGET = EXPR``).
+
+    >>> from planlang.source import Span
+    >>> at = Span("x.plan", 1, 1, 1, 1)
+    >>> rate = s.SettingTarget(span=at, name="rate", name_span=at)
+    >>> value = s.Binary(span=at, op="*", left=s.Literal(span=at, value=1, text="110%", type="percent"),
+    ...                  right=s.Literal(span=at, value=2, text="2", type="number"))
+    >>> format_setting(s.SetClause(span=at, target=rate, value=value))
+    'set rate = 110% * 2'
+    >>> format_setting(s.SetClause(span=at, target=rate, value=value), keyword=False)
+    'rate = 110% * 2'
+    """
+    if setting.formula:  # written only in a scenario file
+        return f"replace {setting.target.name} = {format_expr(setting.value)}"
+    text = f"{_setting_target(setting.target)} = {format_expr(setting.value)}"
+    return f"set {text}" if keyword else text
 
 
 def _scope_words(clause) -> str:

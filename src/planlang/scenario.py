@@ -18,7 +18,7 @@ from . import syntax as s
 from .compiler import span_text
 from .diagnostics import Diagnostic, suggest
 from .periods import Period, period_range, rank
-from .printer import GRANULARITY_WORDS
+from .printer import GRANULARITY_WORDS, format_setting
 from .source import SourceFile, Span
 
 __all__ = ["Setting", "Scenario", "BASELINE", "ScenarioError", "check_setting", "scenario_from_sets", "read_scenarios"]
@@ -34,7 +34,7 @@ class Setting:
     entity: str | None = None  # None: every entity
     periods: tuple[Period, ...] | None = None  # None: every period
     formula: bool = False  # a new formula (reads the scenario's values), not a value (reads the baseline's)
-    text: str = ""  # as written, for messages and reports
+    text: str = ""  # as the canonical printer prints it (comments and line breaks dropped), for messages, reports and receipts
 
     def covers(self, entity: str | None, period: Period | None) -> bool:
         """Whether this setting decides the cell (``entity``, ``period``)."""
@@ -102,7 +102,8 @@ class _ScenarioChecker:
     def error(self, message, span, suggestion=None):
         self.errors.append(Diagnostic("error", message, span, suggestion))
 
-    def setting(self, clause: s.SetClause, source: SourceFile) -> Setting | None:
+    def setting(self, clause: s.SetClause, keyword: bool = False) -> Setting | None:
+        """``clause`` checked; ``keyword``: it was written in a file, with `set` or `replace`, not as a ``--set`` option."""
         target = clause.target
         decl = self.declarations.get(target.name)
         if decl is None or type(decl) not in _SETTABLE:
@@ -125,7 +126,8 @@ class _ScenarioChecker:
             self._no_cycle(clause, decl.name, used)
         if errors or entity is _BAD or periods is _BAD:
             return None
-        return Setting(clause.span, decl.name, value, entity, periods, clause.formula, span_text(source, clause.span))
+        # shown as printed, not as written: a comment before a continuation line would read as part of the value
+        return Setting(clause.span, decl.name, value, entity, periods, clause.formula, format_setting(clause, keyword))
 
     def _not_settable(self, target: s.SettingTarget, decl):
         if decl is None:
@@ -215,7 +217,7 @@ def _periods_text(periods) -> str:
 def check_setting(clause: s.SetClause, source: SourceFile, plan, dataset) -> Setting:
     """One setting checked against the plan and data; raises :class:`ScenarioError`."""
     checker = _ScenarioChecker(plan, dataset)
-    setting = checker.setting(clause, source)
+    setting = checker.setting(clause)
     if checker.errors or setting is None:
         raise ScenarioError(checker.errors, {source.name: source})
     return setting
@@ -233,7 +235,7 @@ def scenario_from_sets(texts, plan, dataset, name: str = "--set") -> Scenario:
         clause, errors = parse_setting(source)
         checker.errors += errors
         if clause is not None:
-            setting = checker.setting(clause, source)
+            setting = checker.setting(clause)
             if setting is not None:
                 settings.append(setting)
     if checker.errors:
@@ -269,11 +271,12 @@ def read_scenarios(path, plan, dataset) -> dict[str, Scenario]:
                 checker.error(f"the scenario `{decl.name}` is declared twice", decl.name_span)
             else:
                 declared[decl.name] = (decl, source)
-    own = {name: tuple(x for x in (checker.setting(c, source) for c in decl.settings) if x is not None)
-           for name, (decl, source) in declared.items()}
+    own = {name: tuple(x for x in (checker.setting(c, keyword=True) for c in decl.settings) if x is not None)
+           for name, (decl, _) in declared.items()}
     scenarios = {}
+    chains = _based_on(declared, checker)
     for name, (decl, _) in declared.items():
-        chain = _based_on(name, declared, checker, ())
+        chain = chains[name]
         if chain is None:
             continue
         settings = tuple(x for base in chain for x in own[base]) + own[name]
@@ -291,19 +294,74 @@ def read_scenarios(path, plan, dataset) -> dict[str, Scenario]:
     return scenarios
 
 
-def _based_on(name, declared, checker, seen) -> list[str] | None:
-    """The scenarios ``name`` builds on, outermost first; None (with an error) for an unknown or circular base."""
-    decl, _ = declared[name]
-    chain: list[str] = []
-    for base, span in decl.based_on:
-        if base in seen or base == name:
-            checker.error(f"circular `based on`: {' -> '.join((*seen, name, base))}", span)
-            return None
-        if base not in declared:
-            checker.error(f"no scenario `{base}` in the files given", span, suggest(base, declared))
-            return None
-        inner = _based_on(base, declared, checker, (*seen, name))
-        if inner is None:
-            return None
-        chain += [x for x in (*inner, base) if x not in chain]
-    return chain
+MAX_BASES = 100  # the scenarios one builds on, directly or not; real files build on a handful
+
+
+class _Resolving:
+    """A scenario whose ``based on`` is being worked out: the bases still to follow, what it builds on so far."""
+
+    def __init__(self, name: str, decl: s.ScenarioDecl):
+        self.name, self.bases, self.chain, self.ok = name, iter(decl.based_on), {}, True
+        self.span: Span | None = None  # the `based on` being followed
+
+
+def _based_on(declared, checker) -> dict[str, tuple[str, ...] | None]:
+    """The scenarios each one builds on, outermost first; None (with an error, reported once) for an
+    unknown, circular or too long ``based on``.
+
+    Each scenario is worked out once and remembered: a diamond (two scenarios built on one, a third
+    on both, and so on) would otherwise be worked out again along every path, twice per level. The
+    walk keeps its own stack, so a long chain cannot exhaust Python's.
+    """
+    chains: dict[str, tuple[str, ...] | None] = {}
+    reported: set[str] = set()  # the scenarios whose cycle has been reported
+    for root in declared:
+        if root in chains:
+            continue
+        stack = [_Resolving(root, declared[root][0])]
+        depth = {root: 0}  # the scenarios on the stack, by their place in it
+        while stack:
+            top = stack[-1]
+            step = next(top.bases, None) if top.ok else None
+            if step is None:
+                stack.pop()
+                del depth[top.name]
+                chains[top.name] = tuple(top.chain) if top.ok else None
+                if stack:
+                    _build_on(stack[-1], top.name, chains[top.name], checker)
+                continue
+            base, top.span = step
+            if base in depth:
+                _circular(stack[depth[base]:], top.span, reported, checker)
+                top.ok = False
+            elif base not in declared:
+                checker.error(f"no scenario `{base}` in the files given", top.span, suggest(base, declared))
+                top.ok = False
+            elif base in chains:
+                _build_on(top, base, chains[base], checker)
+            else:
+                depth[base] = len(stack)
+                stack.append(_Resolving(base, declared[base][0]))
+    return chains
+
+
+def _build_on(scenario: _Resolving, base: str, chain: tuple[str, ...] | None, checker) -> None:
+    """Add ``base`` (which builds on ``chain``) to what ``scenario`` builds on."""
+    if chain is None:
+        scenario.ok = False  # the base's own error says why
+        return
+    scenario.chain.update(dict.fromkeys((*chain, base)))
+    if len(scenario.chain) > MAX_BASES:
+        checker.error(f"`{scenario.name}` builds on more than {MAX_BASES:,} scenarios, more than planlang follows",
+                      scenario.span, "build on fewer: set in this scenario what the others set")
+        scenario.ok = False
+
+
+def _circular(cycle: list[_Resolving], closing: Span, reported: set[str], checker) -> None:
+    """An error for each scenario of a cycle, at the `based on` that comes back to it (once per scenario)."""
+    names = [x.name for x in cycle]
+    spans = [closing, *(x.span for x in cycle[:-1])]
+    for k, (name, span) in enumerate(zip(names, spans)):
+        if name not in reported:
+            reported.add(name)
+            checker.error(f"circular `based on`: {' -> '.join((*names[k:], *names[:k], name))}", span)
