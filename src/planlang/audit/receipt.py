@@ -250,7 +250,7 @@ def _load(path: str, max_bytes: int) -> tuple[dict, dict]:
         shape, value, at = RUN_DOCUMENT, document, "$"
     found = [InputError(message, f"{path}:{where}") for where, message in problems(shape, value, at)]
     if len(found) == 1:
-        raise found[0]
+        raise InputError(found[0].message, found[0].where, "this is not a receipt as planlang writes it")
     if found:
         raise DataErrors(found[:MAX_ERRORS], path, stopped=len(found) > MAX_ERRORS)
     return receipt, receipt if "outcome" in receipt else {**receipt, "outcome": _outcome(document)}
