@@ -25,7 +25,7 @@ import networkx as nx
 from . import __version__
 from . import syntax as s
 from .files import write_atomically
-from .audit.receipt import compare_receipt, environment_notes, make_receipt, verify
+from .audit.receipt import compare_receipt, make_receipt, verify
 from .bulk import BACKENDS as BULK_BACKENDS, step_results
 from .checker import ExpressionChecker
 from .citations import SOURCES_VARIABLE, check_quotes, cited, source_folders
@@ -274,8 +274,9 @@ def cmd_report(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    differences = verify(args.receipt)
-    for note in environment_notes(args.receipt):
+    verdict = verify(args.receipt, allow=args.allow_path or (), max_bytes=_max_bytes(args))
+    differences = verdict.differences
+    for note in verdict.notes:
         print(f"note: {note}")
     if not differences:
         print(f"{args.receipt}: identical: the same policy files and data give the same figures")
@@ -922,6 +923,9 @@ def parser() -> argparse.ArgumentParser:
     verify_ = _command(commands, "verify", cmd_verify, "re-run a receipt and say whether anything changed",
                        "planlang verify receipt.json", policy=False)
     verify_.add_argument("receipt", metavar="RECEIPT")
+    verify_.add_argument("--allow-path", action="append", metavar="DIR",
+                         help="also read files the receipt names inside DIR, outside the folders it recorded (repeatable)")
+    _data_limit(verify_)
     verify_.set_defaults(policy="verify")
 
     diff = _command(commands, "diff", cmd_diff, "compare two policy packs: declarations added, removed, renamed and changed",

@@ -577,8 +577,8 @@ def _parse_json(data: bytes, display: str):
     except json.JSONDecodeError as error:
         raise InputError(f"is not valid JSON: {error.msg}", f"{display}:{error.lineno}:{error.colno}") from None
     except RecursionError:
-        line, column = _too_deep(text)
-        raise InputError(f"is not valid data: its objects and lists nest too deeply (more than {_MAX_NESTING} levels)",
+        line, column = nesting_place(text)
+        raise InputError(f"is not valid data: its objects and lists nest too deeply (more than {MAX_NESTING} levels)",
                          f"{display}:{line}:{column}") from None
     if doubled:
         path, key = _first_doubled(document)
@@ -587,18 +587,18 @@ def _parse_json(data: bytes, display: str):
 
 
 # a data file nests four deep; the reader's own limit is Python's stack, which depends on the caller
-_MAX_NESTING = 100
+MAX_NESTING = 100
 # a possessive `*+` over a string: a plain `*` keeps about 160 bytes per character to backtrack to
 _BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*+"|[\[\]{}]')
 
 
-def _too_deep(text: str) -> tuple[int, int]:
-    """The line and column where the nesting first passes :data:`_MAX_NESTING` (strings skipped)."""
+def nesting_place(text: str) -> tuple[int, int]:
+    """The line and column where the nesting first passes :data:`MAX_NESTING` (strings skipped)."""
     depth = 0
     for match in _BRACKETS.finditer(text):
         if match[0] in "[{":
             depth += 1
-            if depth > _MAX_NESTING:
+            if depth > MAX_NESTING:
                 offset = match.start()
                 return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
         elif match[0] in "]}":
