@@ -7,7 +7,9 @@ regular file is refused before it is opened, and a file is read at most one byte
 Writing output files is atomic: a reader (or a crash) never sees half a file.
 
 Every writer (data workbooks, results workbooks, CSV, JSON receipts, HTML reports) writes beside
-the target and renames over it, so a failure leaves the previous file, or none, in place.
+the target and renames over it, so a failure leaves the previous file, or none, in place; a device
+or a pipe is written into, never replaced. A command refuses an output that is one of its inputs,
+or another of its outputs, before it starts (:func:`refuse_overwrites`).
 """
 
 from __future__ import annotations
