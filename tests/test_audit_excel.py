@@ -13,6 +13,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import openpyxl
+import openpyxl.writer.excel
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -248,7 +249,8 @@ def test_csv_is_long_form_with_units_and_numbers_as_json_writes_them(tmp_path, e
 def test_a_failed_write_leaves_the_previous_file_and_no_temporary(tmp_path, erf_run, monkeypatch):
     path = tmp_path / "erf.xlsx"
     path.write_bytes(b"previous")
-    monkeypatch.setattr(openpyxl.Workbook, "save", lambda self, target: (_ for _ in ()).throw(OSError(28, "No space left")))
+    monkeypatch.setattr(openpyxl.writer.excel.ExcelWriter, "save",
+                        lambda self: (_ for _ in ()).throw(OSError(28, "No space left")))
     with pytest.raises(Exception, match="No space left"):
         write_workbook(path, erf_run)
     assert path.read_bytes() == b"previous" and sorted(p.name for p in tmp_path.iterdir()) == ["erf.xlsx"]

@@ -1,7 +1,8 @@
 """The command line's edge: the process, its signals and its terminal. The commands are in :mod:`planlang.commands`.
 
-Ctrl-C ends the process with exit code 130 and no traceback, at any moment: the handler is set
-before anything heavy is imported. Everything written is escaped for the terminal (no escape
+Ctrl-C ends the process with exit code 130 and SIGTERM with 143, with no traceback and no
+temporary file left behind, at any moment: the handlers are set before anything heavy is imported.
+Everything written is escaped for the terminal (no escape
 sequence, bidirectional control or lone surrogate from a policy or data file reaches it raw). A
 reader that goes away (``planlang check BAD | head -1``) does not change the exit code: the rest
 of the output is discarded and the command finishes as it would have.
@@ -21,7 +22,7 @@ __all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    with _interrupt_exits_130():
+    with _signals_end_the_process():
         from .commands import dispatch, parser  # heavy (Lark, networkx, openpyxl): after the handler is set
 
         from .commands import EXIT_OK, EXIT_USAGE, UsageExit
@@ -52,17 +53,32 @@ def _parse_and_run(command_line, argv: list[str], dispatch) -> int:
     return _on_deep_stack(lambda: dispatch(args))
 
 
+# Ctrl-C exits 130 and SIGTERM 143 (128 + the signal's number, as a shell reports a process it ended)
+_EXIT_ON = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
 @contextlib.contextmanager
-def _interrupt_exits_130():
+def _signals_end_the_process():
     if threading.current_thread() is not threading.main_thread():  # only the main thread receives signals
         yield
         return
-    # os._exit: a KeyboardInterrupt raised in the middle of an import or a finally block prints a traceback
-    previous = signal.signal(signal.SIGINT, lambda number, frame: os._exit(130))
+    previous = {number: signal.signal(number, _end) for number in _EXIT_ON}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _end(number, frame) -> None:
+    # os._exit: a KeyboardInterrupt raised in the middle of an import or a finally block prints a
+    # traceback, and the work runs in another thread, whose `finally` blocks it would not reach anyway.
+    # So the output files being written are cleaned up here: files.py knows their temporary files
+    # (looked up, not imported: if it is not loaded yet, nothing is being written).
+    files = sys.modules.get("planlang.files")
+    if files is not None:
+        files.remove_temporaries()
+    os._exit(_EXIT_ON[number])
 
 
 # the only escape sequences planlang writes: the colours of colour.py, kept whole by the split

@@ -46,7 +46,7 @@ from .data import (_ORGANISATION_FIELDS, _RAISE_WITH, _SPACES, Dataset, Organisa
 from .diagnostics import InputError, suggest
 from .files import check_regular, megabytes, read_bytes
 
-__all__ = ["load_columnar", "COMPANIONS", "VALUE_COLUMNS"]
+__all__ = ["load_columnar", "COMPANIONS", "VALUE_COLUMNS", "companions"]
 
 VALUE_COLUMNS = ("code", "period", "input", "value")
 _SUBMISSION_COLUMNS = ("code", "milestone", "date")
@@ -159,6 +159,13 @@ def _companion(path: Path, display: str, word: str) -> Path | None:
         raise InputError(f"has both {found[0].name} and {found[1].name} beside it, so which holds its {word} is unclear",
                          display, "keep one of them")
     return found[0] if found else None
+
+
+def companions(path: Path) -> list[Path]:
+    """The files beside the data file ``path`` that are read with it (its organisations and submissions files)."""
+    stem = path.name[: -len(path.suffix)]
+    return [candidate for word in COMPANIONS for suffix in _SUFFIXES
+            if (candidate := path.with_name(f"{stem}.{word}{suffix}")).exists()]
 
 
 def _display_beside(display: str, companion: Path) -> str:

@@ -37,7 +37,7 @@ from .diagnostics import DataErrors, InputError, PolicyError, UsageError, format
 from .coverage import year_coverage
 from .evaluator import BACKENDS, choose_backend, constant_value, evaluate, periods_for, run
 from .explanation import explain
-from .files import MAX_DATA_BYTES, write_text_atomically
+from .files import MAX_DATA_BYTES, refuse_overwrites, write_text_atomically
 from .formatter import format_source
 from .jsonout import write_json
 from .parser import parse_setting
@@ -119,9 +119,7 @@ def _scenarios(args, plan, dataset) -> list[Scenario]:
     extra = scenario_from_sets(args.set, plan, dataset) if args.set else None
     chosen: list[Scenario] = []
     for spec in args.scenario or ():
-        path, name = spec, None
-        if not Path(spec).exists() and ":" in spec:
-            path, name = spec.rsplit(":", 1)
+        path, name = _scenario_spec(spec)
         found = read_scenarios(path, plan, dataset)
         if name is None:
             if not found:
@@ -136,6 +134,36 @@ def _scenarios(args, plan, dataset) -> list[Scenario]:
     if not chosen:
         return [extra]
     return [attrs.evolve(x, settings=x.settings + extra.settings, sources={**x.sources, **extra.sources}) for x in chosen]
+
+
+def _scenario_spec(spec: str) -> tuple[str, str | None]:
+    """``--scenario FILE_OR_DIR[:NAME]`` as its path and the name, if one is given."""
+    if not Path(spec).exists() and ":" in spec:
+        path, name = spec.rsplit(":", 1)
+        return path, name
+    return spec, None
+
+
+def _refuse_overwrites(args, program, outputs: dict[str, str | None], *, documents: bool = False) -> None:
+    """Refuse, before any work, an output that would write over a file the command reads (the pack's files, the
+    data and the files beside it, scenario files and, with ``documents``, the cited documents) or over another output."""
+    if not any(outputs.values()):
+        return
+    read: list[tuple[str, str | Path]] = [("the policy file", p) for p in sorted(Path(args.policy).glob("*.plan"))]
+    read.append(("--data", args.data))
+    if Path(args.data).suffix.lower() in (".csv", ".parquet"):
+        from .columnar import companions
+
+        read += [("the file read beside --data", p) for p in companions(Path(args.data))]
+    for spec in args.scenario or ():
+        path = Path(_scenario_spec(spec)[0])
+        read += [("the scenario file", p) for p in (sorted(path.glob("*.plan")) if path.is_dir() else [path])]
+    if documents:
+        from .audit.sources import SourceLibrary
+
+        library = SourceLibrary(program.directory, getattr(args, "sources", None))
+        read += [("the cited document", p) for name in program.sources if (p := library.locate(name)) is not None]
+    refuse_overwrites([(option, path) for option, path in outputs.items() if path], read)
 
 
 def _one_scenario(args, plan, dataset) -> Scenario:
@@ -203,6 +231,7 @@ def cmd_run(args) -> int:
 
 def _run(args) -> int:
     program = _program(args)
+    _refuse_overwrites(args, program, {"--output": args.output, "--receipt": args.receipt})
     dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
     plan = compile_plan(program)
     scenario = _one_scenario(args, plan, dataset)
@@ -253,6 +282,7 @@ def cmd_report(args) -> int:
     from .audit.report import write_report
 
     program = _program(args)
+    _refuse_overwrites(args, program, {"--output": args.output, "--receipt": args.receipt}, documents=True)
     dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
     if Path(args.output).suffix.lower() not in (".html", ".htm"):
         raise UsageError("cannot write this kind of file", args.output, "give a file ending .html")
@@ -289,6 +319,7 @@ def cmd_verify(args) -> int:
 
 def cmd_compare(args) -> int:
     program = _program(args)
+    _refuse_overwrites(args, program, {"--output": args.output, "--receipt": args.receipt})
     dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
     plan = compile_plan(program)
     scenarios = _scenarios(args, plan, dataset)
@@ -338,6 +369,7 @@ def _period_in_year(text: str, program, option: str = "--period"):
 
 def cmd_explain(args) -> int:
     program = _program(args)
+    _refuse_overwrites(args, program, {"--html": args.html}, documents=True)
     dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
     if args.all:
         if args.name is not None:
@@ -633,6 +665,7 @@ def cmd_sweep(args) -> int:
     from .render_sweep import sweep_json, sweep_text
 
     program = _program(args)
+    _refuse_overwrites(args, program, {"--out": args.out})
     dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
     plan = compile_plan(program)
     outputs = _sweep_outputs(args, program)

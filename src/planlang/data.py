@@ -42,6 +42,7 @@ from . import syntax as s
 from .checker import fixed_value
 from .diagnostics import DataErrors, InputError, suggest
 from .files import MAX_DATA_BYTES, check_regular, read_bytes, write_atomically
+from .xlsxfile import save_workbook
 from .periods import GRANULARITIES, Period, PeriodError, check_date, parse_date, parse_period
 from .source import UNSAFE, character_name
 from .values import MAX_DIGITS, AmountError, format_money, format_percent, parse_amount, shown
@@ -1101,7 +1102,7 @@ def write_workbook(path: str | os.PathLike, organisations: Iterable[Organisation
             for index, name in enumerate(columns):
                 if name in percent:
                     sheet.cell(row=sheet.max_row, column=index + 1).number_format = "0.00%"
-    write_atomically(Path(path), book.save)
+    write_atomically(Path(path), lambda target: save_workbook(book, target))
 
 
 def _cell_value(value):

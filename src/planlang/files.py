@@ -7,21 +7,24 @@ regular file is refused before it is opened, and a file is read at most one byte
 Writing output files is atomic: a reader (or a crash) never sees half a file.
 
 Every writer (data workbooks, results workbooks, CSV, JSON receipts, HTML reports) writes beside
-the target and renames over it, so a failure leaves the previous file, or none, in place.
+the target and renames over it, so a failure leaves the previous file, or none, in place; a device
+or a pipe is written into, never replaced. A command refuses an output that is one of its inputs,
+or another of its outputs, before it starts (:func:`refuse_overwrites`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import stat
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .diagnostics import InputError
+from .diagnostics import InputError, UsageError
 
 __all__ = ["read_bytes", "check_regular", "MAX_POLICY_BYTES", "MAX_DATA_BYTES", "megabytes", "write_atomically",
-           "write_text_atomically"]
+           "write_text_atomically", "refuse_overwrites", "remove_temporaries"]
 
 MAX_POLICY_BYTES = 8 * 1024 * 1024  # a policy file: the shipped ones are a few kB
 MAX_DATA_BYTES = 64 * 1024 * 1024  # a data file, unless the caller raises it (run --max-data-mb)
@@ -71,23 +74,96 @@ def _too_large(display: str, limit: int, raise_with: str | None) -> InputError:
 
 
 def write_atomically(target: str | os.PathLike, write: Callable[[str], None]) -> None:
-    """Call ``write(temporary_path)``, then rename the temporary file over ``target``."""
-    target = Path(target)
+    """Call ``write(path)`` so that ``target`` ends up holding what it wrote, whole or not at all.
+
+    A regular file (or a new one) is written beside the target and renamed over it; a link to a
+    regular file has its target replaced, the link kept. A character device or a named pipe
+    (``/dev/null``, ``/dev/stdout``, ``/proc/self/fd/1``) is written into directly: renaming over it
+    would put a regular file in its place. A folder, a block device or a socket is refused.
+    """
+    display = str(target)
     try:
-        handle, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as error:
-        raise InputError(f"cannot be written: {error.strerror or error}", str(target)) from None
-    os.close(handle)
+        mode = os.stat(target).st_mode
+    except OSError:  # nothing there yet (or a link to nothing): a new file
+        mode = None
     try:
-        write(temporary)
-        # mkstemp makes the file private: keep the mode of the file replaced, or make it readable by all
-        os.chmod(temporary, stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644)
-        os.replace(temporary, target)
+        if mode is not None and (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+            write(os.fspath(target))
+            return
+        if mode is not None and not stat.S_ISREG(mode):
+            kind = next((word for test, word in _KINDS.items() if test(mode)), "not a regular file")
+            raise InputError(f"is {kind}; planlang writes a regular file, a character device or a named pipe", display)
+        real = Path(os.path.realpath(target))
+        temporary = _temporary(real)
+        try:
+            write(temporary)
+            # the temporary file is private: keep the mode of the file replaced, or make it readable by all
+            os.chmod(temporary, stat.S_IMODE(mode) if mode is not None else 0o644)
+            os.replace(temporary, real)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            _IN_FLIGHT.discard(temporary)
     except OSError as error:
-        raise InputError(f"cannot be written: {error.strerror or error}", str(target)) from None
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        raise InputError(f"cannot be written: {error.strerror or error}", display) from None
+
+
+# The temporary files being written now, for the signal handlers to remove before the process ends
+# (they end it at once with os._exit, which runs no `finally`): a Ctrl-C leaves no `.name.1a2b.tmp`.
+_IN_FLIGHT: set[str] = set()
+
+
+def _temporary(beside: Path) -> str:
+    """A new empty file in ``beside``'s folder, named after it; known to :func:`remove_temporaries` before it exists."""
+    while True:
+        path = os.path.join(beside.parent, f".{beside.name}.{secrets.token_hex(8)}.tmp")
+        _IN_FLIGHT.add(path)  # first, so that no moment has the file on disk and unknown to the handler
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            return path
+        except FileExistsError:  # someone else's file: not ours to remove
+            _IN_FLIGHT.discard(path)
+        except OSError:
+            _IN_FLIGHT.discard(path)
+            raise
+
+
+def remove_temporaries() -> None:
+    """Remove the temporary files of every write under way (the process is about to end)."""
+    for path in list(_IN_FLIGHT):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def refuse_overwrites(outputs: Iterable[tuple[str, str | os.PathLike]],
+                      inputs: Iterable[tuple[str, str | os.PathLike]]) -> None:
+    """Refuse, naming both, an output that is one of the command's inputs or another of its outputs.
+
+    Each is a (what, path) pair, such as ("--receipt", "d.json") and ("--data", "d.json").
+    Paths are the same file when they lead to the same inode (a link, a hard link, ``./d.json``) or,
+    for files not yet made, to the same place. A character device takes any number of outputs
+    (``/dev/null``) and is never an input.
+    """
+    seen: dict[tuple | None, str] = {}
+    for what, path in inputs:
+        seen.setdefault(_identity(path), f"{what} {os.fspath(path)}, which the command reads")
+    for what, path in outputs:
+        identity = _identity(path)
+        if identity is None:
+            continue
+        if identity in seen:
+            raise UsageError(f"is the same file as {seen[identity]}", f"{what} {os.fspath(path)}",
+                             "give each output a name of its own: planlang does not write over what it reads, "
+                             "nor two outputs into one file")
+        seen[identity] = f"{what} {os.fspath(path)}, which the command also writes"
+
+
+def _identity(path: str | os.PathLike) -> tuple | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return ("path", os.path.realpath(path))
+    return None if stat.S_ISCHR(status.st_mode) else ("inode", status.st_dev, status.st_ino)
 
 
 def write_text_atomically(target: str | os.PathLike, text: str) -> None:

@@ -77,14 +77,21 @@ class LongFormWriter:
 
     def _parquet_chunk(self) -> None:
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         schema = self._schema()
         table = pa.Table.from_arrays([pa.array([row[k] for row in self.rows], type=schema.field(k).type)
                                       for k in range(len(self.columns))], schema=schema)
         if self._parquet is None:
-            self._parquet = pq.ParquetWriter(self.path, schema)
+            self._open_parquet(schema)
         self._parquet.write_table(table)
+
+    def _open_parquet(self, schema) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        # through Python's file, not pyarrow's: pyarrow seeks the file it opens, and a pipe cannot seek
+        self._handle = open(self.path, "wb")
+        self._parquet = pq.ParquetWriter(pa.PythonFile(_Counted(self._handle), mode="w"), schema)
 
     def _schema(self):
         import pyarrow as pa
@@ -96,10 +103,36 @@ class LongFormWriter:
         if error is None:
             self.flush()
             if self._parquet is None and self.suffix == ".parquet":  # no rows at all: still a file with the columns
-                import pyarrow.parquet as pq
-
-                pq.ParquetWriter(self.path, self._schema()).close()
+                self._open_parquet(self._schema())
         if self._parquet is not None:
             self._parquet.close()
         if self._handle is not None:
             self._handle.close()
+
+
+class _Counted:
+    """A file written from start to end that says where it is by counting, as a pipe cannot say (Parquet asks)."""
+
+    def __init__(self, handle):
+        self._handle, self._at = handle, 0
+
+    def write(self, data) -> int:
+        self._handle.write(data)
+        self._at += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._at
+
+    def flush(self) -> None:
+        self._handle.flush()
+
+    def close(self) -> None:
+        self._handle.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._handle.closed
+
+    def writable(self) -> bool:
+        return True

@@ -2,8 +2,9 @@
 
 Values are written as JSON writes them (money to the penny, other numbers as exact decimals, missing
 empty with its reason in the ``missing_because`` column), so a tool reads them without guessing.
-Text that a spreadsheet would run as a formula (starting ``=``, ``+``, ``-`` or ``@``) gets a leading
-apostrophe, the usual guard against formula injection; numbers are never changed.
+Text that a spreadsheet would run as a formula (starting ``=``, ``+``, ``-`` or ``@``, or a tab, a
+carriage return or a line feed, which some spreadsheets skip before reading the formula behind it) gets
+a leading apostrophe, the usual guard against formula injection (OWASP's list); numbers are never changed.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .layout import cells, result_sheets
 __all__ = ["csv_text", "write_csv", "HEADINGS", "guard_formula"]
 
 HEADINGS = ("output", "entity", "organisation", "period", "value", "unit", "missing_because")
-_FORMULA_START = ("=", "+", "-", "@")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def guard_formula(value: str) -> str:
