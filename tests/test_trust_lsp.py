@@ -143,18 +143,31 @@ class Server:
             stream.close()
 
 
+def make_pack(folder):
+    (folder / "policy.plan").write_text(POLICY, encoding="utf-8")
+    (folder / "rules.plan").write_text(RULES, encoding="utf-8")
+    (folder / "s.txt").write_text("§1 Half of it is paid.\n", encoding="utf-8")
+    return folder
+
+
 @pytest.fixture
 def pack(tmp_path):
-    (tmp_path / "policy.plan").write_text(POLICY, encoding="utf-8")
-    (tmp_path / "rules.plan").write_text(RULES, encoding="utf-8")
-    (tmp_path / "s.txt").write_text("§1 Half of it is paid.\n", encoding="utf-8")
-    return tmp_path
+    return make_pack(tmp_path)
 
 
 def started(folder) -> Server:
     server = Server(folder)
     server.initialize()
     return server
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """One server for the tests that leave it as they found it: each starts a process (a second or so)."""
+    running = started(make_pack(tmp_path_factory.mktemp("shared")))
+    yield running
+    running.close()
+    assert "Traceback" not in running.stderr()
 
 
 @pytest.fixture
@@ -171,30 +184,30 @@ def assert_answered(response: dict) -> None:
 
 @pytest.mark.parametrize("header", [b"Content-Length: -5", b"Content-Length: abc", b"Content-Length: 5", b"Content-Length:",
                                     b"Content-Length: 99999999999999999999999999999999999999999", b"Content-Length: \xff\xfe"])
-def test_a_bad_length_is_answered_and_the_next_request_too(server, header):
-    server.write(header + b"\r\n\r\n" + message(id=99, method="textDocument/completion", params={}))
-    number = server.completion()
-    errors = server.errors_until(number)
+def test_a_bad_length_is_answered_and_the_next_request_too(shared, header):
+    shared.write(header + b"\r\n\r\n" + message(id=99, method="textDocument/completion", params={}))
+    number = shared.completion()
+    errors = shared.errors_until(number)
     assert [e["code"] for e in errors] == [PARSE_ERROR], errors
-    assert_answered(server.answer(server.completion()))
+    assert_answered(shared.answer(shared.completion()))
 
 
-def test_a_body_shorter_than_its_message_costs_only_that_message(server):
+def test_a_body_shorter_than_its_message_costs_only_that_message(shared):
     """A length too short for its body: the rest of the body is skipped, up to the next header on the same line."""
     body = message(id=98, method="textDocument/completion", params={})
-    number = f"probe-{next(server.ids)}"
-    server.write(b"Content-Length: 10\r\n\r\n" + body + frame(message(id=number, method="textDocument/completion", params={
-        "textDocument": {"uri": server.uri("rules.plan")}, "position": {"line": 0, "character": 0}})))
-    assert [e["code"] for e in server.errors_until(number)] == [PARSE_ERROR]
+    number = f"probe-{next(shared.ids)}"
+    shared.write(b"Content-Length: 10\r\n\r\n" + body + frame(message(id=number, method="textDocument/completion", params={
+        "textDocument": {"uri": shared.uri("rules.plan")}, "position": {"line": 0, "character": 0}})))
+    assert [e["code"] for e in shared.errors_until(number)] == [PARSE_ERROR]
 
 
-def test_a_terabyte_length_is_refused_without_reading_it(server):
-    server.write(b"Content-Length: %d\r\n\r\n" % 10**12)
-    number = server.completion()
-    errors = server.errors_until(number)
+def test_a_terabyte_length_is_refused_without_reading_it(shared):
+    shared.write(b"Content-Length: %d\r\n\r\n" % 10**12)
+    number = shared.completion()
+    errors = shared.errors_until(number)
     assert [e["code"] for e in errors] == [PARSE_ERROR]
     assert f"{MAX_MESSAGE_BYTES // 2**20} MB" in errors[0]["message"]
-    assert server.process.poll() is None
+    assert shared.process.poll() is None
 
 
 @pytest.mark.parametrize("method, params", [
@@ -205,18 +218,18 @@ def test_a_terabyte_length_is_refused_without_reading_it(server):
     ("textDocument/definition", {"textDocument": {"uri": "file:///x.plan"}, "position": {"line": "one", "character": 0}}),
     ("textDocument/references", {"textDocument": {"uri": "file:///x.plan"}, "position": {"line": 0, "character": 0}}),
 ])
-def test_parameters_that_do_not_fit_are_answered_invalid_params(server, method, params):
-    response = server.answer(server.request(method, params))
+def test_parameters_that_do_not_fit_are_answered_invalid_params(shared, method, params):
+    response = shared.answer(shared.request(method, params))
     assert response["error"]["code"] == INVALID_PARAMS, response
-    assert_answered(server.answer(server.completion()))
+    assert_answered(shared.answer(shared.completion()))
 
 
 @pytest.mark.parametrize("body", [b"{", b"[]", b"[1, 2]", b"7", b'{"jsonrpc": "2.0", "id": {}, "method": "x"}',
                                   b'{"jsonrpc": "2.0", "method": 7}', b"[" * 100_000, b"\xff\xfe{"])
-def test_a_body_that_is_not_a_request_is_answered_with_no_id(server, body):
-    server.write(frame(body))
-    number = server.completion()
-    assert [e["code"] for e in server.errors_until(number)] in ([PARSE_ERROR], [INVALID_REQUEST])
+def test_a_body_that_is_not_a_request_is_answered_with_no_id(shared, body):
+    shared.write(frame(body))
+    number = shared.completion()
+    assert [e["code"] for e in shared.errors_until(number)] in ([PARSE_ERROR], [INVALID_REQUEST])
 
 
 def test_a_pipe_and_an_endless_device_beside_an_opened_file_are_not_read(pack):
@@ -302,9 +315,7 @@ def chunks(pack_uri: str) -> st.SearchStrategy[list[bytes]]:
 
 @pytest.fixture(scope="module")
 def fuzz_pack(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fuzz")
-    (folder / "policy.plan").write_text(POLICY, encoding="utf-8")
-    (folder / "rules.plan").write_text(RULES, encoding="utf-8")
+    folder = make_pack(tmp_path_factory.mktemp("fuzz"))
     os.mkfifo(folder / "pipe.plan")
     (folder / "zero.plan").symlink_to("/dev/zero")
     return folder
