@@ -798,8 +798,7 @@ def cmd_fmt(args) -> int:
 def cmd_lsp(args) -> int:
     from .lsp import serve  # the server's libraries load only for editors
 
-    serve()
-    return EXIT_OK
+    return serve()  # 0 after the editor's shutdown, 1 if it ended the server without one (the protocol's rule)
 
 
 def cmd_rules(args) -> int:

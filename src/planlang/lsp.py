@@ -9,9 +9,9 @@ could check even when the pack has errors, so they help inside a broken file too
 
 from __future__ import annotations
 
-import sys
-
+import os
 import re
+import sys
 from pathlib import Path
 
 import attrs
@@ -22,8 +22,9 @@ from pygls.uris import from_fs_path, to_fs_path
 from . import syntax as s
 from .checker import FUNCTIONS
 from .citations import check_quotes, source_folders
-from .compiler import Analysis, analyse_sources
-from .diagnostics import Diagnostic
+from .compiler import Analysis, analyse_sources, read_policy_file
+from .diagnostics import Diagnostic, InputError
+from .lsp_stream import serve_stream
 from .printer import format_amendments, format_expr, format_scope, format_value_clause
 from .parser import vocabulary
 from .source import SourceFile, Span
@@ -39,12 +40,13 @@ _COMPLETION_KIND = {s.InputDecl: lsp.CompletionItemKind.Field, s.ParameterDecl: 
 
 @attrs.frozen(eq=False)
 class PackView:
-    """One pack as last checked: its analysis, and each name's declaration and uses."""
+    """One pack as last checked: its analysis, each name's declaration and uses, and what the
+    checker does not report: files that could not be read, quotes not in their documents."""
 
     folder: Path
     analysis: Analysis
     uses: dict[str, tuple[Span, ...]]
-    quote_warnings: tuple[Diagnostic, ...]
+    file_diagnostics: tuple[Diagnostic, ...]
 
     @property
     def declarations(self) -> dict[str, s.Decl]:
@@ -84,38 +86,49 @@ class Workspace:
         self.server = server
         self.packs: dict[Path, PackView] = {}
 
-    def _sources(self, folder: Path) -> list[SourceFile]:
-        texts = {path: None for path in sorted(folder.glob("*.plan"))}
+    def _sources(self, folder: Path) -> tuple[list[SourceFile], list[Diagnostic]]:
+        """The pack's files, open ones as the editor has them; the others read as ``planlang check``
+        reads them (regular files of bounded size, no link out of the folder), or an error placed in each."""
+        texts: dict[Path, str | None] = {path: None for path in sorted(folder.glob("*.plan"))}
         for uri, document in self.server.workspace.text_documents.items():
-            path = to_fs_path(uri)
-            if path is not None and Path(path).parent == folder and path.endswith(".plan"):
-                texts[Path(path)] = document.source
-        sources = []
+            path = _path(uri)
+            if path is not None and path.parent == folder and path.suffix == ".plan":
+                texts[path] = document.source
+        sources, unread = [], []
+        inside = folder.resolve()
         for path, text in sorted(texts.items()):
             if text is None:
                 try:
-                    text = path.read_text(encoding="utf-8")
-                except (OSError, UnicodeDecodeError):
+                    text = read_policy_file(path, inside).text
+                except InputError as error:
+                    unread.append(Diagnostic("error", error.message, Span(str(path), 1, 1, 1, 1), error.suggestion))
                     continue
             sources.append(SourceFile(str(path), text))
-        return sources
+        return sources, unread
 
     def refresh(self, uri: str) -> PackView | None:
-        path = to_fs_path(uri)
+        path = _path(uri)
         if path is None:
             return None
-        folder = Path(path).parent
-        analysis = analyse_sources(self._sources(folder))
-        quotes = () if analysis.checked.header is None else check_quotes(analysis.checked, source_folders(folder)).diagnostics
-        view = PackView(folder, analysis, _uses(analysis), quotes)
-        self.packs[folder] = view
+        sources, unread = self._sources(path.parent)
+        analysis = analyse_sources(sources)
+        quotes = () if analysis.checked.header is None else check_quotes(analysis.checked, source_folders(path.parent)).diagnostics
+        view = PackView(path.parent, analysis, _uses(analysis), (*unread, *quotes))
+        self.packs[path.parent] = view
         return view
 
     def view(self, uri: str) -> PackView | None:
-        path = to_fs_path(uri)
+        path = _path(uri)
         if path is None:
             return None
-        return self.packs.get(Path(path).parent) or self.refresh(uri)
+        return self.packs.get(path.parent) or self.refresh(uri)
+
+
+def _path(uri: str) -> Path | None:
+    """The file a ``file:`` URI names; None for any other URI, and for a relative path, which would
+    make the server check whatever folder it was started in."""
+    path = to_fs_path(uri)
+    return Path(path) if path and os.path.isabs(path) else None
 
 
 def _diagnostic(d: Diagnostic) -> lsp.Diagnostic:
@@ -129,16 +142,21 @@ def _diagnostic(d: Diagnostic) -> lsp.Diagnostic:
 
 def publish(server: LanguageServer, view: PackView) -> None:
     by_file: dict[str, list[lsp.Diagnostic]] = {name: [] for name in view.analysis.files}
-    for d in (*view.analysis.diagnostics, *view.quote_warnings):
+    by_file.update((d.span.file, []) for d in view.file_diagnostics)
+    for d in (*view.analysis.diagnostics, *view.file_diagnostics):
         if d.span.file in by_file:
             by_file[d.span.file].append(_diagnostic(d))
     for name, diagnostics in by_file.items():
         server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=from_fs_path(name), diagnostics=diagnostics))
 
 
-def _word_at(server: LanguageServer, uri: str, position: lsp.Position) -> str | None:
-    document = server.workspace.get_text_document(uri)
-    lines = document.source.splitlines()
+def _word_at(view: PackView | None, uri: str, position: lsp.Position) -> str | None:
+    # the text the pack was checked from: pygls' own copy of a file not open reads it from disk, whatever it is
+    path = _path(uri)
+    source = None if view is None or path is None else view.analysis.files.get(str(path))
+    if source is None:
+        return None
+    lines = source.text.splitlines()
     if position.line >= len(lines):
         return None
     line = lines[position.line]
@@ -206,21 +224,21 @@ def build_server() -> LanguageServer:
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     def hover(ls: LanguageServer, params: lsp.HoverParams) -> lsp.Hover | None:
         view = workspace.view(params.text_document.uri)
-        name = _word_at(ls, params.text_document.uri, params.position)
+        name = _word_at(view, params.text_document.uri, params.position)
         text = None if view is None or name is None else hover_text(view, name)
         return None if text is None else lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, text))
 
     @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
     def definition(ls: LanguageServer, params: lsp.DefinitionParams) -> lsp.Location | None:
         view = workspace.view(params.text_document.uri)
-        name = _word_at(ls, params.text_document.uri, params.position)
+        name = _word_at(view, params.text_document.uri, params.position)
         decl = None if view is None or name is None else view.declarations.get(name)
         return None if decl is None else lsp.Location(from_fs_path(decl.name_span.file), _range(decl.name_span))
 
     @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
     def references(ls: LanguageServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
         view = workspace.view(params.text_document.uri)
-        name = _word_at(ls, params.text_document.uri, params.position)
+        name = _word_at(view, params.text_document.uri, params.position)
         if view is None or name is None:
             return []
         decl = view.declarations.get(name)
@@ -245,10 +263,13 @@ def build_server() -> LanguageServer:
     return server
 
 
-def serve() -> None:
-    """Serve the language server protocol on standard input and output until the editor closes it.
+def serve() -> int:
+    """Serve the language server protocol on standard input and output until the editor ends it;
+    the exit status, 0 after a ``shutdown`` (see :mod:`planlang.lsp_stream`).
 
     The protocol is bytes on the process's own streams, not text for a terminal: the command line's
     escaping wrapper of ``sys.stdout`` must not touch it.
     """
-    build_server().start_io(sys.__stdin__.buffer, sys.__stdout__.buffer)
+    if sys.__stdin__ is None or sys.__stdout__ is None:
+        raise InputError("needs its standard input and output open: an editor speaks to it through them", "planlang lsp")
+    return serve_stream(build_server().protocol, sys.__stdin__.buffer, sys.__stdout__.buffer, sys.__stderr__)
