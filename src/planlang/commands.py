@@ -54,9 +54,10 @@ from .sweep import MAX_STEPS, DrawVary, GridVary, grid_size, parse_varies, steps
 from .testing import run_scenario_tests, run_tests
 
 __all__ = ["parser", "dispatch", "UsageExit", "EXIT_OK", "EXIT_POLICY", "EXIT_DATA", "EXIT_MISSING", "EXIT_USAGE",
-           "EXIT_INTERNAL"]
+           "EXIT_INTERNAL", "EXIT_OUTPUT"]
 
 EXIT_OK, EXIT_POLICY, EXIT_DATA, EXIT_MISSING, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3, 64, 70
+EXIT_OUTPUT = 74  # EX_IOERR: standard output could not be written (cli.py); a file that cannot be written is 2
 
 
 class UsageExit(Exception):
@@ -761,7 +762,7 @@ def parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="planlang", description="Rules-as-code for NHS operational-planning finance.",
                      epilog="exit status: 0 success, 1 policy errors or failing tests or a changed receipt, 2 bad data "
                             "or a scenario that does not check, 3 missing inputs under --strict, 64 usage error, "
-                            "70 internal error")
+                            "70 internal error, 74 standard output could not be written")
     parser.add_argument("--version", action="version", version=f"planlang {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     worked = "examples/erf_worked_example.json"

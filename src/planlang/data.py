@@ -41,7 +41,7 @@ import attrs
 from . import syntax as s
 from .checker import fixed_value
 from .diagnostics import DataErrors, InputError, suggest
-from .files import MAX_DATA_BYTES, check_regular, read_bytes, write_atomically
+from .files import MAX_DATA_BYTES, check_regular, read_bytes, write_workbook_atomically
 from .periods import GRANULARITIES, Period, PeriodError, check_date, parse_date, parse_period
 from .source import UNSAFE, character_name
 from .values import MAX_DIGITS, AmountError, format_money, format_percent, parse_amount, shown
@@ -1100,7 +1100,7 @@ def write_workbook(path: str | os.PathLike, organisations: Iterable[Organisation
             for index, name in enumerate(columns):
                 if name in percent:
                     sheet.cell(row=sheet.max_row, column=index + 1).number_format = "0.00%"
-    write_atomically(Path(path), book.save)
+    write_workbook_atomically(Path(path), book)
 
 
 def _cell_value(value):

@@ -12,16 +12,19 @@ the target and renames over it, so a failure leaves the previous file, or none, 
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
+import sys
 import tempfile
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
 from .diagnostics import InputError
 
 __all__ = ["read_bytes", "check_regular", "MAX_POLICY_BYTES", "MAX_DATA_BYTES", "megabytes", "write_atomically",
-           "write_text_atomically"]
+           "write_text_atomically", "write_workbook_atomically"]
 
 MAX_POLICY_BYTES = 8 * 1024 * 1024  # a policy file: the shipped ones are a few kB
 MAX_DATA_BYTES = 64 * 1024 * 1024  # a data file, unless the caller raises it (run --max-data-mb)
@@ -97,3 +100,34 @@ def write_text_atomically(target: str | os.PathLike, text: str) -> None:
             handle.write(text)
 
     write_atomically(target, write)
+
+
+def write_workbook_atomically(target: str | os.PathLike, book) -> None:
+    """Save an openpyxl workbook atomically; a failure to write it is one message, as for any file."""
+    def write(path: str) -> None:
+        try:
+            book.save(path)
+        except OSError as error:
+            raise _after_quiet_cleanup(error) from None
+
+    write_atomically(target, write)
+
+
+def _after_quiet_cleanup(error: OSError) -> OSError:
+    """``error`` without its traceback, once the objects it held are cleaned up without a word.
+
+    On a full disk openpyxl leaves its ZipFile and a sheet's XML writer open; each tries to finish
+    its file when collected, fails again, and Python prints that failure as "Exception ignored"
+    with a traceback, after planlang's own message. They are collected here, while such failures
+    are not printed; the first failure is the one reported.
+    """
+    reason = OSError(error.errno, error.strerror)
+    previous, sys.unraisablehook = sys.unraisablehook, lambda unraisable: None
+    try:
+        traceback.clear_frames(error.__traceback__)
+        error.__traceback__ = None
+        del error
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    return reason

@@ -26,7 +26,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from .. import syntax as s
 from ..evaluator import Results
-from ..files import write_atomically
+from ..files import write_workbook_atomically
 from ..periods import Period
 from ..render import flag_message, format_value, late_message
 from ..values import Missing, decimal_text, money_text
@@ -304,10 +304,10 @@ def build_compare_workbook(comparisons) -> Workbook:
 
 def write_compare_workbook(path: str | os.PathLike, comparisons) -> None:
     """Write the comparison workbook atomically."""
-    write_atomically(path, build_compare_workbook(comparisons).save)
+    write_workbook_atomically(path, build_compare_workbook(comparisons))
 
 
 def write_workbook(path: str | os.PathLike, results: Results, *, only=None) -> None:
     """Write the results workbook atomically (a temporary file beside ``path``, then a rename)."""
     book = build_workbook(results, only=only)
-    write_atomically(path, book.save)
+    write_workbook_atomically(path, book)
