@@ -464,6 +464,9 @@ def _vary(args, plan, dataset):
         raise InputError(f"`{target.name}` is not an input or a parameter; solve varies one of those", "--vary")
     if checked.periods is not None and len(checked.periods) != 1:
         raise InputError("vary a parameter in one period, or in all of them", "--vary")
+    if decl.type not in UNITS:  # a search moves a number up and down: there is no next bool, text or date
+        raise UsageError(f"`{target.name}` is a {decl.type} {'input' if isinstance(decl, s.InputDecl) else 'parameter'}; "
+                         f"solve varies numbers ({', '.join(UNITS)})", "--vary")
     return checked.name, checked.entity, checked.periods, decl.type
 
 
