@@ -97,7 +97,15 @@ def write_text_atomically(target: str | os.PathLike, text: str) -> None:
     """Write UTF-8 text atomically (newlines as given)."""
     def write(path: str) -> None:
         with open(path, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+            try:
+                handle.write(text)
+            except UnicodeEncodeError as error:
+                # data and the command line are refused when they are not UTF-8; what is left is the name of a
+                # folder they are in (a receipt records the absolute path)
+                code = ord(text[error.start])  # U+DC80 to U+DCFF: Python's stand-in for a byte that is not UTF-8
+                found = f"the byte 0x{code - 0xDC00:02X}" if 0xDC80 <= code <= 0xDCFF else f"U+{code:04X}"
+                raise InputError(f"cannot be written: it would record a file or folder name that is not UTF-8 text "
+                                 f"({found})", str(target), "rename the folder or file") from None
 
     write_atomically(target, write)
 
