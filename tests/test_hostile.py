@@ -268,12 +268,14 @@ def test_text_inputs_with_control_characters_are_shown_escaped(tmp_path, capsys)
     period = {"month": "2020-04", "quarter": "2020/21 Q1", "half": "2020/21 H1", "year": "2020/21"}[decl.granularity]
     orgs = [{"code": "S1", "kind": "system"}] + ([{"code": "O1", "kind": kind, "system": "S1"}] if kind != "system" else [])
     code = "S1" if kind == "system" else "O1"
-    document = {"organisations": orgs, "inputs": {name: {code: {period: "fine\x1b[2J\nFlags: none raised\ud800"}}}}
+    # ESC and lone surrogates are refused when read (test_trust_errors.py); the C1 controls, line and
+    # bidirectional controls are characters a workbook can hold, and reach the terminal escaped
+    document = {"organisations": orgs, "inputs": {name: {code: {period: "fine\x9b2J\nFlags: none raised\u202e"}}}}
     path = tmp_path / "t.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     data = load_data(path, program)
     shown = format_value(data.values[(name, code, M(period))], "text")
-    assert shown == '"fine\\u001b[2J\\u000aFlags: none raised\\ud800"'
+    assert shown == '"fine\\u009b2J\\u000aFlags: none raised\\u202e"'
     assert not UNSAFE.search(shown)
 
 
@@ -311,7 +313,7 @@ def test_a_lone_surrogate_anywhere_in_the_data_ends_in_a_placed_error_or_an_esca
         path.write_text(json.dumps(document), encoding="utf-8")
         code, out, err = cli(capsys, "run", POLICIES / "2021_22", "--data", path)
         assert "\ud800" not in out + err
-        assert code == (2 if place == "code" else 0), err
+        assert code == 2, err
         document["organisations"][0][place] = "EXAMPLE1"
 
 

@@ -5,12 +5,15 @@ temporary file left behind, at any moment: the handlers are set before anything 
 Everything written is escaped for the terminal (no escape
 sequence, bidirectional control or lone surrogate from a policy or data file reaches it raw). A
 reader that goes away (``planlang check BAD | head -1``) does not change the exit code: the rest
-of the output is discarded and the command finishes as it would have.
+of the output is discarded and the command finishes as it would have. Output that cannot be written
+for any other reason (``> /dev/full``, stdout closed with ``>&-``) is discarded too, and the command
+ends with one line on stderr saying why and exit code 74 (EX_IOERR) in place of success.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import re
@@ -25,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     with _signals_end_the_process():
         from .commands import dispatch, parser  # heavy (Lark, networkx, openpyxl): after the handler is set
 
-        from .commands import EXIT_OK, EXIT_USAGE, UsageExit
+        from .commands import EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, UsageExit
 
         argv = sys.argv[1:] if argv is None else list(argv)
         out, err = _TerminalStream(sys.stdout), _TerminalStream(sys.stderr)
@@ -37,11 +40,19 @@ def main(argv: list[str] | None = None) -> int:
             except SystemExit as done:  # --help and --version have printed what was asked
                 code = done.code if isinstance(done.code, int) else EXIT_OK
             out.flush()
+            if out.failure and code == EXIT_OK:  # a failing command's own exit code says more
+                print(f"planlang: error: standard output could not be written: {out.failure}", file=sys.stderr)
+                code = EXIT_OUTPUT
             err.flush()
         return code
 
 
 def _parse_and_run(command_line, argv: list[str], dispatch) -> int:
+    for argument in argv:
+        if found := _not_utf8(argument):
+            # a path or a --set text that is not UTF-8 could not be written into a receipt, a report or a workbook
+            command_line.error(f"the argument {argument!r} is not UTF-8 text (it holds {found}); "
+                               "planlang reads and writes UTF-8: rename the file or folder, or retype the text")
     args, extra = command_line.parse_known_args(argv)
     # argparse gives an optional positional (explain's NAME) the empty slot after POLICY_DIR when
     # options follow it, so a NAME written after the options arrives here, left over
@@ -55,6 +66,16 @@ def _parse_and_run(command_line, argv: list[str], dispatch) -> int:
 
 # Ctrl-C exits 130 and SIGTERM 143 (128 + the signal's number, as a shell reports a process it ended)
 _EXIT_ON = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+def _not_utf8(argument: str) -> str | None:
+    """What in ``argument`` is not UTF-8 text, or None. Python decodes a byte of the command line that
+    is not UTF-8 as a lone surrogate, U+DC80 to U+DCFF."""
+    found = re.search("[\ud800-\udfff]", argument)
+    if found is None:
+        return None
+    code = ord(found[0])
+    return f"the byte 0x{code - 0xDC00:02X}" if 0xDC80 <= code <= 0xDCFF else f"a lone surrogate U+{code:04X}"
 
 
 @contextlib.contextmanager
@@ -86,15 +107,20 @@ COLOURS = re.compile("(\x1b\\[(?:1;3[134]|3[12]|0)m)")
 
 
 class _TerminalStream(io.TextIOBase):
-    """Writes to ``stream`` with unsafe characters escaped; after a broken pipe, discards the rest."""
+    """Writes to ``stream`` with unsafe characters escaped; once it cannot be written, discards the rest.
+
+    ``failure`` says why, unless the reader went away (a broken pipe is how ``| head`` ends, not a fault).
+    """
 
     def __init__(self, stream):
         from .source import printable
 
         super().__init__()
-        self._stream = stream
+        # Python leaves sys.stdout None when the process starts with its descriptor closed (``>&-``)
+        self._stream = _Closed() if stream is None else stream
         self._printable = printable
         self.broken = False
+        self.failure: str | None = None
 
     def isatty(self) -> bool:
         isatty = getattr(self._stream, "isatty", None)
@@ -106,8 +132,8 @@ class _TerminalStream(io.TextIOBase):
                 # planlang's own colours (colour.py) pass; every other control character is escaped
                 self._stream.write("".join(self._printable(part, keep="\n\t") if k % 2 == 0 else part
                                            for k, part in enumerate(COLOURS.split(text))))
-            except BrokenPipeError:
-                self._broke()
+            except OSError as error:
+                self._broke(error)
         return len(text)
 
     def write_control(self, text: str) -> None:
@@ -115,18 +141,20 @@ class _TerminalStream(io.TextIOBase):
         if not self.broken:
             try:
                 self._stream.write(text)
-            except BrokenPipeError:
-                self._broke()
+            except OSError as error:
+                self._broke(error)
 
     def flush(self) -> None:
         if not self.broken:
             try:
                 self._stream.flush()
-            except BrokenPipeError:
-                self._broke()
+            except OSError as error:
+                self._broke(error)
 
-    def _broke(self) -> None:
+    def _broke(self, error: OSError) -> None:
         self.broken = True
+        if not isinstance(error, BrokenPipeError):
+            self.failure = error.strerror or str(error)
         # the reader has gone: point the descriptor at /dev/null, so that the interpreter's own flush
         # of what is still buffered, at exit, does not fail and print "Exception ignored"
         with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
@@ -134,6 +162,15 @@ class _TerminalStream(io.TextIOBase):
             os.dup2(devnull, self._stream.fileno())
             os.close(devnull)
 
+
+class _Closed:
+    """A standard stream whose descriptor was closed: writing to it fails as writing to a closed descriptor does."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "it is closed")
+
+    def flush(self) -> None:
+        raise OSError(errno.EBADF, "it is closed")
 
 # Parsing, checking, evaluating and explaining all follow the syntax tree and the chain of
 # definitions recursively. Python's default limit (1,000 frames) is reached by a sum of a few

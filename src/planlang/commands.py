@@ -56,9 +56,10 @@ from .sweep import MAX_STEPS, DrawVary, GridVary, grid_size, parse_varies, steps
 from .testing import run_scenario_tests, run_tests
 
 __all__ = ["parser", "dispatch", "UsageExit", "EXIT_OK", "EXIT_POLICY", "EXIT_DATA", "EXIT_MISSING", "EXIT_USAGE",
-           "EXIT_INTERNAL"]
+           "EXIT_INTERNAL", "EXIT_OUTPUT"]
 
 EXIT_OK, EXIT_POLICY, EXIT_DATA, EXIT_MISSING, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3, 64, 70
+EXIT_OUTPUT = 74  # EX_IOERR: standard output could not be written (cli.py); a file that cannot be written is 2
 
 
 class UsageExit(Exception):
@@ -504,6 +505,9 @@ def _vary(args, plan, dataset):
         raise InputError(f"`{target.name}` is not an input or a parameter; solve varies one of those", "--vary")
     if checked.periods is not None and len(checked.periods) != 1:
         raise InputError("vary a parameter in one period, or in all of them", "--vary")
+    if decl.type not in UNITS:  # a search moves a number up and down: there is no next bool, text or date
+        raise UsageError(f"`{target.name}` is a {decl.type} {'input' if isinstance(decl, s.InputDecl) else 'parameter'}; "
+                         f"solve varies numbers ({', '.join(UNITS)})", "--vary")
     return checked.name, checked.entity, checked.periods, decl.type
 
 
@@ -823,7 +827,7 @@ def parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="planlang", description="Rules-as-code for NHS operational-planning finance.",
                      epilog="exit status: 0 success, 1 policy errors or failing tests or a changed receipt or no value solves, 2 bad data "
                             "or a scenario that does not check, 3 missing inputs under --strict, 64 usage error, "
-                            "70 internal error")
+                            "70 internal error, 74 standard output could not be written")
     parser.add_argument("--version", action="version", version=f"planlang {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     worked = "examples/erf_worked_example.json"

@@ -117,6 +117,10 @@ def read_policy_file(path: str | os.PathLike, inside: Path | None = None) -> Sou
     ``inside`` is given, not a link leading out of that folder."""
     path = Path(path)
     display = _display_name(path)
+    if any("\udc80" <= char <= "\udcff" for char in path.name):  # how Python decodes a byte of a name that is not UTF-8
+        # the file's name is written into receipts, reports and workbooks, which are UTF-8
+        raise InputError("has a name that is not UTF-8 text; planlang writes file names into its outputs", display,
+                         "rename the file")
     if inside is not None and path.is_symlink():
         try:
             target = path.resolve()

@@ -41,8 +41,7 @@ import attrs
 from . import syntax as s
 from .checker import fixed_value
 from .diagnostics import DataErrors, InputError, suggest
-from .files import MAX_DATA_BYTES, check_regular, read_bytes, write_atomically
-from .xlsxfile import save_workbook
+from .files import MAX_DATA_BYTES, check_regular, read_bytes, write_workbook_atomically
 from .periods import GRANULARITIES, Period, PeriodError, check_date, parse_date, parse_period
 from .source import UNSAFE, character_name
 from .values import MAX_DIGITS, AmountError, format_money, format_percent, parse_amount, shown
@@ -171,6 +170,7 @@ def _check_organisation(org: Organisation, index: int, by_code: dict, first_inde
         raise InputError(f"expected an organisation code, found {_describe(org.code)}", locate(index, "code"))
     for field in ("code", "system"):
         _identifier(getattr(org, field), f"an organisation's {field}", locate(index, field))
+    _writable_text(org.name, "an organisation's name", locate(index, "name"))
     if org.code in by_code:
         raise InputError(f"the organisation code {org.code!r} appears twice (first at {locate(first_index[org.code], 'code')})",
                          locate(index, "code"))
@@ -212,6 +212,30 @@ def _identifier(text, what: str, where: str) -> None:
                          f"found {_describe(text)}", where)
 
 
+# What no XML document, and so no workbook or report, can hold (XML 1.0 §2.2): the C0 controls but
+# tab, newline and carriage return; the surrogates, which are halves of a pair and no character alone
+# (JSON's "\ud800" escape makes one); and U+FFFE and U+FFFF, which are not characters either
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _writable_text(text, what: str, where: str) -> None:
+    """Refuse a name or a text value that outputs could not write (an ``.xlsx`` Excel would have to repair).
+
+    Refused where it is read, with its place, rather than met later by each writer in turn.
+    """
+    found = _NOT_XML.search(text) if isinstance(text, str) else None
+    if found:
+        char = found[0]
+        if "\ud800" <= char <= "\udfff":
+            reason = f"a lone surrogate U+{ord(char):04X} is not a character"
+        elif char in "\ufffe\uffff":
+            reason = f"U+{ord(char):04X} is not a character"
+        else:
+            reason = f"U+{ord(char):04X} is a control character"
+        raise InputError(f"{what} holds {_describe(text)}; {reason}, and no workbook or report can hold it", where,
+                         "remove it, or write the text without it")
+
+
 # ---- values ----------------------------------------------------------------------------------
 
 _TRUE, _FALSE = {"true", "yes"}, {"false", "no"}
@@ -239,6 +263,7 @@ def convert_value(raw, type_: str, where: str):
         return _date(raw, where)
     if type_ == "text":
         if isinstance(raw, str):
+            _writable_text(raw, "the text", where)
             return raw
         raise InputError(f"expected text, found {_describe(raw)}", where, f"write it as text: \"{raw}\"")
     raise InputError(f"cannot read values of the type {type_!r}", where)
@@ -1102,7 +1127,7 @@ def write_workbook(path: str | os.PathLike, organisations: Iterable[Organisation
             for index, name in enumerate(columns):
                 if name in percent:
                     sheet.cell(row=sheet.max_row, column=index + 1).number_format = "0.00%"
-    write_atomically(Path(path), lambda target: save_workbook(book, target))
+    write_workbook_atomically(Path(path), book)
 
 
 def _cell_value(value):

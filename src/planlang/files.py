@@ -15,16 +15,20 @@ or another of its outputs, before it starts (:func:`refuse_overwrites`).
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import secrets
 import stat
+import sys
+import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .diagnostics import InputError, UsageError
+from .xlsxfile import save_workbook
 
 __all__ = ["read_bytes", "check_regular", "MAX_POLICY_BYTES", "MAX_DATA_BYTES", "megabytes", "write_atomically",
-           "write_text_atomically", "refuse_overwrites", "remove_temporaries"]
+           "write_text_atomically", "write_workbook_atomically", "refuse_overwrites", "remove_temporaries"]
 
 MAX_POLICY_BYTES = 8 * 1024 * 1024  # a policy file: the shipped ones are a few kB
 MAX_DATA_BYTES = 64 * 1024 * 1024  # a data file, unless the caller raises it (run --max-data-mb)
@@ -170,6 +174,45 @@ def write_text_atomically(target: str | os.PathLike, text: str) -> None:
     """Write UTF-8 text atomically (newlines as given)."""
     def write(path: str) -> None:
         with open(path, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+            try:
+                handle.write(text)
+            except UnicodeEncodeError as error:
+                # data and the command line are refused when they are not UTF-8; what is left is the name of a
+                # folder they are in (a receipt records the absolute path)
+                code = ord(text[error.start])  # U+DC80 to U+DCFF: Python's stand-in for a byte that is not UTF-8
+                found = f"the byte 0x{code - 0xDC00:02X}" if 0xDC80 <= code <= 0xDCFF else f"U+{code:04X}"
+                raise InputError(f"cannot be written: it would record a file or folder name that is not UTF-8 text "
+                                 f"({found})", str(target), "rename the folder or file") from None
 
     write_atomically(target, write)
+
+
+def write_workbook_atomically(target: str | os.PathLike, book) -> None:
+    """Save an openpyxl workbook atomically; a failure to write it is one message, as for any file."""
+    def write(path: str) -> None:
+        try:
+            save_workbook(book, path)
+        except OSError as error:
+            raise _after_quiet_cleanup(error) from None
+
+    write_atomically(target, write)
+
+
+def _after_quiet_cleanup(error: OSError) -> OSError:
+    """``error`` without its traceback, once the objects it held are cleaned up without a word.
+
+    On a full disk openpyxl leaves its ZipFile and a sheet's XML writer open; each tries to finish
+    its file when collected, fails again, and Python prints that failure as "Exception ignored"
+    with a traceback, after planlang's own message. They are collected here, while such failures
+    are not printed; the first failure is the one reported.
+    """
+    reason = OSError(error.errno, error.strerror)
+    previous, sys.unraisablehook = sys.unraisablehook, lambda unraisable: None
+    try:
+        traceback.clear_frames(error.__traceback__)
+        error.__traceback__ = None
+        del error
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    return reason

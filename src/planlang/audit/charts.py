@@ -32,7 +32,9 @@ from ..render import NAMED_KINDS, format_value
 
 __all__ = ["find_step", "bands_chart", "taper_chart", "taper_bars", "TaperBar", "Chart"]
 
-matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "planlang", "font.size": 9})
+# labels are literal text: an organisation code such as `$x^2$` or `A$_` is not TeX to typeset (or fail on)
+matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "planlang", "font.size": 9,
+                            "text.usetex": False, "text.parse_math": False})
 _BAND_COLOURS = ("#c6dbef", "#6baed6", "#2171b5", "#08306b")
 _COMPLETE = {"bands": "rows", "taper": "reduction"}  # a key the step's detail has only when it was worked out
 

@@ -28,11 +28,10 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from .. import syntax as s
 from ..assumptions import assumed_defaults
 from ..evaluator import Results
-from ..files import write_atomically
+from ..files import write_workbook_atomically
 from ..periods import Period
 from ..render import flag_message, format_value, late_message
 from ..values import Missing, decimal_text, money_text
-from ..xlsxfile import save_workbook
 from .layout import RULE_KINDS, Sheet, cells, result_sheets, rule_formula, rules, scheme_of, unit_of, year_totals
 from .provenance import Tracer, note_text, origin_of
 
@@ -355,11 +354,10 @@ def build_compare_workbook(comparisons) -> Workbook:
 
 def write_compare_workbook(path: str | os.PathLike, comparisons) -> None:
     """Write the comparison workbook atomically."""
-    book = build_compare_workbook(comparisons)
-    write_atomically(path, lambda target: save_workbook(book, target))
+    write_workbook_atomically(path, build_compare_workbook(comparisons))
 
 
 def write_workbook(path: str | os.PathLike, results: Results, *, only=None) -> None:
     """Write the results workbook atomically (a temporary file beside ``path``, then a rename)."""
     book = build_workbook(results, only=only)
-    write_atomically(path, lambda target: save_workbook(book, target))
+    write_workbook_atomically(path, book)
