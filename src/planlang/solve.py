@@ -15,19 +15,23 @@ bracket's far end; where it is not, the answer is still checked, and still reach
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from math import ceil, floor
 
 import attrs
 
 from . import syntax as s
-from .evaluator import ExactRun, Results
-from .periods import Period
-from .scenario import Scenario, Setting
-from .source import Span
+from .checker import ExpressionChecker
+from .diagnostics import InputError, suggest
+from .evaluator import ExactRun, Results, constant_value
+from .parser import parse_setting
+from .periods import Period, period_in_year
+from .scenario import Scenario, ScenarioError, Setting, check_setting
+from .source import SourceFile, Span
 from .totals import total_of
 
-__all__ = ["Goal", "Solution", "solve", "UNITS"]
+__all__ = ["Goal", "Solution", "solve", "UNITS", "read_vary", "read_goal"]
 
 UNITS = {"money": Fraction(1, 100), "percent": Fraction(1, 10_000), "ratio": Fraction(1, 10_000), "count": Fraction(1),
          "number": Fraction(1, 100)}
@@ -159,3 +163,69 @@ def _solution(answer, measure, unit, cache, start) -> Solution:
     below = measure(answer - unit) if answer is not None else None
     return Solution(answer, start, measure(answer) if answer is not None else None, below,
                     (min(measures), max(measures)) if measures else (None, None), (values[0], values[-1]), len(cache))
+
+
+_FLAG_GOAL = re.compile(r"^\s*flag\s+(?P<name>\w+)\s+for\s+(?P<entity>\S+)\s+in\s+(?P<period>.+?)\s+(?P<state>raised|cleared)\s*$")
+_TOTAL_GOAL = re.compile(r"^\s*total\s+")
+
+
+def read_vary(text: str, plan, dataset, where: str = "--vary"):
+    """(name, entity, periods, type) of what a goal seek varies: one input cell (``NAME for CODE in PERIOD``),
+    or a parameter (in one period or all); errors name ``where``."""
+    source = SourceFile(where, text)
+    target, errors = parse_setting(source, start="target_only")
+    if errors:
+        raise ScenarioError(errors, {source.name: source})
+    decl = plan.declarations.get(target.name)
+    clause = s.SetClause(span=target.span, target=target, value=s.Ref(span=target.name_span, name=target.name))
+    checked = check_setting(clause, source, plan, dataset)
+    if isinstance(decl, s.InputDecl) and (checked.entity is None or checked.periods is None or len(checked.periods) != 1):
+        raise InputError("an input is varied for one organisation in one period: NAME for CODE in PERIOD", where)
+    if not isinstance(decl, (s.InputDecl, s.ParameterDecl)):
+        raise InputError(f"`{target.name}` is not an input or a parameter; solve varies one of those", where)
+    if checked.periods is not None and len(checked.periods) != 1:
+        raise InputError("vary a parameter in one period, or in all of them", where)
+    return checked.name, checked.entity, checked.periods, decl.type
+
+
+def read_goal(text: str, plan, dataset, where: str = "--until") -> tuple[Goal, str]:
+    """The goal of a goal seek (``NAME for CODE in PERIOD = VALUE``, ``total NAME [in PERIOD] = VALUE`` or
+    ``flag NAME for CODE in PERIOD raised|cleared``) and the type of what it measures; errors name ``where``."""
+    flag = _FLAG_GOAL.match(text)
+    if flag:
+        decl = plan.declarations.get(flag["name"])
+        if not isinstance(decl, s.FlagDecl):
+            raise InputError(f"`{flag['name']}` is not a flag", where, suggest(flag["name"], plan.program.of_kind(s.FlagDecl)))
+        if flag["entity"] not in dataset.organisations:
+            raise InputError(f"no organisation {flag['entity']!r} in {dataset.source}", where,
+                             suggest(flag["entity"], dataset.organisations))
+        period = period_in_year(flag["period"], plan.year, where)
+        return Goal(decl.name, flag["entity"], period, raised=flag["state"] == "raised"), "bool"
+    total = _TOTAL_GOAL.match(text)
+    source = SourceFile(where, text[total.end():] if total else text)
+    clause, errors = parse_setting(source)
+    if errors:
+        raise ScenarioError(errors, {source.name: source})
+    target = clause.target
+    decl = plan.declarations.get(target.name)
+    if not isinstance(decl, s.DefineDecl):
+        raise InputError(f"`{target.name}` is not a definition; solve reaches a definition's value or a flag", where,
+                         suggest(target.name, plan.program.of_kind(s.DefineDecl)))
+    period = target.periods[0] if target.periods else None
+    if target.periods and target.periods[0] != target.periods[1]:
+        raise InputError("the goal is in one period", where)
+    if not total:
+        if decl.kinds and target.entity not in dataset.organisations:
+            raise InputError(f"say which organisation: {target.name} for CODE in PERIOD (or `total {target.name}`)", where)
+        if decl.granularity and (period is None or period.kind != decl.granularity):
+            raise InputError(f"`{target.name}` is {decl.granularity}ly: name one {decl.granularity} with `in`", where)
+    if decl.type not in UNITS:
+        raise InputError(f"`{target.name}` is {decl.type}; solve reaches amounts, percentages and counts", where)
+    value, errors, _ = ExpressionChecker(plan.declarations).check(clause.value, target.name, (), None, decl.type,
+                                                                   f"the goal for `{target.name}`")
+    if errors:
+        raise ScenarioError(errors, {source.name: source})
+    goal_value = constant_value(plan, value)
+    if not isinstance(goal_value, Fraction):
+        raise InputError("the goal is a fixed amount, percentage or count", where)
+    return Goal(decl.name, None if total else target.entity, period, goal_value, total=bool(total)), decl.type
