@@ -866,7 +866,7 @@ def dispatch(args) -> int:
     except DataErrors as error:
         for problem in error.errors:
             _error(str(problem))
-        print(f"planlang: {error}", file=sys.stderr)
+        print(f"planlang: {error.summary}", file=sys.stderr)
         return EXIT_DATA
     except UsageError as error:
         _error(str(error))
