@@ -200,6 +200,17 @@ def test_arguments_that_name_nothing_raise_input_errors(pack, data):
         pack.scenario(file=EXAMPLES / "scenarios" / "2021_22" / "erf.plan", name="may_at_80")
     with pytest.raises(planlang.InputError, match="not a definition"):
         pack.compare(data, pack.scenario(LOWER), only=["erf_actuals"])
+    with pytest.raises(planlang.InputError, match="whole number of draws"):
+        pack.sweep(data, "erf_actual = erf_actual * uniform(95%, 105%)", "erf_additional_funding", draws=0)
+    with pytest.raises(planlang.InputError, match="megabytes"):
+        pack.load_data(WORKED, max_mb=0)
+
+
+def test_one_name_is_a_name_not_its_letters(pack, data):
+    results = pack.run(data)
+    assert results.frame("erf_additional_funding").equals(results.frame(["erf_additional_funding"]))
+    one = pack.compare(data, pack.scenario(LOWER), only="erf_additional_funding", entities="EXAMPLE2")
+    assert {(d.name, d.entity) for d in one.differences} == {("erf_additional_funding", "EXAMPLE2")}
 
 
 def test_the_door_is_all_and_only_all():

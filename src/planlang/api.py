@@ -90,6 +90,8 @@ class Pack:
     def load_data(self, path: str | os.PathLike, *, max_mb: int | None = None) -> Dataset:
         """Read a ``.json``, ``.xlsx``, ``.csv`` or ``.parquet`` data file for this pack, checking every value
         (an :class:`InputError` lists the problems, each placed); read it once to run it many times."""
+        if max_mb is not None and (type(max_mb) is not int or not 1 <= max_mb <= 1024 * 1024):
+            raise UsageError(f"expected a whole number of megabytes from 1 to 1048576, found {max_mb!r}", "max_mb")
         limit = MAX_DATA_BYTES if max_mb is None else max_mb * 1024 * 1024
         dataset = load_data(path, self.program, max_bytes=limit)
         _READ_BY[dataset] = self.program
@@ -144,7 +146,7 @@ class Pack:
             raise UsageError(f"no backend {backend!r}", "backend", f"the backends are auto, {', '.join(BACKENDS)}")
         baseline = run(self._plan, dataset, backend=backend)
         results = run(self._plan, dataset, checked, baseline=baseline, backend=backend) if checked.settings else baseline
-        return Results(results, baseline)
+        return Results(results)
 
     def compare(self, data, scenarios: "Scenario | Iterable[Scenario]", *, only: Iterable[str] | None = None,
                 entities: Iterable[str] | None = None) -> "Comparison | list[Comparison]":
@@ -155,9 +157,9 @@ class Pack:
         chosen = [scenarios] if one else list(scenarios)
         if not chosen:
             raise UsageError("compare needs a scenario: give one made by pack.scenario(...)", "scenarios")
-        only, entities = set(only or ()), set(entities or ())
+        only, entities = set(_names(only)), set(_names(entities))
         for code in entities:
-            self._organisation(code, dataset, "entities")
+            _organisation(code, dataset, "entities")
         definitions = self.program.of_kind(s.DefineDecl)
         for name in only:
             if name not in definitions:
@@ -188,15 +190,17 @@ class Pack:
         S``), or over ``draws`` draws of uncertain inputs (``NAME = NAME * uniform(LOW, HIGH)``), as ``planlang sweep``."""
         from .bulk import BACKENDS as BULK_BACKENDS, step_results
         from .render_sweep import sweep_json, sweep_text
-        from .sweep import steps, summarise, sweep_outputs, sweep_varies
+        from .sweep import MAX_STEPS, steps, summarise, sweep_outputs, sweep_varies
 
+        for value, what, lowest, highest in ((draws, "draws", 1, MAX_STEPS), (seed, "seed", 0, 2**63 - 1)):
+            if value is not None and (type(value) is not int or not lowest <= value <= highest):
+                raise UsageError(f"expected a whole number of {what} from {lowest} to {highest:,}, found {value!r}", what)
         dataset = self._dataset(data)
         base = self._checked(scenario, dataset)
-        varies = [vary] if isinstance(vary, str) else list(vary)
-        names = sweep_outputs([outputs] if isinstance(outputs, str) else list(outputs), self.program, self.path, "outputs")
+        names = sweep_outputs(_names(outputs), self.program, self.path, "outputs")
         if backend not in BULK_BACKENDS:
             raise UsageError(f"no backend {backend!r}", "backend", f"the backends are {', '.join(BULK_BACKENDS)}")
-        grids, drawn, sources, total = sweep_varies(varies, draws, self._plan, dataset, base)
+        grids, drawn, sources, total = sweep_varies(_names(vary), draws, self._plan, dataset, base)
         points, to_run = itertools.tee(steps(base, grids, drawn, sources, draws or 1, seed))
         results = step_results(self._plan, dataset, (step for _, step in to_run), names, backend)
         summaries = list(summarise(zip((point for point, _ in points), results), names))
@@ -231,11 +235,16 @@ class Pack:
         return attrs.evolve(declared, settings=declared.settings + extra.settings,
                             sources={**declared.sources, **extra.sources})
 
-    @staticmethod
-    def _organisation(code: str, dataset: Dataset, where: str) -> str:
-        if code not in dataset.organisations:
-            raise UsageError(f"no organisation {code!r} in {dataset.source}", where, suggest(code, dataset.organisations))
-        return code
+
+def _names(given: str | Iterable[str] | None) -> list[str]:
+    """One name or several, as given: a lone string is one name, not its letters."""
+    return [] if given is None else [given] if isinstance(given, str) else list(given)
+
+
+def _organisation(code: str, dataset: Dataset, where: str) -> str:
+    if code not in dataset.organisations:
+        raise UsageError(f"no organisation {code!r} in {dataset.source}", where, suggest(code, dataset.organisations))
+    return code
 
 
 _NO_DATA = make_dataset([], {}, {}, "no data")  # what a setting naming no organisation is checked against
@@ -283,8 +292,8 @@ class Results:
     """Every value of one run (:meth:`Pack.run`): read one with :meth:`value`, all with :meth:`frame`, the
     derivation of one with :meth:`explain`."""
 
-    def __init__(self, results, baseline):
-        self._results, self._baseline = results, baseline
+    def __init__(self, results):
+        self._results = results
 
     def __repr__(self) -> str:
         return f"<Results of {self._results.program.title} on {self._results.dataset.source} under {self.scenario}>"
@@ -319,7 +328,7 @@ class Results:
             raise ImportError("Results.frame() needs pandas: pip install 'planlang[frame]'") from None
         results = self._results
         declarations = results.program.declarations
-        wanted = None if names is None else set(names)
+        wanted = None if names is None else set(_names(names))
         kept = (s.DefineDecl, s.FlagDecl)
         for name in wanted or ():
             if not isinstance(declarations.get(name), kept):
@@ -353,7 +362,7 @@ class Results:
         elif entity is None:
             raise UsageError(f"`{name}` is worked out per {' or '.join(kinds)}: say which organisation", "entity")
         else:
-            kind = dataset.organisations[Pack._organisation(entity, dataset, "entity")].kind
+            kind = dataset.organisations[_organisation(entity, dataset, "entity")].kind
             if kind not in kinds:
                 raise UsageError(f"`{name}` is worked out per {' or '.join(kinds)}; {entity} is a {kind}", "entity")
         granularity = getattr(decl, "granularity", None)
@@ -379,8 +388,8 @@ class Comparison:
 
     def __init__(self, comparison):
         self._comparison = comparison
-        self.baseline = Results(comparison.baseline, comparison.baseline)
-        self.results = Results(comparison.scenario, comparison.baseline)
+        self.baseline = Results(comparison.baseline)
+        self.results = Results(comparison.scenario)
         self.differences = comparison.differences
         self.totals = comparison.totals
         self.flags_raised = comparison.flags_raised
