@@ -13,7 +13,8 @@ from itertools import permutations
 
 import pytest
 
-import planlang
+from planlang.compiler import compile_pack
+from planlang.data import load_data
 from planlang.cli import main
 from planlang.evaluator import evaluate
 from planlang.impact import attribute
@@ -47,8 +48,8 @@ def pack_with(tmp_path, names, label: str):
 
 
 def total(folder) -> Fraction:
-    program = planlang.load(folder)
-    results = evaluate(program, planlang.load_data(DATA, program))
+    program = compile_pack(folder)
+    results = evaluate(program, load_data(DATA, program))
     return sum((results.get(OUTPUT, e, p) for e, p in results.scope[OUTPUT]), Fraction(0))
 
 
@@ -64,9 +65,9 @@ def test_the_taper_at_50pct_takes_the_whole_change(tmp_path, capsys):
 def test_three_changes_share_the_difference_as_the_shapley_formula_says(tmp_path):
     names = sorted(EDITS)
     new = pack_with(tmp_path, names, "all")
-    old_program, new_program = planlang.load(PACK), planlang.load(new)
-    impacts = attribute(diff_programs(old_program, new_program), planlang.load_data(DATA, old_program),
-                        planlang.load_data(DATA, new_program), [OUTPUT])
+    old_program, new_program = compile_pack(PACK), compile_pack(new)
+    impacts = attribute(diff_programs(old_program, new_program), load_data(DATA, old_program),
+                        load_data(DATA, new_program), [OUTPUT])
     shares = impacts[0].by_player
     assert set(shares) == set(names)
     assert sum(shares.values(), Fraction(0)) == impacts[0].difference == total(new) - total(PACK)
@@ -101,12 +102,12 @@ def test_the_shares_do_not_depend_on_the_order_the_changes_are_written_in(tmp_pa
         text = text[:start] + text[end:]
     (moved / "frf.plan").write_text(text, encoding="utf-8")
     (moved / "aa_parameters.plan").write_text("".join(blocks), encoding="utf-8")
-    old_program = planlang.load(PACK)
+    old_program = compile_pack(PACK)
     results = []
     for folder in (new, moved):
-        program = planlang.load(folder)
-        (impact,) = attribute(diff_programs(old_program, program), planlang.load_data(DATA, old_program),
-                              planlang.load_data(DATA, program), [OUTPUT])
+        program = compile_pack(folder)
+        (impact,) = attribute(diff_programs(old_program, program), load_data(DATA, old_program),
+                              load_data(DATA, program), [OUTPUT])
         results.append(dict(impact.by_player))
     assert results[0] == results[1]
 

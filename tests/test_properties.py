@@ -24,14 +24,15 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-import planlang
+from planlang.compiler import compile_pack
+from planlang.evaluator import evaluate
 from planlang.data import Organisation, make_dataset
 from planlang.periods import Period, parse_period, working_days
 from planlang.render import assumed_defaults
 from planlang.values import Missing
 
 PACK = Path(__file__).resolve().parents[1] / "policies" / "2021_22"
-PROGRAM = planlang.load(PACK)
+PROGRAM = compile_pack(PACK)
 
 FUNDING = "erf_additional_funding"
 LOWER = "erf_lower_threshold"
@@ -84,7 +85,7 @@ def run(month: int, systems: dict[str, dict[str, object]]):
     values = {(name, code, period): value for code, inputs in systems.items()
               for name, value in inputs.items() if value is not None}
     origins = {key: f"hypothesis: {key[0]}.{key[1]}" for key in values}
-    return planlang.evaluate(PROGRAM, make_dataset(organisations, values, origins, "hypothesis"))
+    return evaluate(PROGRAM, make_dataset(organisations, values, origins, "hypothesis"))
 
 
 def inputs(baseline, cc, actual, gateway):
@@ -326,7 +327,7 @@ def test_assumed_defaults_count_the_entity_periods_the_data_leaves_out(systems, 
     values = {("erf_baseline", o.code, month): Fraction(30_000_000) for o in organisations for month in months}
     given_keys = {(f"S{k}", months[m]) for k, m in given_gateway if k < systems}
     values.update({("erf_gateway_met", code, month): True for code, month in given_keys})
-    results = planlang.evaluate(PROGRAM, make_dataset(organisations, values, {}, "property"))
+    results = evaluate(PROGRAM, make_dataset(organisations, values, {}, "property"))
     counts = {d["input"]: (d["assumed"], d["of"]) for d in assumed_defaults(results)}
     assert counts["erf_gateway_met"] == (systems * 6 - len(given_keys), systems * 6)
     assert counts["erf_counting_coding_adjustment"] == (systems * 6, systems * 6)

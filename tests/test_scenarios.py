@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import planlang
+from planlang.compiler import compile_pack
+from planlang.data import load_data
 from planlang import syntax as s
 from planlang.cli import main
 from planlang.compare import compare
@@ -37,17 +38,17 @@ MAY = parse_period("2021-05")
 
 @pytest.fixture(scope="module")
 def worked():
-    program = planlang.load(ROOT / "policies" / "2021_22")
+    program = compile_pack(ROOT / "policies" / "2021_22")
     plan = compile_plan(program)
-    data = planlang.load_data(WORKED, program)
+    data = load_data(WORKED, program)
     return plan, data, run(plan, data)
 
 
 @pytest.fixture(scope="module", params=["2019_20", "2020_21", "2021_22"])
 def year(request):
-    program = planlang.load(ROOT / "policies" / request.param)
+    program = compile_pack(ROOT / "policies" / request.param)
     plan = compile_plan(program)
-    data = planlang.load_data(ROOT / "examples" / f"{request.param}.xlsx", program)
+    data = load_data(ROOT / "examples" / f"{request.param}.xlsx", program)
     return plan, data, run(plan, data)
 
 
@@ -163,9 +164,9 @@ def test_based_on_equals_applying_both(worked):
 
 
 def test_frf_taper_at_50_pays_more_and_converts_less(tmp_path):
-    program = planlang.load(ROOT / "policies" / "2020_21")
+    program = compile_pack(ROOT / "policies" / "2020_21")
     plan = compile_plan(program)
-    data = planlang.load_data(ROOT / "examples" / "2020_21.xlsx", program)
+    data = load_data(ROOT / "examples" / "2020_21.xlsx", program)
     baseline = run(plan, data)
     scenario = read_scenarios(SCENARIOS / "2020_21" / "frf.plan", plan, data)["frf_taper_50"]
     comparison = compare(baseline, run(plan, data, scenario, baseline=baseline), {"frf_earned_year"})

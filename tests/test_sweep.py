@@ -17,7 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import planlang
+from planlang.compiler import compile_pack
+from planlang.data import load_data
 from planlang import bulk, longform
 from planlang.bulk import Step, step_results, total_of, with_factors
 from planlang.evaluator import run
@@ -44,9 +45,9 @@ _SETUPS: dict = {}
 def _setup(pack, data):
     """(plan, dataset, baseline results) of a pack on its data, made once per module."""
     if pack not in _SETUPS:
-        program = planlang.load(pack)
+        program = compile_pack(pack)
         plan = compile_plan(program)
-        dataset = planlang.load_data(data, program)
+        dataset = load_data(data, program)
         _SETUPS[pack] = plan, dataset, run(plan, dataset)
     return _SETUPS[pack]
 

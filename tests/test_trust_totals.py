@@ -18,7 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-import planlang
+from planlang.compiler import compile_pack
+from planlang.data import load_data
 from planlang.compare import compare
 from planlang.coverage import year_coverage
 from planlang.evaluator import run
@@ -76,9 +77,9 @@ def test_a_setting_that_fills_a_missing_input_makes_figures_present(capsys, tmp_
 
 
 def test_compare_totals_are_the_one_total_of_each_side():
-    program = planlang.load(PACK)
+    program = compile_pack(PACK)
     plan = compile_plan(program)
-    data = planlang.load_data(WORKED, program)
+    data = load_data(WORKED, program)
     baseline = run(plan, data)
     scenario = run(plan, data, scenario_from_sets([HIGHER], plan, data), baseline=baseline)
     comparison = compare(baseline, scenario, only={"erf_additional_funding"})

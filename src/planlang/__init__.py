@@ -1,13 +1,17 @@
 """planlang: rules-as-code for NHS operational-planning finance.
 
-The verbs::
+The door (docs/python.md walks through it)::
 
-    program = planlang.load("policies/2021_22")          # compile a policy pack (PolicyError if it does not)
-    data = planlang.load_data("examples/erf_worked_example.json", program)
-    results = planlang.evaluate(program, data)           # every value, flag and missing value, exactly
-    trace = planlang.explain(results, "erf_additional_funding", "EXAMPLE2", planlang.parse_period("2021-05"))
+    pack = planlang.load("policies/2021_22")          # compile a policy pack (PolicyError if it does not)
+    what_if = pack.scenario("erf_thresholds = erf_thresholds - 5%")
+    results = pack.run("examples/erf_worked_example.json", scenario=what_if)
+    results.value("erf_additional_funding", "EXAMPLE2", "2021-05")   # exact, with its unit
+    results.frame()                                   # a pandas DataFrame in long form
+    trace = results.explain("erf_additional_funding", "EXAMPLE2", "2021-05")
+    pack.compare(data, what_if); pack.solve(data, vary, until); pack.sweep(data, vary, outputs)
+    planlang.diff(old_pack, new_pack)
 
-``planlang.check`` compiles without raising and returns (program or None, diagnostics).
+``planlang.check`` compiles without raising and returns (pack or None, diagnostics).
 """
 
 import importlib
@@ -18,16 +22,16 @@ try:
 except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["load", "check", "load_data", "evaluate", "explain", "parse_period", "Program", "Dataset", "Results",
-           "TraceNode", "Diagnostic", "PolicyError", "InputError", "Period", "__version__"]
+__all__ = ["load", "check", "diff", "Pack", "Scenario", "Results", "Value", "Comparison", "Solution", "Sweep", "Diff",
+           "TraceNode", "Period", "Diagnostic", "PolicyError", "ScenarioError", "InputError", "__version__"]
 
 # Imported on first use (PEP 562), so that `planlang` on the command line can set its Ctrl-C handler
 # before Lark, networkx and openpyxl load: an interrupt during those imports printed a traceback.
-_WHERE = {"load": ("compiler", "compile_pack"), "Program": ("compiler", "Program"), "load_data": ("data", "load_data"),
-          "Dataset": ("data", "Dataset"), "Diagnostic": ("diagnostics", "Diagnostic"),
-          "InputError": ("diagnostics", "InputError"), "PolicyError": ("diagnostics", "PolicyError"),
-          "Results": ("evaluator", "Results"), "evaluate": ("evaluator", "evaluate"), "TraceNode": ("explanation", "TraceNode"),
-          "explain": ("explanation", "explain"), "Period": ("periods", "Period"), "parse_period": ("periods", "parse_period")}
+_WHERE = {**{name: ("api", name) for name in ("load", "diff", "Pack", "Scenario", "Results", "Value", "Comparison",
+                                               "Solution", "Sweep", "Diff")},
+          "TraceNode": ("explanation", "TraceNode"), "Period": ("periods", "Period"),
+          "Diagnostic": ("diagnostics", "Diagnostic"), "PolicyError": ("diagnostics", "PolicyError"),
+          "InputError": ("diagnostics", "InputError"), "ScenarioError": ("scenario", "ScenarioError")}
 
 
 def __getattr__(name: str):
@@ -38,7 +42,10 @@ def __getattr__(name: str):
 
 
 def check(directory):
-    """Compile a pack and return (program or None, every diagnostic), without raising for policy errors."""
+    """Compile a pack and return (its :class:`Pack`, or None when it has errors; every diagnostic), without raising."""
+    from .api import Pack
     from .compiler import compile_sources, read_pack
+    from .plan import compile_plan
 
-    return compile_sources(read_pack(directory), str(directory))
+    program, diagnostics = compile_sources(read_pack(directory), str(directory))
+    return (None if program is None else Pack(program, compile_plan(program), str(directory))), diagnostics

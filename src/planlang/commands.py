@@ -14,9 +14,7 @@ import datetime as dt
 import gc
 import itertools
 import json
-import re
 import sys
-from fractions import Fraction
 from pathlib import Path
 
 import attrs
@@ -27,7 +25,6 @@ from . import syntax as s
 from .files import write_atomically
 from .audit.receipt import compare_receipt, make_receipt, verify
 from .bulk import BACKENDS as BULK_BACKENDS, step_results
-from .checker import ExpressionChecker
 from .citations import SOURCES_VARIABLE, check_quotes, cited, source_folders
 from .compare import MAX_COMPARED, compare
 from .compiler import Program, compile_pack, compile_sources, read_pack, read_policy_file
@@ -35,24 +32,23 @@ from .data import load_data, make_dataset
 from .colour import paint, paint_severities
 from .diagnostics import DataErrors, InputError, PolicyError, UsageError, format_diagnostic, suggest
 from .coverage import year_coverage
-from .evaluator import BACKENDS, choose_backend, constant_value, evaluate, periods_for, run
+from .evaluator import BACKENDS, choose_backend, evaluate, periods_for, run
 from .explanation import explain
 from .files import MAX_DATA_BYTES, refuse_overwrites, write_text_atomically
 from .formatter import format_source
 from .jsonout import write_json
-from .parser import parse_setting
-from .periods import PeriodError, is_working_day, parse_date, parse_period, working_days_between
+from .periods import PeriodError, is_working_day, parse_date, period_in_year, working_days_between
 from .plan import compile_plan
 from .impact import attribute, check_comparable
 from .render_diff import diff_json, diff_markdown, diff_text, impact_json, impact_text
 from .rulediff import diff_programs
 from .render import (Selection, compare_json, compare_text, explanation_compare_text, explanation_json, explanation_text, json_value,
                      rulebook_markdown, run_json, run_text, scenario_json, solve_text)
-from .scenario import BASELINE, Scenario, ScenarioError, check_setting, read_scenarios, scenario_from_sets
+from .scenario import BASELINE, Scenario, ScenarioError, read_scenarios, scenario_from_sets
 from .scaleout import CONNECT_SECONDS
-from .solve import UNITS, Goal, solve
+from .solve import read_goal, read_vary, solve
 from .source import SourceFile
-from .sweep import MAX_STEPS, DrawVary, GridVary, grid_size, parse_varies, steps, summarise
+from .sweep import MAX_STEPS, steps, summarise, sweep_outputs, sweep_varies
 from .testing import run_scenario_tests, run_tests
 
 __all__ = ["parser", "dispatch", "UsageExit", "EXIT_OK", "EXIT_POLICY", "EXIT_DATA", "EXIT_MISSING", "EXIT_USAGE",
@@ -358,16 +354,6 @@ def _organisation(code: str, dataset, option: str = "--entity") -> str:
     return code
 
 
-def _period_in_year(text: str, program, option: str = "--period"):
-    try:
-        period = parse_period(text)
-    except PeriodError as error:
-        raise UsageError(str(error), option) from None
-    if not program.year.contains(period):
-        raise UsageError(f"{period} is outside the policy year {program.year}", option)
-    return period
-
-
 def cmd_explain(args) -> int:
     program = _program(args)
     _refuse_overwrites(args, program, {"--html": args.html}, documents=True)
@@ -402,7 +388,7 @@ def cmd_explain(args) -> int:
             example = _example_period(program, granularity)
             raise UsageError(f"`{args.name}` has a value per {granularity or 'period'}: say which with --period, "
                              f"as in --period {example}", "--period")
-        period = _period_in_year(args.period, program)
+        period = period_in_year(args.period, program.year, "--period")
         if granularity is not None and period.kind != granularity:
             raise UsageError(f"`{args.name}` is {granularity}ly; {period} is a {period.kind}", "--period")
     plan = compile_plan(program)
@@ -431,7 +417,7 @@ def cmd_explain(args) -> int:
 def _explain_all(args, program, dataset) -> int:
     """Every value (definitions and flags) of one organisation in one period, each with its derivation."""
     entity = _organisation(args.entity, dataset) if args.entity is not None else None
-    period = _period_in_year(args.period, program) if args.period is not None else None
+    period = period_in_year(args.period, program.year, "--period") if args.period is not None else None
     results = evaluate(program, dataset)
     keys = [(n, e, p) for n, e, p, _ in results.outputs() if e == entity and p == period]
     keys += [(f.name, f.entity, f.period) for f in results.flags if f.entity == entity and f.period == period]
@@ -486,97 +472,14 @@ def cmd_test(args) -> int:
     return EXIT_OK if passed == len(outcomes) else EXIT_POLICY
 
 
-_FLAG_GOAL = re.compile(r"^\s*flag\s+(?P<name>\w+)\s+for\s+(?P<entity>\S+)\s+in\s+(?P<period>.+?)\s+(?P<state>raised|cleared)\s*$")
-_TOTAL_GOAL = re.compile(r"^\s*total\s+")
-
-
-def _vary(args, plan, dataset):
-    """(name, entity, periods, type) of ``--vary``: one input cell, or a parameter (in one period or all)."""
-    source = SourceFile("--vary", args.vary)
-    target, errors = parse_setting(source, start="target_only")
-    if errors:
-        raise ScenarioError(errors, {source.name: source})
-    decl = plan.declarations.get(target.name)
-    clause = s.SetClause(span=target.span, target=target, value=s.Ref(span=target.name_span, name=target.name))
-    checked = check_setting(clause, source, plan, dataset)
-    if isinstance(decl, s.InputDecl) and (checked.entity is None or checked.periods is None or len(checked.periods) != 1):
-        raise InputError("an input is varied for one organisation in one period: NAME for CODE in PERIOD", "--vary")
-    if not isinstance(decl, (s.InputDecl, s.ParameterDecl)):
-        raise InputError(f"`{target.name}` is not an input or a parameter; solve varies one of those", "--vary")
-    if checked.periods is not None and len(checked.periods) != 1:
-        raise InputError("vary a parameter in one period, or in all of them", "--vary")
-    if decl.type not in UNITS:  # a search moves a number up and down: there is no next bool, text or date
-        raise UsageError(f"`{target.name}` is a {decl.type} {'input' if isinstance(decl, s.InputDecl) else 'parameter'}; "
-                         f"solve varies numbers ({', '.join(UNITS)})", "--vary")
-    return checked.name, checked.entity, checked.periods, decl.type
-
-
-def _goal(args, plan, dataset) -> tuple[Goal, str]:
-    """The goal of ``--until`` and the type of what it measures."""
-    text = args.until
-    flag = _FLAG_GOAL.match(text)
-    if flag:
-        decl = plan.declarations.get(flag["name"])
-        if not isinstance(decl, s.FlagDecl):
-            raise InputError(f"`{flag['name']}` is not a flag", "--until", suggest(flag["name"], plan.program.of_kind(s.FlagDecl)))
-        entity = _organisation(flag["entity"], dataset, "--until")
-        period = _goal_period(plan, decl, _period_in_year(flag["period"], plan.program, "--until"))
-        return Goal(decl.name, entity, period, raised=flag["state"] == "raised"), "bool"
-    total = _TOTAL_GOAL.match(text)
-    source = SourceFile("--until", text[total.end():] if total else text)
-    clause, errors = parse_setting(source)
-    if errors:
-        raise ScenarioError(errors, {source.name: source})
-    target = clause.target
-    decl = plan.declarations.get(target.name)
-    if not isinstance(decl, s.DefineDecl):
-        raise InputError(f"`{target.name}` is not a definition; solve reaches a definition's value or a flag", "--until",
-                         suggest(target.name, plan.program.of_kind(s.DefineDecl)))
-    period = target.periods[0] if target.periods else None
-    if target.periods and target.periods[0] != target.periods[1]:
-        raise InputError("the goal is in one period", "--until")
-    if not total:
-        if decl.kinds and target.entity is None:
-            raise InputError(f"say which organisation: {target.name} for CODE in PERIOD (or `total {target.name}`)", "--until")
-        if decl.kinds:
-            _organisation(target.entity, dataset, "--until")
-        if decl.granularity and period is None:
-            raise InputError(f"`{target.name}` is {decl.granularity}ly: name one {decl.granularity} with `in`", "--until")
-    if period is not None:
-        _goal_period(plan, decl, period)
-    if decl.type not in UNITS:
-        raise InputError(f"`{target.name}` is {decl.type}; solve reaches amounts, percentages and counts", "--until")
-    value, errors, _ = ExpressionChecker(plan.declarations).check(clause.value, target.name, (), None, decl.type,
-                                                                   f"the goal for `{target.name}`")
-    if errors:
-        raise ScenarioError(errors, {source.name: source})
-    goal_value = constant_value(plan, value)
-    if not isinstance(goal_value, Fraction):
-        raise InputError("the goal is a fixed amount, percentage or count", "--until")
-    return Goal(decl.name, None if total else target.entity, period, goal_value, total=bool(total)), decl.type
-
-
-def _goal_period(plan, decl, period):
-    """``period`` if the goal's name has a value in it; otherwise a search could only ever see it missing."""
-    if not plan.year.contains(period):
-        raise UsageError(f"{period} is outside the policy year {plan.year}", "--until")
-    if decl.granularity and period.kind != decl.granularity:
-        raise UsageError(f"`{decl.name}` is {decl.granularity}ly; {period} is a {period.kind}", "--until",
-                         f"name one {decl.granularity} with `in`")
-    if not plan.applies(decl.name, period):
-        first, last = decl.during
-        raise UsageError(f"`{decl.name}` applies only from {first} to {last}, not in {period}", "--until")
-    return period
-
-
 def cmd_solve(args) -> int:
     program = _program(args)
     dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
     plan = compile_plan(program)
     scenario = _one_scenario(args, plan, dataset)
     baseline = run(plan, dataset)
-    name, entity, periods, type_ = _vary(args, plan, dataset)
-    goal, goal_type = _goal(args, plan, dataset)
+    name, entity, periods, type_ = read_vary(args.vary, plan, dataset)
+    goal, goal_type = read_goal(args.until, plan, dataset)
     solution = solve(baseline, scenario, name, entity, periods, type_, goal)
     if args.json:
         document = {"vary": args.vary, "until": args.until, "value": json_value(solution.value, type_),
@@ -590,41 +493,6 @@ def cmd_solve(args) -> int:
     else:
         print(solve_text(args.vary, args.until, type_, goal_type, solution))
     return EXIT_OK if solution.value is not None else EXIT_POLICY
-
-
-_TOTALLED = ("money", "count", "number")
-
-
-def _sweep_outputs(args, program) -> list[str]:
-    definitions = program.of_kind(s.DefineDecl)
-    for name in args.output:
-        decl = definitions.get(name)
-        if decl is None:
-            raise UsageError(f"`{name}` is not a definition of {args.policy}", "--output", suggest(name, definitions))
-        if decl.type not in _TOTALLED:
-            raise UsageError(f"a sweep totals each output over every organisation and period; `{name}` is {decl.type}",
-                             "--output", "sweep an amount or a count")
-    return list(dict.fromkeys(args.output))
-
-
-def _sweep_varies(args, plan, dataset, base: Scenario):
-    """The grids and draws of ``--vary``, checked against each other, ``--draws`` and the step cap."""
-    varies, sources = parse_varies(args.vary, plan, dataset)
-    grids = [v for v in varies if isinstance(v, GridVary)]
-    draws = [v for v in varies if isinstance(v, DrawVary)]
-    if draws and args.draws is None:
-        raise UsageError("a --vary that draws from a distribution needs --draws N (and --seed S to choose the draws)", "--vary")
-    if args.draws is not None and not draws:
-        raise UsageError("--draws samples inputs: give one with --vary 'NAME = NAME * uniform(95%, 105%)'", "--draws")
-    for vary in draws:
-        if vary.hidden_by(base.settings):
-            raise InputError(f"the scenario sets `{vary.target}` in every cell it draws, so its draws would change nothing",
-                             "--vary", "leave it out of --set/--scenario")
-    total = grid_size(grids) * (args.draws or 1)
-    if total > MAX_STEPS:
-        raise InputError(f"the sweep has {total:,} steps, more than the {MAX_STEPS:,} it runs", "--vary",
-                         "take larger steps or fewer draws")
-    return grids, draws, sources, total
 
 
 def _sweep_summaries(args, plan, dataset, stream, total: int, outputs, units, grids, draws, suffix) -> list:
@@ -672,10 +540,10 @@ def cmd_sweep(args) -> int:
     _refuse_overwrites(args, program, {"--out": args.out})
     dataset = load_data(args.data, program, max_bytes=_max_bytes(args))
     plan = compile_plan(program)
-    outputs = _sweep_outputs(args, program)
+    outputs = sweep_outputs(args.output, program, args.policy)
     suffix = check_target(args.out) if args.out else None  # before any work, not at the end of it
     base = _one_scenario(args, plan, dataset)
-    grids, draws, sources, total = _sweep_varies(args, plan, dataset, base)
+    grids, draws, sources, total = sweep_varies(args.vary, args.draws, plan, dataset, base)
     units = {name: program.declarations[name].type for name in outputs}
     count, seed = (args.draws, args.seed) if draws else (None, None)
     stream = steps(base, grids, draws, sources, count or 1, args.seed)
@@ -1049,7 +917,7 @@ def dispatch(args) -> int:
     except DataErrors as error:
         for problem in error.errors:
             _error(str(problem))
-        print(f"planlang: {error}", file=sys.stderr)
+        print(f"planlang: {error.summary}", file=sys.stderr)
         return EXIT_DATA
     except UsageError as error:
         _error(str(error))

@@ -12,7 +12,7 @@ import attrs
 
 from .source import SourceFile, Span, printable
 
-__all__ = ["Diagnostic", "Note", "PolicyError", "InputError", "suggest", "format_diagnostic", "has_errors"]
+__all__ = ["Diagnostic", "Note", "PolicyError", "InputError", "suggest", "format_diagnostic", "has_errors", "placed"]
 
 
 @attrs.frozen
@@ -43,6 +43,15 @@ class PolicyError(Exception):
         self.diagnostics = tuple(diagnostics)
         self.sources = dict(sources or {})
         super().__init__(f"{sum(d.is_error for d in self.diagnostics)} error(s) in the policy")
+
+    def __str__(self) -> str:
+        # the placed diagnostics themselves: a caller from Python sees what the command line prints
+        return placed(self.args[0], self.diagnostics, self.sources)
+
+
+def placed(summary: str, diagnostics: Iterable[Diagnostic], sources: Mapping[str, SourceFile]) -> str:
+    """A summary line, then every diagnostic placed and underlined (uncoloured), for an exception's message."""
+    return "\n\n".join([summary, *(format_diagnostic(d, sources) for d in diagnostics)])
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
@@ -121,3 +130,10 @@ class DataErrors(InputError):
         self.errors, self.source, self.stopped = list(errors), source, stopped
         more = f" (stopped after the first {len(errors)})" if stopped else ""
         super().__init__(f"{len(errors)} problems{more}", source)
+
+    @property
+    def summary(self) -> str:
+        return super().__str__()
+
+    def __str__(self) -> str:
+        return "\n".join([self.summary, *map(str, self.errors)])

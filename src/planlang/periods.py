@@ -21,6 +21,8 @@ import re
 import attrs
 import holidays
 
+from .diagnostics import UsageError
+
 __all__ = [
     "rank",
     "Period",
@@ -38,6 +40,7 @@ __all__ = [
     "FIRST_DATE",
     "LAST_DATE",
     "DATE_RANGE",
+    "period_in_year",
 ]
 
 # granularity word used in policies -> period kind
@@ -222,6 +225,18 @@ def parse_period(text: str) -> Period:
         f"{text!r} is not a period; write a month as 2021-04, a financial year as 2021/22, "
         f"a quarter as 2021/22 Q1 or a half as 2021/22 H1{_digits_hint(text)}"
     )
+
+
+def period_in_year(text: str, year: Period, where: str) -> Period:
+    """A period given on the command line or to the Python API, which must fall within the policy year;
+    raises :class:`~planlang.diagnostics.UsageError` naming ``where``."""
+    try:
+        period = parse_period(text)
+    except PeriodError as error:
+        raise UsageError(str(error), where) from None
+    if not year.contains(period):
+        raise UsageError(f"{period} is outside the policy year {year}", where)
+    return period
 
 
 def _digits_hint(text: str) -> str:

@@ -16,7 +16,7 @@ import attrs
 
 from . import syntax as s
 from .compiler import span_text
-from .diagnostics import Diagnostic, suggest
+from .diagnostics import Diagnostic, placed, suggest
 from .periods import Period, period_range, rank
 from .printer import GRANULARITY_WORDS, format_setting
 from .source import SourceFile, Span
@@ -84,6 +84,9 @@ class ScenarioError(Exception):
     def __init__(self, diagnostics, sources):
         super().__init__(f"{len(diagnostics)} problem(s) in a scenario")
         self.diagnostics, self.sources = list(diagnostics), dict(sources)
+
+    def __str__(self) -> str:
+        return placed(self.args[0], self.diagnostics, self.sources)
 
 
 _SETTABLE = {s.InputDecl: "an input", s.ParameterDecl: "a parameter", s.DefineDecl: "a definition"}

@@ -21,19 +21,23 @@ and the output seen at its ends and at the baseline value.
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from math import ceil, floor
 
 import attrs
 
 from . import syntax as s
-from .evaluator import ExactRun, Results
-from .periods import Period
-from .scenario import Scenario, Setting
-from .source import Span
+from .checker import ExpressionChecker
+from .diagnostics import InputError, UsageError, suggest
+from .evaluator import ExactRun, Results, constant_value
+from .parser import parse_setting
+from .periods import Period, period_in_year
+from .scenario import Scenario, ScenarioError, Setting, check_setting
+from .source import SourceFile, Span
 from .totals import total_of
 
-__all__ = ["Goal", "Solution", "solve", "UNITS", "REACHED", "UNREACHABLE", "INCONCLUSIVE"]
+__all__ = ["Goal", "Solution", "solve", "UNITS", "REACHED", "UNREACHABLE", "INCONCLUSIVE", "read_vary", "read_goal"]
 
 UNITS = {"money": Fraction(1, 100), "percent": Fraction(1, 10_000), "ratio": Fraction(1, 10_000), "count": Fraction(1),
          "number": Fraction(1, 100)}
@@ -183,3 +187,94 @@ def _solution(answer, measure, unit, cache, start, outcome: str = REACHED) -> So
     return Solution(answer, start, measure(answer) if answer is not None else None, below,
                     (min(measures), max(measures)) if measures else (None, None), (values[0], values[-1]), len(cache),
                     outcome, tuple((x, cache[x]) for x in ends), len(steps) < 2)
+
+
+_FLAG_GOAL = re.compile(r"^\s*flag\s+(?P<name>\w+)\s+for\s+(?P<entity>\S+)\s+in\s+(?P<period>.+?)\s+(?P<state>raised|cleared)\s*$")
+_TOTAL_GOAL = re.compile(r"^\s*total\s+")
+
+
+def read_vary(text: str, plan, dataset, where: str = "--vary"):
+    """(name, entity, periods, type) of what a goal seek varies: one input cell (``NAME for CODE in PERIOD``),
+    or a parameter (in one period or all); errors name ``where``."""
+    source = SourceFile(where, text)
+    target, errors = parse_setting(source, start="target_only")
+    if errors:
+        raise ScenarioError(errors, {source.name: source})
+    decl = plan.declarations.get(target.name)
+    clause = s.SetClause(span=target.span, target=target, value=s.Ref(span=target.name_span, name=target.name))
+    checked = check_setting(clause, source, plan, dataset)
+    if isinstance(decl, s.InputDecl) and (checked.entity is None or checked.periods is None or len(checked.periods) != 1):
+        raise InputError("an input is varied for one organisation in one period: NAME for CODE in PERIOD", where)
+    if not isinstance(decl, (s.InputDecl, s.ParameterDecl)):
+        raise InputError(f"`{target.name}` is not an input or a parameter; solve varies one of those", where)
+    if checked.periods is not None and len(checked.periods) != 1:
+        raise InputError("vary a parameter in one period, or in all of them", where)
+    if decl.type not in UNITS:  # a search moves a number up and down: there is no next bool, text or date
+        raise UsageError(f"`{target.name}` is a {decl.type} {'input' if isinstance(decl, s.InputDecl) else 'parameter'}; "
+                         f"solve varies numbers ({', '.join(UNITS)})", where)
+    return checked.name, checked.entity, checked.periods, decl.type
+
+
+def read_goal(text: str, plan, dataset, where: str = "--until") -> tuple[Goal, str]:
+    """The goal of a goal seek (``NAME for CODE in PERIOD = VALUE``, ``total NAME [in PERIOD] = VALUE`` or
+    ``flag NAME for CODE in PERIOD raised|cleared``) and the type of what it measures; errors name ``where``."""
+    flag = _FLAG_GOAL.match(text)
+    if flag:
+        decl = plan.declarations.get(flag["name"])
+        if not isinstance(decl, s.FlagDecl):
+            raise InputError(f"`{flag['name']}` is not a flag", where, suggest(flag["name"], plan.program.of_kind(s.FlagDecl)))
+        entity = _organisation(flag["entity"], dataset, where)
+        period = _goal_period(plan, decl, period_in_year(flag["period"], plan.year, where), where)
+        return Goal(decl.name, entity, period, raised=flag["state"] == "raised"), "bool"
+    total = _TOTAL_GOAL.match(text)
+    source = SourceFile(where, text[total.end():] if total else text)
+    clause, errors = parse_setting(source)
+    if errors:
+        raise ScenarioError(errors, {source.name: source})
+    target = clause.target
+    decl = plan.declarations.get(target.name)
+    if not isinstance(decl, s.DefineDecl):
+        raise InputError(f"`{target.name}` is not a definition; solve reaches a definition's value or a flag", where,
+                         suggest(target.name, plan.program.of_kind(s.DefineDecl)))
+    period = target.periods[0] if target.periods else None
+    if target.periods and target.periods[0] != target.periods[1]:
+        raise InputError("the goal is in one period", where)
+    if not total:
+        if decl.kinds and target.entity is None:
+            raise InputError(f"say which organisation: {target.name} for CODE in PERIOD (or `total {target.name}`)", where)
+        if decl.kinds:
+            _organisation(target.entity, dataset, where)
+        if decl.granularity and period is None:
+            raise InputError(f"`{target.name}` is {decl.granularity}ly: name one {decl.granularity} with `in`", where)
+    if period is not None:
+        _goal_period(plan, decl, period, where)
+    if decl.type not in UNITS:
+        raise InputError(f"`{target.name}` is {decl.type}; solve reaches amounts, percentages and counts", where)
+    value, errors, _ = ExpressionChecker(plan.declarations).check(clause.value, target.name, (), None, decl.type,
+                                                                   f"the goal for `{target.name}`")
+    if errors:
+        raise ScenarioError(errors, {source.name: source})
+    goal_value = constant_value(plan, value)
+    if not isinstance(goal_value, Fraction):
+        raise InputError("the goal is a fixed amount, percentage or count", where)
+    return Goal(decl.name, None if total else target.entity, period, goal_value, total=bool(total)), decl.type
+
+
+def _organisation(code: str, dataset, where: str) -> str:
+    """``code`` if the data has it: an organisation named in a goal is a usage error, as on every command."""
+    if code not in dataset.organisations:
+        raise UsageError(f"no organisation {code!r} in {dataset.source}", where, suggest(code, dataset.organisations))
+    return code
+
+
+def _goal_period(plan, decl, period, where: str):
+    """``period`` if the goal's name has a value in it; otherwise a search could only ever see it missing."""
+    if not plan.year.contains(period):
+        raise UsageError(f"{period} is outside the policy year {plan.year}", where)
+    if decl.granularity and period.kind != decl.granularity:
+        raise UsageError(f"`{decl.name}` is {decl.granularity}ly; {period} is a {period.kind}", where,
+                         f"name one {decl.granularity} with `in`")
+    if not plan.applies(decl.name, period):
+        first, last = decl.during
+        raise UsageError(f"`{decl.name}` applies only from {first} to {last}, not in {period}", where)
+    return period

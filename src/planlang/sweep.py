@@ -31,7 +31,7 @@ import attrs
 from . import syntax as s
 from .bulk import Step, StepResult
 from .data import Dataset
-from .diagnostics import Diagnostic, suggest
+from .diagnostics import Diagnostic, InputError, UsageError, suggest
 from .parser import parse_setting
 from .plan import Plan
 from .scenario import Scenario, ScenarioError, Setting, check_setting
@@ -39,7 +39,7 @@ from .source import SourceFile, Span
 from .totals import Total, total_of
 from .values import AmountError, parse_amount
 
-__all__ = ["GridVary", "DrawVary", "parse_varies", "grid_steps", "grid_size", "steps", "Point", "Summary", "summarise", "MAX_STEPS", "FACTOR_GRID", "DISTRIBUTIONS",
+__all__ = ["GridVary", "DrawVary", "parse_varies", "sweep_varies", "sweep_outputs", "grid_steps", "grid_size", "steps", "Point", "Summary", "summarise", "MAX_STEPS", "FACTOR_GRID", "DISTRIBUTIONS",
            "percentile", "PERCENTILES", "Spread", "spread_of"]
 
 MAX_STEPS = 1_000_000  # grid steps times draws: beyond this a sweep is almost certainly a typo in a step
@@ -305,6 +305,43 @@ def parse_varies(texts: Sequence[str], plan: Plan, dataset: Dataset) -> tuple[li
     if reader.errors:
         raise ScenarioError(reader.errors, reader.sources)
     return varies, reader.sources
+
+
+_TOTALLED = ("money", "count", "number")
+
+
+def sweep_outputs(names: Sequence[str], program, pack: str, where: str = "--output") -> list[str]:
+    """The outputs a sweep totals, each once: definitions of ``pack`` whose values add up."""
+    definitions = program.of_kind(s.DefineDecl)
+    for name in names:
+        decl = definitions.get(name)
+        if decl is None:
+            raise UsageError(f"`{name}` is not a definition of {pack}", where, suggest(name, definitions))
+        if decl.type not in _TOTALLED:
+            raise UsageError(f"a sweep totals each output over every organisation and period; `{name}` is {decl.type}",
+                             where, "sweep an amount or a count")
+    return list(dict.fromkeys(names))
+
+
+def sweep_varies(texts: Sequence[str], count: int | None, plan: Plan, dataset: Dataset, base: Scenario):
+    """(grids, draws, sources, steps) of the ``--vary`` texts, checked against each other, the ``count`` of
+    draws (``--draws``; None for none) and the step cap."""
+    varies, sources = parse_varies(texts, plan, dataset)
+    grids = [v for v in varies if isinstance(v, GridVary)]
+    draws = [v for v in varies if isinstance(v, DrawVary)]
+    if draws and count is None:
+        raise UsageError("a --vary that draws from a distribution needs --draws N (and --seed S to choose the draws)", "--vary")
+    if count is not None and not draws:
+        raise UsageError("--draws samples inputs: give one with --vary 'NAME = NAME * uniform(95%, 105%)'", "--draws")
+    for vary in draws:
+        if vary.hidden_by(base.settings):
+            raise InputError(f"the scenario sets `{vary.target}` in every cell it draws, so its draws would change nothing",
+                             "--vary", "leave it out of --set/--scenario")
+    total = grid_size(grids) * (count or 1)
+    if total > MAX_STEPS:
+        raise InputError(f"the sweep has {total:,} steps, more than the {MAX_STEPS:,} it runs", "--vary",
+                         "take larger steps or fewer draws")
+    return grids, draws, sources, total
 
 
 def grid_size(varies: Sequence[GridVary]) -> int:
