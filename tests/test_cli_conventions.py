@@ -11,7 +11,7 @@ from importlib import metadata
 
 import pytest
 
-from planlang.commands import EXIT_DATA, EXIT_MISSING, EXIT_OK, EXIT_POLICY, EXIT_USAGE
+from planlang.commands import EXIT_DATA, EXIT_MISSING, EXIT_OK, EXIT_OUTPUT, EXIT_POLICY, EXIT_USAGE
 from planlang.cli import main
 from planlang.colour import paint, paint_severities
 from planlang.render import format_value
@@ -37,8 +37,8 @@ def test_each_commands_help_has_an_example_that_names_the_command(command, capsy
 def test_readme_table_gives_every_exit_status_the_cli_uses():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = readme.split("## Exit status", 1)[1].split("\n## ", 1)[0]
-    codes = {int(m) for m in re.findall(r"^\| (\d+) \|", table, re.M)}
-    assert codes == {EXIT_OK, EXIT_POLICY, EXIT_DATA, EXIT_MISSING, EXIT_USAGE, 70}
+    codes = {int(code) for cell in re.findall(r"^\| ([\d, ]+) \|", table, re.M) for code in cell.split(",")}
+    assert codes == {EXIT_OK, EXIT_POLICY, EXIT_DATA, EXIT_MISSING, EXIT_USAGE, 70, EXIT_OUTPUT, 130, 143}
 
 
 class _Terminal(io.StringIO):

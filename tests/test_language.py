@@ -361,7 +361,6 @@ def test_during_limits_a_definition_to_its_periods():
     assert "applies only from 2021-04 to 2021-05" in results.get("paid", "S1", P("2021-06")).describe()
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
 
 from planlang import ops  # noqa: E402
 

@@ -20,7 +20,6 @@ import math
 from fractions import Fraction
 from pathlib import Path
 
-import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 

@@ -25,7 +25,7 @@ from planlang.compare import compare
 from planlang.evaluator import run
 from planlang.periods import parse_period
 from planlang.plan import compile_plan
-from planlang.scenario import ScenarioError, read_scenarios, scenario_from_sets
+from planlang.scenario import read_scenarios, scenario_from_sets
 from planlang.values import money_text
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -146,7 +146,7 @@ def test_a_year_total_over_part_of_the_year_says_which_part(capsys):
 
 
 def test_a_whole_year_total_has_no_note():
-    plan = compile_plan(planlang.load(PACK))
+    plan = compile_plan(compile_pack(PACK))
     months = parse_period("2021/22").parts("month")
     assert year_coverage(plan, "erf_additional_funding", months[:6]).complete  # April to September is all of its `during`
     assert not year_coverage(plan, "erf_additional_funding", months[:4]).complete

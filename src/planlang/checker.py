@@ -16,7 +16,7 @@ from . import syntax as s
 from . import types as t
 from .builtins import BUILTINS, ROUNDING
 from .diagnostics import Diagnostic, Note, suggest
-from .periods import Period, period_range
+from .periods import period_range
 from .source import Span
 from .values import format_percent
 
