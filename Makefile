@@ -60,6 +60,7 @@ examples: $(STAMP)
 	$(BIN)/python examples/make_examples.py
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks docs examples
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -52,7 +52,6 @@ import time
 from fractions import Fraction
 
 import numpy as np
-
 from bench_erf import erf_pack
 
 from planlang.data import Organisation, make_dataset

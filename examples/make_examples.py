@@ -14,9 +14,9 @@ import json
 import sys
 from pathlib import Path
 
+from planlang import syntax as s
 from planlang.compiler import compile_pack
 from planlang.data import SHEETS, Organisation, convert_value, write_workbook
-from planlang import syntax as s
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "examples" / "src"

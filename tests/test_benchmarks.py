@@ -8,10 +8,11 @@ import importlib
 from fractions import Fraction
 
 import pytest
-from conftest import ROOT
 
 from planlang.evaluator import BACKENDS, run
 from planlang.plan import compile_plan
+
+from conftest import ROOT
 
 
 @pytest.fixture(scope="module")

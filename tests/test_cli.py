@@ -22,6 +22,7 @@ from planlang.compiler import compile_pack
 
 from conftest import POLICIES, ROOT
 
+
 def _erf_pack() -> str:
     """The 2021/22 ERF rules alone, as their own pack: the example data holds only the ERF's inputs."""
     import tempfile

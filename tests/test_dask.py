@@ -10,7 +10,6 @@ import logging
 
 import pytest
 
-
 distributed = pytest.importorskip("distributed")
 
 from conftest import ROOT

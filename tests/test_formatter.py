@@ -14,6 +14,7 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_printer import expressions
 
 from planlang import syntax as s
 from planlang.cli import main
@@ -24,7 +25,6 @@ from planlang.printer import format_expr
 from planlang.source import SourceFile
 
 from conftest import POLICIES
-from test_printer import expressions
 
 SHIPPED = [source for pack in sorted(p for p in POLICIES.iterdir() if p.is_dir()) for source in read_pack(pack)]
 

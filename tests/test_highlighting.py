@@ -12,12 +12,12 @@ import re
 import pytest
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import Comment, Error, Keyword, Name, Number, Operator
+from test_docs import fenced
 
 from planlang.lexer import PlanlangLexer
 from planlang.parser import vocabulary
 
 from conftest import POLICIES, ROOT
-from test_docs import fenced
 
 DOCS = ROOT / "docs"
 PLAN_TEXTS = [pytest.param(p.read_text(encoding="utf-8"), id=str(p.relative_to(ROOT))) for p in sorted(POLICIES.glob("*/*.plan"))]

@@ -13,9 +13,9 @@ from itertools import permutations
 
 import pytest
 
+from planlang.cli import main
 from planlang.compiler import compile_pack
 from planlang.data import load_data
-from planlang.cli import main
 from planlang.evaluator import evaluate
 from planlang.impact import attribute
 from planlang.rulediff import diff_programs

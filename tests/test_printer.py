@@ -18,8 +18,8 @@ from planlang import syntax as s
 from planlang.compiler import read_pack
 from planlang.parser import parse_source
 from planlang.printer import format_expr
-from planlang.syntax import meaning
 from planlang.source import SourceFile, Span
+from planlang.syntax import meaning
 
 from conftest import POLICIES
 

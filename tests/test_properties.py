@@ -24,8 +24,8 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from planlang.compiler import compile_pack
-from planlang.evaluator import evaluate
 from planlang.data import Organisation, make_dataset
+from planlang.evaluator import evaluate
 from planlang.periods import Period, parse_period, working_days
 from planlang.render import assumed_defaults
 from planlang.values import Missing

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,11 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planlang.compiler import compile_pack
-from planlang.data import load_data
 from planlang import syntax as s
 from planlang.cli import main
 from planlang.compare import compare
+from planlang.compiler import compile_pack
+from planlang.data import load_data
 from planlang.evaluator import run
 from planlang.periods import parse_period
 from planlang.plan import compile_plan
@@ -93,8 +94,8 @@ def test_replace_is_a_new_formula_reading_the_scenario(worked):
     assert scenario.settings[0].text == "erf_actual in 2021-05 = £0"
 
 
-def read_scenarios_text(plan, data, text, tmp=Path(os.environ.get("TMPDIR", "/tmp"))):
-    path = tmp / f"planlang-scenario-{os.getpid()}.plan"
+def read_scenarios_text(plan, data, text, tmp=None):
+    path = Path(tmp or tempfile.gettempdir()) / f"planlang-scenario-{os.getpid()}.plan"
     path.write_text(text, encoding="utf-8")
     try:
         return read_scenarios(path, plan, data)
@@ -273,8 +274,8 @@ def test_solve_finds_the_issue_s_example_to_the_penny(capsys):
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(target=st.integers(min_value=1, max_value=9_000_000_00), code=st.sampled_from(["EXAMPLE1", "EXAMPLE2", "EXAMPLE3"]))
 def test_solve_s_answer_reaches_the_target_and_a_penny_less_does_not(worked, target, code):
-    from planlang.solve import Goal, solve
     from planlang.scenario import BASELINE
+    from planlang.solve import Goal, solve
 
     plan, data, baseline = worked
     goal = Goal("erf_additional_funding", code, MAY, Fraction(target, 100))

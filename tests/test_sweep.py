@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planlang.compiler import compile_pack
-from planlang.data import load_data
 from planlang import bulk, longform
 from planlang.bulk import Step, step_results, total_of, with_factors
+from planlang.compiler import compile_pack
+from planlang.data import load_data
 from planlang.evaluator import run
 from planlang.plan import compile_plan
 from planlang.progress import Progress
@@ -454,7 +454,8 @@ def test_a_scenario_file_applies_underneath_as_its_sets_would(capsys):
 
 
 def test_a_partly_missing_total_shows_what_the_rest_add_up_to():
-    from planlang.render_sweep import sweep_json as document_of, sweep_text
+    from planlang.render_sweep import sweep_json as document_of
+    from planlang.render_sweep import sweep_text
     from planlang.sweep import Summary
 
     partial = total_of([Fraction(1000), Missing.because("no data"), Fraction(500)])

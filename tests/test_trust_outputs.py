@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, POLICIES, ROOT, run_cli
 from planlang.audit.csvfile import guard_formula
+
+from conftest import EXAMPLES, POLICIES, ROOT, run_cli
 
 ERF = POLICIES / "2021_22"
 WORKED = EXAMPLES / "erf_worked_example.json"
@@ -179,7 +180,7 @@ def test_a_folder_is_not_an_output(tmp_path, capsys):
 # the workbook writer stops half-way (some bytes written) and the process is sent a signal
 INTERRUPTED = """
 import os, signal, sys, time
-import planlang.audit.excel as excel
+import planlang.files as excel
 from planlang.cli import main
 
 def save(book, path):

@@ -18,10 +18,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from planlang.compiler import compile_pack
-from planlang.data import load_data
 from planlang.compare import compare
+from planlang.compiler import compile_pack
 from planlang.coverage import year_coverage
+from planlang.data import load_data
 from planlang.evaluator import run
 from planlang.periods import parse_period
 from planlang.plan import compile_plan

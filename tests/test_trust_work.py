@@ -14,15 +14,16 @@ import json
 import re
 import signal
 import time
-from fractions import Fraction
 import tracemalloc
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
-import planlang
 from planlang.cli import main
 from planlang.compare import MAX_COMPARED
+from planlang.compiler import compile_pack
+from planlang.data import load_data
 from planlang.evaluator import run
 from planlang.parser import MAX_NESTING, parse_setting, parse_source
 from planlang.periods import parse_period
@@ -38,8 +39,8 @@ MAY = parse_period("2021-05")
 
 @pytest.fixture(scope="module")
 def erf():
-    program = planlang.load(ERF)
-    return compile_plan(program), planlang.load_data(WORKED, program)
+    program = compile_pack(ERF)
+    return compile_plan(program), load_data(WORKED, program)
 
 
 @contextlib.contextmanager

@@ -14,7 +14,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import EXAMPLES, POLICIES
 from planlang import syntax as s
 from planlang.cli import main
 from planlang.compiler import compile_pack
@@ -26,6 +25,8 @@ from planlang.plan import compile_plan
 from planlang.render import explanation_json, run_json
 from planlang.scenario import scenario_from_sets
 from planlang.values import Missing
+
+from conftest import EXAMPLES, POLICIES
 
 YEARS = ("2019_20", "2020_21", "2021_22")
 

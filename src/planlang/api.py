@@ -188,9 +188,10 @@ class Pack:
               seed: int = 0, scenario: "Scenario | None" = None, backend: str = "vector") -> "Sweep":
         """Each output's total over every organisation and period at each step of a grid (``NAME = A to B step
         S``), or over ``draws`` draws of uncertain inputs (``NAME = NAME * uniform(LOW, HIGH)``), as ``planlang sweep``."""
-        from .bulk import BACKENDS as BULK_BACKENDS, step_results
+        from .bulk import BACKENDS as BULK_BACKENDS
+        from .bulk import step_results
         from .render_sweep import sweep_json, sweep_text
-        from .sweep import MAX_STEPS, steps, summarise, sweep_outputs, sweep_varies
+        from .sweep import MAX_STEPS, covers_of, steps, summarise, sweep_outputs, sweep_varies
 
         for value, what, lowest, highest in ((draws, "draws", 1, MAX_STEPS), (seed, "seed", 0, 2**63 - 1)):
             if value is not None and (type(value) is not int or not lowest <= value <= highest):
@@ -206,12 +207,13 @@ class Pack:
         summaries = list(summarise(zip((point for point, _ in points), results), names))
         units = {name: self.program.declarations[name].type for name in names}
         count, seed = (draws, seed) if drawn else (None, None)
-        document = sweep_json(grids, drawn, names, units, summaries, count, seed)
+        covers = covers_of(self._plan, dataset, names)
+        document = sweep_json(grids, drawn, names, units, summaries, count, seed, covers)
         title = f"{self.title} ({self.year}) on {dataset.source}: a sweep of {total:,} step{'s' * (total != 1)}"
         if base.settings:
             document = {"scenario": scenario_json(base), **document}
             title += f"\nunder the scenario {base.name}: {'; '.join(x.text for x in base.settings)}"
-        return Sweep(tuple(summaries), document, sweep_text(title, grids, drawn, names, units, summaries, count, seed))
+        return Sweep(tuple(summaries), document, sweep_text(title, grids, drawn, names, units, summaries, count, seed, covers))
 
     def _dataset(self, data) -> Dataset:
         if not isinstance(data, Dataset):

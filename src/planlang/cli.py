@@ -26,9 +26,14 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> int:
     with _signals_end_the_process():
-        from .commands import dispatch, parser  # heavy (Lark, networkx, openpyxl): after the handler is set
-
-        from .commands import EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, UsageExit
+        from .commands import (  # heavy (Lark, networkx, openpyxl): after the handler is set
+            EXIT_OK,
+            EXIT_OUTPUT,
+            EXIT_USAGE,
+            UsageExit,
+            dispatch,
+            parser,
+        )
 
         argv = sys.argv[1:] if argv is None else list(argv)
         out, err = _TerminalStream(sys.stdout), _TerminalStream(sys.stderr)

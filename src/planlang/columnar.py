@@ -41,8 +41,7 @@ from pathlib import Path
 
 import attrs
 
-from .data import (_ORGANISATION_FIELDS, _RAISE_WITH, _SPACES, Dataset, Organisation, _Checker, _check_organisations,
-                   _finish)
+from .data import _ORGANISATION_FIELDS, _RAISE_WITH, _SPACES, Dataset, Organisation, _check_organisations, _Checker, _finish
 from .diagnostics import InputError, suggest
 from .files import check_regular, megabytes, read_bytes
 

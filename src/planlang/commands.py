@@ -22,33 +22,44 @@ import networkx as nx
 
 from . import __version__
 from . import syntax as s
-from .files import write_atomically
 from .audit.receipt import compare_receipt, make_receipt, verify
-from .bulk import BACKENDS as BULK_BACKENDS, step_results
+from .bulk import BACKENDS as BULK_BACKENDS
+from .bulk import step_results
 from .citations import SOURCES_VARIABLE, check_quotes, cited, source_folders
+from .colour import paint, paint_severities
 from .compare import MAX_COMPARED, compare
 from .compiler import Program, compile_pack, compile_sources, read_pack, read_policy_file
 from .data import load_data, make_dataset
-from .colour import paint, paint_severities
 from .diagnostics import DataErrors, InputError, PolicyError, UsageError, format_diagnostic, suggest
-from .coverage import year_coverage
-from .evaluator import BACKENDS, choose_backend, evaluate, periods_for, run
+from .evaluator import BACKENDS, choose_backend, evaluate, run
 from .explanation import explain
-from .files import MAX_DATA_BYTES, refuse_overwrites, write_text_atomically
+from .files import MAX_DATA_BYTES, refuse_overwrites, write_atomically, write_text_atomically
 from .formatter import format_source
+from .impact import attribute, check_comparable
 from .jsonout import write_json
 from .periods import PeriodError, is_working_day, parse_date, period_in_year, working_days_between
 from .plan import compile_plan
-from .impact import attribute, check_comparable
+from .render import (
+    Selection,
+    compare_json,
+    compare_text,
+    explanation_compare_text,
+    explanation_json,
+    explanation_text,
+    json_value,
+    rulebook_markdown,
+    run_json,
+    run_text,
+    scenario_json,
+    solve_text,
+)
 from .render_diff import diff_json, diff_markdown, diff_text, impact_json, impact_text
 from .rulediff import diff_programs
-from .render import (Selection, compare_json, compare_text, explanation_compare_text, explanation_json, explanation_text, json_value,
-                     rulebook_markdown, run_json, run_text, scenario_json, solve_text)
-from .scenario import BASELINE, Scenario, ScenarioError, read_scenarios, scenario_from_sets
 from .scaleout import CONNECT_SECONDS
+from .scenario import BASELINE, Scenario, ScenarioError, read_scenarios, scenario_from_sets
 from .solve import read_goal, read_vary, solve
 from .source import SourceFile
-from .sweep import MAX_STEPS, steps, summarise, sweep_outputs, sweep_varies
+from .sweep import MAX_STEPS, covers_of, steps, summarise, sweep_outputs, sweep_varies
 from .testing import run_scenario_tests, run_tests
 
 __all__ = ["parser", "dispatch", "UsageExit", "EXIT_OK", "EXIT_POLICY", "EXIT_DATA", "EXIT_MISSING", "EXIT_USAGE",
@@ -548,8 +559,7 @@ def cmd_sweep(args) -> int:
     count, seed = (args.draws, args.seed) if draws else (None, None)
     stream = steps(base, grids, draws, sources, count or 1, args.seed)
     summaries = _sweep_summaries(args, plan, dataset, stream, total, outputs, units, grids, draws, suffix)
-    covers = {name: found for name in outputs
-              if (found := year_coverage(plan, name, periods_for(program, dataset, program.declarations[name]))) is not None}
+    covers = covers_of(plan, dataset, outputs)
     if args.json:
         document = sweep_json(grids, draws, outputs, units, summaries, count, seed, covers)
         if base.settings:

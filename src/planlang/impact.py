@@ -30,8 +30,8 @@ from .compiler import Program
 from .data import Dataset, make_dataset
 from .diagnostics import InputError
 from .evaluator import run
-from .ops import merge_missing
 from .graph import build_graph, evaluation_order
+from .ops import merge_missing
 from .plan import compile_plan, formula_of
 from .rulediff import Change, RulebookDiff
 from .totals import total_of

@@ -25,8 +25,8 @@ from .citations import check_quotes, source_folders
 from .compiler import Analysis, analyse_sources, read_policy_file
 from .diagnostics import Diagnostic, InputError
 from .lsp_stream import serve_stream
-from .printer import format_amendments, format_expr, format_scope, format_value_clause
 from .parser import vocabulary
+from .printer import format_amendments, format_expr, format_scope, format_value_clause
 from .source import SourceFile, Span
 from .types import TYPES
 

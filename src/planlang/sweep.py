@@ -448,3 +448,13 @@ def spread_of(totals: Sequence[Total]) -> Spread:
         return Spread(None, (None,) * len(PERCENTILES), over_draws.missing, len(totals))
     ordered = sorted(t.value for t in totals)
     return Spread(over_draws.value / len(totals), tuple(percentile(ordered, p) for p in PERCENTILES), 0, len(totals))
+
+
+def covers_of(plan: Plan, dataset: Dataset, outputs: Sequence[str]) -> dict:
+    """For each output worked out by month or quarter, the :class:`~planlang.coverage.Coverage` of its
+    year that its totals add up (the periods the data speaks of, of those its ``during`` allows)."""
+    from .coverage import year_coverage
+    from .evaluator import periods_for
+
+    found = {name: year_coverage(plan, name, periods_for(plan.program, dataset, plan.declarations[name])) for name in outputs}
+    return {name: covers for name, covers in found.items() if covers is not None}

@@ -15,10 +15,10 @@ from . import syntax as s
 from .compiler import Program
 from .data import Organisation, make_dataset
 from .evaluator import constant_value, evaluate
-from .plan import compile_plan
-from .scenario import BASELINE, read_scenarios
 from .periods import Period, period_range
+from .plan import compile_plan
 from .render import format_value
+from .scenario import BASELINE, read_scenarios
 from .values import Missing, decimal_places, round_to
 
 __all__ = ["TestOutcome", "run_tests"]
