@@ -24,7 +24,7 @@ from .source import printable
 from .values import Missing, decimal_text, format_money, format_percent, kinds_text, money_text
 
 __all__ = ["format_value", "json_value", "run_json", "run_text", "flag_message", "explanation_text", "explanation_json",
-           "assumed_default", "assumed_defaults", "detail_lines", "citation_text", "named_operands", "NAMED_KINDS",
+           "assumed_defaults", "detail_lines", "citation_text", "named_operands", "NAMED_KINDS",
            "difference_text", "Selection", "head_text", "MissingRule", "missing_parts"]
 
 
@@ -103,11 +103,6 @@ def late_message(results: Results, late: LateSubmission) -> str:
 
 def _label(period) -> str:
     return str(period) if period is not None else "-"
-
-
-def assumed_default(results: Results, name: str, entity: str, period) -> bool:
-    """Whether the run took input ``name``'s declared default for ``entity`` in ``period`` (the data gave no value)."""
-    return results.run.is_default(name, entity, period)
 
 
 def assumed_defaults(results: Results) -> list[dict]:
