@@ -89,3 +89,16 @@ def test_a_workbook_on_a_full_disk_is_one_message_and_leaves_nothing(capsys, tmp
     code, out, err = run_cli(capsys, "run", PACK, "--data", WORKED, "--output", target)
     assert code == 2 and "No space left on device" in err and "Exception ignored" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+LONG = "a" * 300  # longer than any file name the system can look up (255 bytes)
+
+
+@pytest.mark.parametrize("argv", [
+    ["check", LONG], ["run", LONG, "--data", WORKED], ["run", PACK, "--data", f"{LONG}.json"],
+    ["compare", PACK, "--data", WORKED, "--scenario", f"{LONG}.plan"], ["fmt", f"{LONG}.plan"], ["diff", PACK, LONG],
+    ["deadlines", LONG], ["rules", LONG], ["test", LONG], ["check", PACK, "--sources", LONG],
+])
+def test_a_name_too_long_to_look_up_is_bad_input_not_an_internal_error(capsys, argv):
+    code, out, err = run_cli(capsys, *argv)
+    assert code in (2, 64) and "File name too long" in err and LONG in err

@@ -14,6 +14,7 @@ import datetime as dt
 import gc
 import itertools
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -935,12 +936,22 @@ def dispatch(args) -> int:
     except InputError as error:
         _error(str(error))
         return EXIT_DATA
+    except OSError as error:
+        if error.filename is None:  # not about a path planlang was given: unexpected
+            return _internal(error)
+        # a path the system cannot even look up (a name too long, a loop of links) wherever it is first touched
+        _error(f"{os.fsdecode(error.filename)}: cannot be read: {error.strerror or error}")
+        return EXIT_DATA
     except RecursionError:
         print(f"planlang: error: {args.policy}: an expression or a chain of definitions nests too deeply to follow "
               f"(beyond {sys.getrecursionlimit():,} nested steps)\n  help: split long expressions into named definitions",
               file=sys.stderr)
         return EXIT_POLICY
     except Exception as error:  # the last line of defence: never show a traceback
-        print(f"planlang: internal error ({type(error).__name__}: {error}); please report it with the command you ran",
-              file=sys.stderr)
-        return EXIT_INTERNAL
+        return _internal(error)
+
+
+def _internal(error: Exception) -> int:
+    print(f"planlang: internal error ({type(error).__name__}: {error}); please report it with the command you ran",
+          file=sys.stderr)
+    return EXIT_INTERNAL

@@ -530,13 +530,17 @@ def load_data(path: str | os.PathLike, program, *, max_bytes: int = MAX_DATA_BYT
     display = os.fspath(path)
     path = Path(path)
     suffix = path.suffix.lower()
-    if path.is_dir():
+    try:
+        folder, exists = path.is_dir(), path.exists()
+    except OSError as error:  # a name the system cannot even look up (too long, a loop of links)
+        raise InputError(f"cannot be read: {error.strerror or error}", display) from None
+    if folder:
         raise InputError("is a folder, not a data file", display, f"give {DATA_SUFFIXES} data file")
     if suffix not in (".json", ".xlsx", ".csv", ".parquet"):
         kind = f"{suffix} files" if suffix else "files without a .json, .xlsx, .csv or .parquet suffix"
         raise InputError(f"cannot read {kind}", display,
                          f"give {DATA_SUFFIXES} data file" + (" (save the workbook as .xlsx)" if suffix in (".xls", ".xlsm") else ""))
-    if not path.exists():
+    if not exists:
         raise InputError("no such file", display)
     if suffix == ".json":
         return _load_json(read_bytes(path, display, max_bytes, _RAISE_WITH), display, program)
