@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from planlang.cli import main
-from planlang.compiler import compile_sources
+from planlang.compiler import compile_pack, compile_sources
+from planlang.data import load_data
 from planlang.diagnostics import format_diagnostic
+from planlang.evaluator import evaluate
 from planlang.source import SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,6 +88,20 @@ def compile_text(text: str, *, header: bool = True):
 def render(diagnostics, text: str, *, header: bool = True) -> str:
     source = SourceFile("t.plan", (HEADER if header else "") + text)
     return "\n".join(format_diagnostic(d, {"t.plan": source}) for d in diagnostics)
+
+
+@pytest.fixture(scope="module")
+def frf_run():
+    """The 2020/21 pack run on its example workbook (the FRF, by quarter)."""
+    program = compile_pack(POLICIES / "2020_21")
+    return evaluate(program, load_data(EXAMPLES / "2020_21.xlsx", program))
+
+
+@pytest.fixture(scope="module")
+def erf_run():
+    """The 2021/22 pack run on the published ERF worked example."""
+    program = compile_pack(POLICIES / "2021_22")
+    return evaluate(program, load_data(EXAMPLES / "erf_worked_example.json", program))
 
 
 @pytest.fixture

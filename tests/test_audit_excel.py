@@ -23,25 +23,12 @@ from planlang.audit.csvfile import csv_text, write_csv
 from planlang.audit.excel import NUMBER_FORMATS, _note, _put, write_workbook
 from planlang.audit.layout import result_sheets, unit_of
 from planlang.cli import main
-from planlang.compiler import compile_pack
-from planlang.data import Organisation, load_data, make_dataset
+from planlang.data import Organisation, make_dataset
 from planlang.evaluator import evaluate
 from planlang.periods import parse_period
 from planlang.values import Missing, decimal_text, money_text
 
-from conftest import EXAMPLES, POLICIES, ROOT
-
-
-@pytest.fixture(scope="module")
-def frf_run():
-    program = compile_pack(POLICIES / "2020_21")
-    return evaluate(program, load_data(EXAMPLES / "2020_21.xlsx", program))
-
-
-@pytest.fixture(scope="module")
-def erf_run():
-    program = compile_pack(POLICIES / "2021_22")
-    return evaluate(program, load_data(EXAMPLES / "erf_worked_example.json", program))
+from conftest import ROOT
 
 
 @pytest.fixture(scope="module")

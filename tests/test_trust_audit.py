@@ -15,10 +15,7 @@ from planlang.assumptions import assumed_defaults
 from planlang.audit.charts import bands_chart, find_step, taper_bars
 from planlang.audit.layout import year_totals
 from planlang.cli import main
-from planlang.compiler import compile_pack
 from planlang.coverage import coverage
-from planlang.data import load_data
-from planlang.evaluator import evaluate
 from planlang.explanation import explain
 from planlang.periods import parse_period
 from planlang.render import assumed_defaults as run_defaults
@@ -27,18 +24,6 @@ from planlang.values import Missing, money_text
 from conftest import EXAMPLES, POLICIES
 
 ERF = [str(POLICIES / "2021_22"), "--data", str(EXAMPLES / "erf_worked_example.json")]
-
-
-@pytest.fixture(scope="module")
-def frf_run():
-    program = compile_pack(POLICIES / "2020_21")
-    return evaluate(program, load_data(EXAMPLES / "2020_21.xlsx", program))
-
-
-@pytest.fixture(scope="module")
-def erf_run():
-    program = compile_pack(POLICIES / "2021_22")
-    return evaluate(program, load_data(EXAMPLES / "erf_worked_example.json", program))
 
 
 @pytest.fixture(scope="module")

@@ -118,28 +118,26 @@ def test_a_cycle_off_the_path_is_reported_once_per_scenario_on_it(tmp_path, erf)
 
 # ---- quoted texts -------------------------------------------------------------------------------
 
-def test_a_long_quoted_text_costs_memory_in_proportion(tmp_path):
-    size = 1_000_000
-    source = SourceFile("big.plan", f'input x : money\n  "{"a" * (size // 2)}\\"{"b" * (size // 2)}"\n  per trust\n')
+def _parsed_with_peak(text: str):
+    """(the parsed tree, its errors, the peak bytes allocated while parsing ``text``)."""
     tracemalloc.start()
     try:
-        tree, errors = parse_source(source)
-        peak = tracemalloc.get_traced_memory()[1]
+        tree, errors = parse_source(SourceFile("big.plan", text))
+        return tree, errors, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def test_a_long_quoted_text_costs_memory_in_proportion(tmp_path):
+    size = 1_000_000
+    tree, errors, peak = _parsed_with_peak(f'input x : money\n  "{"a" * (size // 2)}\\"{"b" * (size // 2)}"\n  per trust\n')
     assert errors == [] and len(tree.declarations[0].description) == size + 1
     assert peak < 50 * size, f"{peak / size:.0f} bytes per character"
 
 
 def test_a_text_of_escapes_costs_memory_in_proportion():
     size = 1_000_000
-    source = SourceFile("big.plan", f'input x : money\n  "{chr(92) * size}"\n  per trust\n')  # 500,000 escaped backslashes
-    tracemalloc.start()
-    try:
-        tree, errors = parse_source(source)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    tree, errors, peak = _parsed_with_peak(f'input x : money\n  "{chr(92) * size}"\n  per trust\n')  # 500,000 escaped backslashes
     assert errors == [] and tree.declarations[0].description == chr(92) * (size // 2)
     assert peak < 50 * size, f"{peak / size:.0f} bytes per character"
 

@@ -159,7 +159,7 @@ class Pack:
             raise UsageError("compare needs a scenario: give one made by pack.scenario(...)", "scenarios")
         only, entities = set(_names(only)), set(_names(entities))
         for code in entities:
-            _organisation(code, dataset, "entities")
+            dataset.known(code, "entities")
         definitions = self.program.of_kind(s.DefineDecl)
         for name in only:
             if name not in definitions:
@@ -241,12 +241,6 @@ class Pack:
 def _names(given: str | Iterable[str] | None) -> list[str]:
     """One name or several, as given: a lone string is one name, not its letters."""
     return [] if given is None else [given] if isinstance(given, str) else list(given)
-
-
-def _organisation(code: str, dataset: Dataset, where: str) -> str:
-    if code not in dataset.organisations:
-        raise UsageError(f"no organisation {code!r} in {dataset.source}", where, suggest(code, dataset.organisations))
-    return code
 
 
 _NO_DATA = make_dataset([], {}, {}, "no data")  # what a setting naming no organisation is checked against
@@ -364,7 +358,7 @@ class Results:
         elif entity is None:
             raise UsageError(f"`{name}` is worked out per {' or '.join(kinds)}: say which organisation", "entity")
         else:
-            kind = dataset.organisations[_organisation(entity, dataset, "entity")].kind
+            kind = dataset.organisations[dataset.known(entity, "entity")].kind
             if kind not in kinds:
                 raise UsageError(f"`{name}` is worked out per {' or '.join(kinds)}; {entity} is a {kind}", "entity")
         granularity = getattr(decl, "granularity", None)

@@ -53,8 +53,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parse_and_run(command_line, argv: list[str], dispatch) -> int:
+    from .source import not_utf8
+
     for argument in argv:
-        if found := _not_utf8(argument):
+        if found := not_utf8(argument):
             # a path or a --set text that is not UTF-8 could not be written into a receipt, a report or a workbook
             command_line.error(f"the argument {argument!r} is not UTF-8 text (it holds {found}); "
                                "planlang reads and writes UTF-8: rename the file or folder, or retype the text")
@@ -71,16 +73,6 @@ def _parse_and_run(command_line, argv: list[str], dispatch) -> int:
 
 # Ctrl-C exits 130 and SIGTERM 143 (128 + the signal's number, as a shell reports a process it ended)
 _EXIT_ON = {signal.SIGINT: 130, signal.SIGTERM: 143}
-
-
-def _not_utf8(argument: str) -> str | None:
-    """What in ``argument`` is not UTF-8 text, or None. Python decodes a byte of the command line that
-    is not UTF-8 as a lone surrogate, U+DC80 to U+DCFF."""
-    found = re.search("[\ud800-\udfff]", argument)
-    if found is None:
-        return None
-    code = ord(found[0])
-    return f"the byte 0x{code - 0xDC00:02X}" if 0xDC80 <= code <= 0xDCFF else f"a lone surrogate U+{code:04X}"
 
 
 @contextlib.contextmanager

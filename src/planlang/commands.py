@@ -191,7 +191,7 @@ def _filters_chosen(args, program, dataset) -> tuple[frozenset | None, frozenset
         if name not in outputs:
             raise UsageError(f"`{name}` is not a definition of {args.policy}", "--only", suggest(name, outputs))
     for code in args.entity or ():
-        _organisation(code, dataset)
+        dataset.known(code, "--entity")
     return frozenset(args.only) if args.only else None, frozenset(args.entity) if args.entity else None
 
 
@@ -359,13 +359,6 @@ def cmd_compare(args) -> int:
     return EXIT_OK
 
 
-def _organisation(code: str, dataset, option: str = "--entity") -> str:
-    """``code`` if the data has it: an organisation named on the command line is a usage error (64) on every command."""
-    if code not in dataset.organisations:
-        raise UsageError(f"no organisation {code!r} in {dataset.source}", option, suggest(code, dataset.organisations))
-    return code
-
-
 def cmd_explain(args) -> int:
     program = _program(args)
     _refuse_overwrites(args, program, {"--html": args.html}, documents=True)
@@ -388,7 +381,7 @@ def cmd_explain(args) -> int:
     if kinds:
         if entity is None:
             raise UsageError(f"`{args.name}` is worked out per {' or '.join(kinds)}: say which with --entity CODE", "--entity")
-        kind = dataset.organisations[_organisation(entity, dataset)].kind
+        kind = dataset.organisations[dataset.known(entity, "--entity")].kind
         if kind not in kinds:
             raise UsageError(f"`{args.name}` is worked out per {' or '.join(kinds)}; {entity} is a {kind}", "--entity")
     else:
@@ -428,7 +421,7 @@ def cmd_explain(args) -> int:
 
 def _explain_all(args, program, dataset) -> int:
     """Every value (definitions and flags) of one organisation in one period, each with its derivation."""
-    entity = _organisation(args.entity, dataset) if args.entity is not None else None
+    entity = dataset.known(args.entity, "--entity") if args.entity is not None else None
     period = period_in_year(args.period, program.year, "--period") if args.period is not None else None
     results = evaluate(program, dataset)
     keys = [(n, e, p) for n, e, p, _ in results.outputs() if e == entity and p == period]

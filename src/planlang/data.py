@@ -40,7 +40,7 @@ import attrs
 
 from . import syntax as s
 from .checker import fixed_value
-from .diagnostics import DataErrors, InputError, suggest
+from .diagnostics import DataErrors, InputError, UsageError, suggest
 from .files import MAX_DATA_BYTES, check_regular, read_bytes, write_workbook_atomically
 from .periods import GRANULARITIES, Period, PeriodError, check_date, parse_date, parse_period
 from .source import UNSAFE, character_name
@@ -100,6 +100,13 @@ class Dataset:
     def periods(self, kind: str) -> tuple[Period, ...]:
         """The distinct periods of a kind that the data gives values for, in order."""
         return self._periods.get(kind, ())
+
+    def known(self, code: str, where: str) -> str:
+        """``code`` if the data has that organisation; one named by a user (``--entity``, a goal, the
+        Python API) and not in the data is a usage error, the same on every door."""
+        if code not in self.organisations:
+            raise UsageError(f"no organisation {code!r} in {self.source}", where, suggest(code, self.organisations))
+        return code
 
     def of_kinds(self, kinds: Iterable[str]) -> list[Organisation]:
         """The organisations whose kind is one of ``kinds``, in file order."""

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .diagnostics import InputError, UsageError
+from .source import not_utf8
 from .xlsxfile import save_workbook
 
 __all__ = ["read_bytes", "check_regular", "MAX_POLICY_BYTES", "MAX_DATA_BYTES", "megabytes", "write_atomically",
@@ -179,10 +180,8 @@ def write_text_atomically(target: str | os.PathLike, text: str) -> None:
             except UnicodeEncodeError as error:
                 # data and the command line are refused when they are not UTF-8; what is left is the name of a
                 # folder they are in (a receipt records the absolute path)
-                code = ord(text[error.start])  # U+DC80 to U+DCFF: Python's stand-in for a byte that is not UTF-8
-                found = f"the byte 0x{code - 0xDC00:02X}" if 0xDC80 <= code <= 0xDCFF else f"U+{code:04X}"
                 raise InputError(f"cannot be written: it would record a file or folder name that is not UTF-8 text "
-                                 f"({found})", str(target), "rename the folder or file") from None
+                                 f"({not_utf8(text[error.start:])})", str(target), "rename the folder or file") from None
 
     write_atomically(target, write)
 

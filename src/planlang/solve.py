@@ -223,7 +223,7 @@ def read_goal(text: str, plan, dataset, where: str = "--until") -> tuple[Goal, s
         decl = plan.declarations.get(flag["name"])
         if not isinstance(decl, s.FlagDecl):
             raise InputError(f"`{flag['name']}` is not a flag", where, suggest(flag["name"], plan.program.of_kind(s.FlagDecl)))
-        entity = _organisation(flag["entity"], dataset, where)
+        entity = dataset.known(flag["entity"], where)
         period = _goal_period(plan, decl, period_in_year(flag["period"], plan.year, where), where)
         return Goal(decl.name, entity, period, raised=flag["state"] == "raised"), "bool"
     total = _TOTAL_GOAL.match(text)
@@ -243,7 +243,7 @@ def read_goal(text: str, plan, dataset, where: str = "--until") -> tuple[Goal, s
         if decl.kinds and target.entity is None:
             raise InputError(f"say which organisation: {target.name} for CODE in PERIOD (or `total {target.name}`)", where)
         if decl.kinds:
-            _organisation(target.entity, dataset, where)
+            dataset.known(target.entity, where)
         if decl.granularity and period is None:
             raise InputError(f"`{target.name}` is {decl.granularity}ly: name one {decl.granularity} with `in`", where)
     if period is not None:
@@ -258,13 +258,6 @@ def read_goal(text: str, plan, dataset, where: str = "--until") -> tuple[Goal, s
     if not isinstance(goal_value, Fraction):
         raise InputError("the goal is a fixed amount, percentage or count", where)
     return Goal(decl.name, None if total else target.entity, period, goal_value, total=bool(total)), decl.type
-
-
-def _organisation(code: str, dataset, where: str) -> str:
-    """``code`` if the data has it: an organisation named in a goal is a usage error, as on every command."""
-    if code not in dataset.organisations:
-        raise UsageError(f"no organisation {code!r} in {dataset.source}", where, suggest(code, dataset.organisations))
-    return code
 
 
 def _goal_period(plan, decl, period, where: str):

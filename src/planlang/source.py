@@ -22,7 +22,7 @@ import unicodedata
 
 import attrs
 
-__all__ = ["Span", "SourceFile", "NO_SPAN", "UNSAFE", "printable", "character_name"]
+__all__ = ["Span", "SourceFile", "NO_SPAN", "UNSAFE", "printable", "character_name", "not_utf8"]
 
 # C0 and C1 controls (tab and newline are let through by callers that allow them), line and paragraph
 # separators, the bidirectional marks, embeddings, overrides and isolates (the "Trojan Source" characters),
@@ -101,3 +101,17 @@ class SourceFile:
 
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 1 <= number <= len(self.lines) else ""
+
+
+def not_utf8(text: str) -> str | None:
+    r"""What in ``text`` is not UTF-8 text, in words, or None. Python decodes a byte of a command line or a
+    file name that is not UTF-8 as a lone surrogate, U+DC80 to U+DCFF.
+
+    >>> not_utf8("caf\udce9"), not_utf8("\ud800"), not_utf8("café")
+    ('the byte 0xE9', 'a lone surrogate U+D800', None)
+    """
+    found = re.search("[\ud800-\udfff]", text)
+    if found is None:
+        return None
+    code = ord(found[0])
+    return f"the byte 0x{code - 0xDC00:02X}" if 0xDC80 <= code <= 0xDCFF else f"a lone surrogate U+{code:04X}"
