@@ -22,8 +22,8 @@ from bench_erf import erf_pack, synthetic, timed
 
 from planlang.compare import compare
 from planlang.data import make_dataset
-from planlang.evaluator import run
 from planlang.plan import compile_plan
+from planlang.run import run
 from planlang.scenario import scenario_from_sets
 
 SCENARIOS = {

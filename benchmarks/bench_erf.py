@@ -24,9 +24,9 @@ from pathlib import Path
 
 from planlang.compiler import compile_sources
 from planlang.data import Organisation, make_dataset
-from planlang.evaluator import evaluate
 from planlang.explanation import explain
 from planlang.periods import parse_period, working_days
+from planlang.run import evaluate
 from planlang.source import SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -104,9 +104,9 @@ def phases(data: Path) -> dict[str, float]:
     """planlang's phases in this process: what each part of `run --json` costs."""
     from planlang.compiler import compile_pack
     from planlang.data import load_data
-    from planlang.evaluator import run
     from planlang.plan import compile_plan
     from planlang.render import run_json
+    from planlang.run import run
 
     try:
         from planlang.jsonout import write_json

@@ -7,7 +7,7 @@ April to September 2021, of policies/2021_22/erf.plan), the columns are:
 - ``data s``: building the planlang Dataset in memory (``make_dataset``; exact Fractions), once;
 - ``exact``: ``run(plan, dataset)``, the exact engine (up to ``--exact-limit`` system-months);
 - ``vector``: ``run(plan, dataset, backend="vector")``: every output and flag of the rule, exact
-  ("not available" until the backend is registered in ``planlang.evaluator.BACKENDS``); ``vector
+  ("not available" until the backend is registered in ``planlang.run.BACKENDS``); ``vector
   1st`` is the first run over the dataset, which may convert its values to arrays for later runs;
 - ``numpy``: hand-written NumPy of the rule in float64, the obvious vectorised code: thresholds
   from baseline x threshold x working-day ratio - adjustment, bands 0%/100%/120%, gateway mask;
@@ -55,9 +55,9 @@ import numpy as np
 from bench_erf import erf_pack
 
 from planlang.data import Organisation, make_dataset
-from planlang.evaluator import BACKENDS, run
 from planlang.periods import parse_period, working_days
 from planlang.plan import compile_plan
+from planlang.run import BACKENDS, run
 
 OUTPUT = "erf_additional_funding"
 MONTHS = [parse_period(f"2021-{m:02d}") for m in range(4, 10)]

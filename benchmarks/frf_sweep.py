@@ -5,7 +5,7 @@ process and on Dask.
 2020/21; each sweep step sets ``frf_taper_rate`` (50% to 149.9% in steps of 0.1%) and totals
 ``frf_earned`` and ``frf_unearned_in_year`` over every organisation and period.
 
-- each step goes through ``planlang.bulk.step_results`` when that module exists (its vector
+- each step goes through ``planlang.run.bulk.step_results`` when that module exists (its vector
   backend when it has one, else its exact one); otherwise each step is
   ``run(plan, dataset, scenario, baseline=base)`` with the exact engine (a scenario run works out
   again only what the rate reaches). Through an exact engine a few steps are timed and the 1,000
@@ -31,9 +31,9 @@ from pathlib import Path
 
 from planlang.compiler import compile_sources
 from planlang.data import Organisation, make_dataset
-from planlang.evaluator import run
 from planlang.periods import parse_period
 from planlang.plan import compile_plan
+from planlang.run import run
 from planlang.scenario import scenario_from_sets
 from planlang.source import SourceFile
 
@@ -86,22 +86,22 @@ def totals(results, outputs=OUTPUTS) -> tuple:
 
 
 def _bulk():
-    """planlang.bulk when this branch has it, else None."""
-    if importlib.util.find_spec("planlang.bulk") is None:
+    """planlang.run.bulk when this branch has it, else None."""
+    if importlib.util.find_spec("planlang.run.bulk") is None:
         return None
-    from planlang import bulk
+    from planlang.run import bulk
 
     return bulk
 
 
 def bulk_backend() -> str | None:
-    """The backend of planlang.bulk the sweep uses, or None when the sweep goes through run()."""
+    """The backend of planlang.run.bulk the sweep uses, or None when the sweep goes through run()."""
     bulk = _bulk()
     return None if bulk is None else "vector" if "vector" in bulk.BACKENDS else "exact"
 
 
 def sweep(plan, dataset, settings, outputs=OUTPUTS) -> list[tuple]:
-    """Each step's totals, through planlang.bulk when present; else one baseline run, then one
+    """Each step's totals, through planlang.run.bulk when present; else one baseline run, then one
     scenario run per step reading from it."""
     scenarios = [scenario_from_sets([text], plan, dataset) for text in settings]
     bulk, backend = _bulk(), bulk_backend()
@@ -162,9 +162,9 @@ def main(exact_steps: int = 3) -> None:
 
     backend = bulk_backend()
     if backend is None:
-        print("planlang.bulk is not in this branch: each step is run() with the exact engine")
+        print("planlang.run.bulk is not in this branch: each step is run() with the exact engine")
     else:
-        print(f"each step through planlang.bulk.step_results, backend {backend}")
+        print(f"each step through planlang.run.bulk.step_results, backend {backend}")
     exact_steps = STEPS if backend == "vector" else exact_steps
 
     clock = _Clock()

@@ -13,7 +13,7 @@ from planlang.cli import main
 from planlang.compiler import compile_pack, compile_sources
 from planlang.data import load_data
 from planlang.diagnostics import format_diagnostic
-from planlang.evaluator import evaluate
+from planlang.run import evaluate
 from planlang.source import SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]

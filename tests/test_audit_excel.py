@@ -24,8 +24,8 @@ from planlang.audit.excel import NUMBER_FORMATS, _note, _put, write_workbook
 from planlang.audit.layout import result_sheets, unit_of
 from planlang.cli import main
 from planlang.data import Organisation, make_dataset
-from planlang.evaluator import evaluate
 from planlang.periods import parse_period
+from planlang.run import evaluate
 from planlang.values import Missing, decimal_text, money_text
 
 from conftest import ROOT

@@ -9,8 +9,8 @@ from fractions import Fraction
 
 import pytest
 
-from planlang.evaluator import BACKENDS, run
 from planlang.plan import compile_plan
+from planlang.run import BACKENDS, run
 
 from conftest import ROOT
 

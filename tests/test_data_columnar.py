@@ -19,8 +19,8 @@ from planlang.cli import main
 from planlang.compiler import compile_pack
 from planlang.data import MAX_ERRORS, load_data
 from planlang.diagnostics import DataErrors, InputError
-from planlang.evaluator import evaluate
 from planlang.render import run_json
+from planlang.run import evaluate
 
 from conftest import EXAMPLES, POLICIES, compile_text
 

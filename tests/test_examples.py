@@ -11,7 +11,7 @@ import pytest
 from planlang import syntax as s
 from planlang.compiler import compile_pack
 from planlang.data import load_data
-from planlang.evaluator import evaluate
+from planlang.run import evaluate
 from planlang.values import Missing
 
 from conftest import EXAMPLES, POLICIES, ROOT

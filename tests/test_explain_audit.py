@@ -10,10 +10,10 @@ import pytest
 
 from planlang.cli import main
 from planlang.data import Organisation, make_dataset
-from planlang.evaluator import evaluate
 from planlang.explanation import explain
 from planlang.periods import parse_period
 from planlang.render import explanation_json, explanation_text, format_value
+from planlang.run import evaluate
 
 from conftest import EXAMPLES, POLICIES
 

@@ -24,10 +24,10 @@ from planlang.cli import main
 from planlang.compiler import compile_pack, read_pack
 from planlang.data import Organisation, load_data, make_dataset, write_workbook
 from planlang.diagnostics import InputError, PolicyError, format_diagnostic
-from planlang.evaluator import evaluate
 from planlang.explanation import TraceNode, explain
 from planlang.periods import PeriodError, parse_period
 from planlang.render import explanation_text, format_value, run_text
+from planlang.run import evaluate
 from planlang.source import UNSAFE, SourceFile
 from planlang.values import AmountError, Missing, parse_amount
 

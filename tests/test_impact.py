@@ -16,9 +16,9 @@ import pytest
 from planlang.cli import main
 from planlang.compiler import compile_pack
 from planlang.data import load_data
-from planlang.evaluator import evaluate
 from planlang.impact import attribute
 from planlang.rulediff import diff_programs
+from planlang.run import evaluate
 
 from conftest import ROOT
 

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planlang.data import Organisation, make_dataset
-from planlang.evaluator import evaluate
 from planlang.explanation import explain
 from planlang.periods import parse_period
 from planlang.render import explanation_text
+from planlang.run import evaluate
 from planlang.values import Missing
 
 from conftest import compile_text, render

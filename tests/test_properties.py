@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 
 from planlang.compiler import compile_pack
 from planlang.data import Organisation, make_dataset
-from planlang.evaluator import evaluate
 from planlang.periods import Period, parse_period, working_days
 from planlang.render import assumed_defaults
+from planlang.run import evaluate
 from planlang.values import Missing
 
 PACK = Path(__file__).resolve().parents[1] / "policies" / "2021_22"

@@ -13,7 +13,7 @@ import pytest
 
 import planlang
 from planlang import api
-from planlang.totals import total_of
+from planlang.run.totals import total_of
 
 from conftest import EXAMPLES, POLICIES, ROOT, run_cli
 

@@ -23,9 +23,9 @@ from planlang.cli import main
 from planlang.compare import compare
 from planlang.compiler import compile_pack
 from planlang.data import load_data
-from planlang.evaluator import run
 from planlang.periods import parse_period
 from planlang.plan import compile_plan
+from planlang.run import run
 from planlang.scenario import read_scenarios, scenario_from_sets
 from planlang.values import money_text
 

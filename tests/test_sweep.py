@@ -17,14 +17,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planlang import bulk, longform
-from planlang.bulk import Step, step_results, total_of, with_factors
+from planlang import longform
 from planlang.compiler import compile_pack
 from planlang.data import load_data
-from planlang.evaluator import run
 from planlang.plan import compile_plan
 from planlang.progress import Progress
 from planlang.render import json_value
+from planlang.run import bulk, run
+from planlang.run.bulk import Step, step_results, total_of, with_factors
 from planlang.scenario import BASELINE, scenario_from_sets
 from planlang.sweep import FACTOR_GRID, draw_factors, parse_varies, percentile, steps
 from planlang.values import Missing, decimal_text, format_money

@@ -22,12 +22,12 @@ from planlang.compare import compare
 from planlang.compiler import compile_pack
 from planlang.coverage import year_coverage
 from planlang.data import load_data
-from planlang.evaluator import run
 from planlang.periods import parse_period
 from planlang.plan import compile_plan
+from planlang.run import run
+from planlang.run.totals import Total, total_of
 from planlang.scenario import scenario_from_sets
 from planlang.sweep import spread_of
-from planlang.totals import Total, total_of
 from planlang.values import Missing
 
 from conftest import run_cli

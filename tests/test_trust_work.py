@@ -24,10 +24,10 @@ from planlang.cli import main
 from planlang.compare import MAX_COMPARED
 from planlang.compiler import compile_pack
 from planlang.data import load_data
-from planlang.evaluator import run
 from planlang.parser import MAX_NESTING, parse_setting, parse_source
 from planlang.periods import parse_period
 from planlang.plan import compile_plan
+from planlang.run import run
 from planlang.scenario import MAX_BASES, ScenarioError, read_scenarios
 from planlang.source import SourceFile
 

@@ -18,11 +18,11 @@ from planlang import syntax as s
 from planlang.cli import main
 from planlang.compiler import compile_pack
 from planlang.data import Organisation, load_data, make_dataset
-from planlang.evaluator import run
 from planlang.explanation import explain
 from planlang.periods import Period, parse_period, working_days
 from planlang.plan import compile_plan
 from planlang.render import explanation_json, run_json
+from planlang.run import run
 from planlang.scenario import scenario_from_sets
 from planlang.values import Missing
 
@@ -350,7 +350,7 @@ def test_many_steps_at_once_equal_each_step_alone(plans, organisations, rates, s
     dataset = random_dataset(plan, organisations["2021_22"], seed)
     steps = [scenario_from_sets([f"erf_rate_above_upper = {r}%", f"erf_actual = erf_actual * {100 + r}%",
                                  "erf_thresholds in 2021-05 = 70%"], plan, dataset) for r in rates]
-    from planlang.vector import VectorRun
+    from planlang.run.vector import VectorRun
 
     base = VectorRun(plan, dataset)
     batched = VectorRun(plan, dataset, baseline=base, steps=steps)
@@ -365,7 +365,7 @@ def test_many_steps_at_once_equal_each_step_alone(plans, organisations, rates, s
 @given(seed=st.integers(0, 2**32), draws=st.integers(1, 5))
 def test_factored_steps_at_once_equal_each_factored_dataset(plans, organisations, seed, draws):
     """Uncertainty draws (a factor per cell) worked out together give each draw's exact figures."""
-    from planlang.vector import VectorRun, with_factors
+    from planlang.run.vector import VectorRun, with_factors
 
     plan = plans["2021_22"]
     dataset = random_dataset(plan, organisations["2021_22"], seed)
@@ -387,8 +387,8 @@ def test_factored_steps_at_once_equal_each_factored_dataset(plans, organisations
 @given(seed=st.integers(0, 2**32), rates=st.lists(st.integers(0, 200), min_size=1, max_size=5),
        chunk=st.sampled_from([1, 7, 1 << 21]))
 def test_the_vector_bulk_backend_gives_the_exact_totals_and_cells(plans, organisations, seed, rates, chunk):
-    from planlang.bulk import Step, step_results
-    from planlang.vector import vector_steps
+    from planlang.run.bulk import Step, step_results
+    from planlang.run.vector import vector_steps
 
     plan = plans["2021_22"]
     dataset = random_dataset(plan, organisations["2021_22"], seed)
@@ -409,7 +409,7 @@ def test_the_vector_bulk_backend_gives_the_exact_totals_and_cells(plans, organis
 def test_steps_that_change_what_has_no_vector_form_are_worked_out_step_by_step(plans):
     """A date the steps set reaches a comparison of dates and a deadline (lifted to the exact engine):
     each step gets its own values, not the baseline's."""
-    from planlang.vector import VectorRun
+    from planlang.run.vector import VectorRun
 
     plan = plans["2020_21"]
     dataset = load_data(EXAMPLES / "2020_21.xlsx", plan.program)

@@ -13,8 +13,8 @@ import pytest
 
 from planlang.compiler import compile_pack
 from planlang.data import load_data
-from planlang.evaluator import evaluate
 from planlang.periods import parse_period
+from planlang.run import evaluate
 from planlang.values import round_to
 
 from conftest import EXAMPLES, POLICIES

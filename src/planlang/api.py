@@ -32,7 +32,6 @@ from .compare import compare as _compare
 from .compiler import Program, compile_pack, read_pack, read_policy_file
 from .data import Dataset, load_data, make_dataset
 from .diagnostics import UsageError, suggest
-from .evaluator import BACKENDS, choose_backend, run
 from .explanation import TraceNode, explain
 from .files import MAX_DATA_BYTES
 from .parser import parse_setting, parse_source
@@ -41,6 +40,7 @@ from .plan import Plan, compile_plan
 from .render import compare_text, explanation_text, format_value, scenario_json, solve_text
 from .render_diff import diff_json, diff_markdown, diff_text
 from .rulediff import diff_programs
+from .run import BACKENDS, choose_backend, run
 from .scenario import BASELINE, ScenarioError, check_setting, read_scenarios, scenario_from_sets
 from .scenario import Scenario as _Checked
 from .source import SourceFile
@@ -188,9 +188,9 @@ class Pack:
               seed: int = 0, scenario: "Scenario | None" = None, backend: str = "vector") -> "Sweep":
         """Each output's total over every organisation and period at each step of a grid (``NAME = A to B step
         S``), or over ``draws`` draws of uncertain inputs (``NAME = NAME * uniform(LOW, HIGH)``), as ``planlang sweep``."""
-        from .bulk import BACKENDS as BULK_BACKENDS
-        from .bulk import step_results
         from .render_sweep import sweep_json, sweep_text
+        from .run.bulk import BACKENDS as BULK_BACKENDS
+        from .run.bulk import step_results
         from .sweep import MAX_STEPS, covers_of, steps, summarise, sweep_outputs, sweep_varies
 
         for value, what, lowest, highest in ((draws, "draws", 1, MAX_STEPS), (seed, "seed", 0, 2**63 - 1)):

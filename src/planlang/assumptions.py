@@ -10,7 +10,7 @@ from __future__ import annotations
 import attrs
 
 from . import syntax as s
-from .evaluator import Results, periods_for
+from .run import Results, periods_for
 
 __all__ = ["AssumedDefault", "assumed_defaults"]
 

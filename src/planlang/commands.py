@@ -24,15 +24,12 @@ import networkx as nx
 from . import __version__
 from . import syntax as s
 from .audit.receipt import compare_receipt, make_receipt, verify
-from .bulk import BACKENDS as BULK_BACKENDS
-from .bulk import step_results
 from .citations import SOURCES_VARIABLE, check_quotes, cited, source_folders
 from .colour import paint, paint_severities
 from .compare import MAX_COMPARED, compare
 from .compiler import Program, compile_pack, compile_sources, read_pack, read_policy_file
 from .data import load_data, make_dataset
 from .diagnostics import DataErrors, InputError, PolicyError, UsageError, format_diagnostic, suggest
-from .evaluator import BACKENDS, choose_backend, evaluate, run
 from .explanation import explain
 from .files import MAX_DATA_BYTES, refuse_overwrites, write_atomically, write_text_atomically
 from .formatter import format_source
@@ -56,7 +53,10 @@ from .render import (
 )
 from .render_diff import diff_json, diff_markdown, diff_text, impact_json, impact_text
 from .rulediff import diff_programs
-from .scaleout import CONNECT_SECONDS
+from .run import BACKENDS, choose_backend, evaluate, run
+from .run.bulk import BACKENDS as BULK_BACKENDS
+from .run.bulk import step_results
+from .run.scaleout import CONNECT_SECONDS
 from .scenario import BASELINE, Scenario, ScenarioError, read_scenarios, scenario_from_sets
 from .solve import read_goal, read_vary, solve
 from .source import SourceFile
@@ -507,7 +507,7 @@ def _sweep_summaries(args, plan, dataset, stream, total: int, outputs, units, gr
 
     with contextlib.ExitStack() as stack:
         if args.workers is not None or args.scheduler is not None:
-            from .scaleout import cluster, distributed_results
+            from .run.scaleout import cluster, distributed_results
 
             client = stack.enter_context(cluster(args.workers, args.scheduler, args.scheduler_timeout))
 

@@ -15,10 +15,10 @@ import attrs
 
 from . import syntax as s
 from .coverage import Coverage, year_coverage
-from .evaluator import Results
 from .periods import Period
 from .plan import Plan
-from .totals import total_of
+from .run import Results
+from .run.totals import total_of
 from .values import Missing
 
 __all__ = ["Difference", "TotalDifference", "Comparison", "compare", "MAX_COMPARED"]

@@ -15,10 +15,10 @@ from typing import Any
 import attrs
 
 from . import syntax as s
-from .evaluator import Results
 from .periods import Period
+from .run import Results
+from .run.trace import Event, replay
 from .source import Span
-from .trace import Event, replay
 
 __all__ = ["TraceNode", "TreeTracer", "explain"]
 

@@ -29,12 +29,12 @@ from .checker import Use
 from .compiler import Program
 from .data import Dataset, make_dataset
 from .diagnostics import InputError
-from .evaluator import run
 from .graph import build_graph, evaluation_order
 from .ops import merge_missing
 from .plan import compile_plan, formula_of
 from .rulediff import Change, RulebookDiff
-from .totals import total_of
+from .run import run
+from .run.totals import total_of
 from .values import Missing
 
 __all__ = ["Player", "Impact", "attribute", "check_comparable", "EXACT_UP_TO", "SAMPLES"]

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .audit.csvfile import guard_formula
-from .bulk import StepResult
 from .diagnostics import UsageError
 from .render import json_value
+from .run.bulk import StepResult
 from .values import Missing
 
 __all__ = ["LongFormWriter", "SUFFIXES", "CHUNK_ROWS", "check_target"]

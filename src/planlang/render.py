@@ -15,10 +15,10 @@ import attrs
 from . import syntax as s
 from .assumptions import assumed_defaults as summarise_defaults
 from .coverage import coverage_json
-from .evaluator import FlagResult, LateSubmission, Results
 from .explanation import TraceNode, explain
 from .periods import Period
 from .printer import GRANULARITY_WORDS, format_amendments, format_expr, format_value_clause
+from .run import FlagResult, LateSubmission, Results
 from .solve import UNREACHABLE
 from .source import printable
 from .values import Missing, decimal_text, format_money, format_percent, kinds_text, money_text

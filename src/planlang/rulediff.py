@@ -22,9 +22,9 @@ import attrs
 from . import syntax as s
 from .compiler import Program
 from .data import make_dataset
-from .evaluator import evaluate
 from .periods import Period
 from .printer import format_amendments, format_expr, format_scope, format_value_clause
+from .run import evaluate
 from .values import Missing
 
 __all__ = ["Change", "FieldChange", "ValueChange", "RulebookDiff", "diff_programs", "declaration_kind"]

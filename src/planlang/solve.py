@@ -30,12 +30,12 @@ import attrs
 from . import syntax as s
 from .checker import ExpressionChecker
 from .diagnostics import InputError, UsageError, suggest
-from .evaluator import ExactRun, Results, constant_value
 from .parser import parse_setting
 from .periods import Period, period_in_year
+from .run import ExactRun, Results, constant_value
+from .run.totals import total_of
 from .scenario import Scenario, ScenarioError, Setting, check_setting
 from .source import SourceFile, Span
-from .totals import total_of
 
 __all__ = ["Goal", "Solution", "solve", "UNITS", "REACHED", "UNREACHABLE", "INCONCLUSIVE", "read_vary", "read_goal"]
 

@@ -29,14 +29,14 @@ from math import floor
 import attrs
 
 from . import syntax as s
-from .bulk import Step, StepResult
 from .data import Dataset
 from .diagnostics import Diagnostic, InputError, UsageError, suggest
 from .parser import parse_setting
 from .plan import Plan
+from .run.bulk import Step, StepResult
+from .run.totals import Total, total_of
 from .scenario import Scenario, ScenarioError, Setting, check_setting
 from .source import SourceFile, Span
-from .totals import Total, total_of
 from .values import AmountError, parse_amount
 
 __all__ = ["GridVary", "DrawVary", "parse_varies", "sweep_varies", "sweep_outputs", "grid_steps", "grid_size", "steps", "Point", "Summary", "summarise", "MAX_STEPS", "FACTOR_GRID", "DISTRIBUTIONS",
@@ -454,7 +454,7 @@ def covers_of(plan: Plan, dataset: Dataset, outputs: Sequence[str]) -> dict:
     """For each output worked out by month or quarter, the :class:`~planlang.coverage.Coverage` of its
     year that its totals add up (the periods the data speaks of, of those its ``during`` allows)."""
     from .coverage import year_coverage
-    from .evaluator import periods_for
+    from .run import periods_for
 
     found = {name: year_coverage(plan, name, periods_for(plan.program, dataset, plan.declarations[name])) for name in outputs}
     return {name: covers for name, covers in found.items() if covers is not None}

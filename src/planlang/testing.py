@@ -14,10 +14,10 @@ import attrs
 from . import syntax as s
 from .compiler import Program
 from .data import Organisation, make_dataset
-from .evaluator import constant_value, evaluate
 from .periods import Period, period_range
 from .plan import compile_plan
 from .render import format_value
+from .run import constant_value, evaluate
 from .scenario import BASELINE, read_scenarios
 from .values import Missing, decimal_places, round_to
 

@@ -13,9 +13,9 @@ import csv
 import io
 import os
 
-from ..evaluator import Results
 from ..files import write_text_atomically
 from ..render import json_value
+from ..run import Results
 from ..values import Missing
 from .layout import cells, result_sheets
 

@@ -27,10 +27,10 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from .. import syntax as s
 from ..assumptions import assumed_defaults
-from ..evaluator import Results
 from ..files import write_workbook_atomically
 from ..periods import Period
 from ..render import flag_message, format_value, late_message
+from ..run import Results
 from ..values import Missing, decimal_text, money_text
 from .layout import RULE_KINDS, Sheet, cells, result_sheets, rule_formula, rules, scheme_of, unit_of, year_totals
 from .provenance import Tracer, note_text, origin_of

@@ -17,10 +17,10 @@ import attrs
 
 from .. import syntax as s
 from ..coverage import Coverage, coverage
-from ..evaluator import Results
 from ..ops import merge_missing
 from ..periods import GRANULARITIES, Period
 from ..printer import format_expr
+from ..run import Results
 from ..values import Missing
 
 __all__ = ["Column", "Row", "Sheet", "Cell", "result_sheets", "unit_of", "scheme_of", "scheme_order",

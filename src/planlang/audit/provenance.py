@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import attrs
 
-from ..evaluator import Results
 from ..explanation import TraceNode, explain
 from ..render import NAMED_KINDS, citation_text, detail_lines, head_text, named_operands
+from ..run import Results
 from ..values import Missing
 
 __all__ = ["Provenance", "Tracer", "note_text", "origin_of"]

@@ -16,10 +16,10 @@ import jinja2
 
 from .. import syntax as s
 from ..assumptions import assumed_defaults
-from ..evaluator import Results
 from ..explanation import TraceNode, explain
 from ..files import write_text_atomically
 from ..render import NAMED_KINDS, detail_lines, flag_message, format_value, head_text
+from ..run import Results
 from ..values import Missing
 from .charts import bands_chart, find_step, taper_chart
 from .layout import RULE_KINDS, rule_formula, rules, scheme_of, scheme_order, unit_of, year_totals

@@ -40,16 +40,17 @@ from fractions import Fraction
 import attrs
 import numpy as np
 
-from . import ops
-from . import syntax as s
-from .builtins import BUILTINS
-from .data import Dataset
-from .periods import Period
-from .plan import Plan
-from .scenario import BASELINE, Scenario
-from .source import Span
+from .. import ops
+from .. import syntax as s
+from ..builtins import BUILTINS
+from ..data import Dataset
+from ..periods import Period
+from ..plan import Plan
+from ..scenario import BASELINE, Scenario
+from ..source import Span
+from ..values import Missing
+from .exact import ExactRun
 from .totals import Total
-from .values import Missing
 
 __all__ = ["VectorRun", "Column", "LIMIT"]
 
@@ -170,7 +171,6 @@ class VectorRun:
 
     def __init__(self, plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, baseline=None, *,
                  steps: Sequence[Scenario] | None = None, factors: Sequence[Mapping] | None = None):
-        from .evaluator import ExactRun
 
         if baseline is not None and not isinstance(baseline, VectorRun):
             baseline = None  # a baseline of another backend has no columns to share
@@ -207,7 +207,6 @@ class VectorRun:
 
     def exact_step(self, k: int):
         """The exact run of step ``k`` (its scenario, its factored data): what a masked cell of the step is asked of."""
-        from .evaluator import ExactRun
 
         found = self._exact_steps.get(k)
         if found is None:
@@ -258,7 +257,7 @@ class VectorRun:
         return _value_at(column, 0, index)
 
     def work_out(self, name: str, keys, tracer=None) -> None:
-        """Work out the cells ``keys`` (a :class:`~planlang.evaluator.Cells`) of ``name``: whole columns, one per period."""
+        """Work out the cells ``keys`` (a :class:`~planlang.run.Cells`) of ``name``: whole columns, one per period."""
         if self._kinds[name] in (s.DefineDecl, s.FlagDecl):
             for period in keys.periods:
                 self.column(name, period)
@@ -1262,7 +1261,7 @@ _BASELINES: "weakref.WeakKeyDictionary[Dataset, tuple]" = weakref.WeakKeyDiction
 def _baseline_of(plan: Plan, dataset: Dataset):
     """The plain vector run of the plan over the dataset, made once and shared by every chunk of steps
     over them (a Dask worker evaluates many chunks of one sweep)."""
-    from .evaluator import run
+    from .backends import run  # the dispatcher imports this module: the vector-steps code moves out of it (issue 17)
 
     found = _BASELINES.get(dataset)
     if found is None or found[0] is not plan:

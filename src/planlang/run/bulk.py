@@ -21,11 +21,13 @@ from fractions import Fraction
 
 import attrs
 
-from .data import Dataset
-from .evaluator import ExactRun, Results, run
-from .periods import Period
-from .plan import Plan
-from .scenario import BASELINE, Scenario
+from ..data import Dataset
+from ..periods import Period
+from ..plan import Plan
+from ..scenario import BASELINE, Scenario
+from .backends import run
+from .exact import ExactRun
+from .results import Results
 from .totals import Total, total_of
 from .vector import vector_steps, with_factors
 

@@ -19,12 +19,12 @@ from typing import Any, Protocol
 
 import attrs
 
-from . import ops
-from . import syntax as s
-from .builtins import BUILTINS
-from .periods import Period
-from .plan import formula_of
-from .values import Missing
+from .. import ops
+from .. import syntax as s
+from ..builtins import BUILTINS
+from ..periods import Period
+from ..plan import formula_of
+from ..values import Missing
 
 __all__ = ["Event", "Tracer", "replay"]
 

@@ -16,26 +16,19 @@ with the explanations.
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
-import weakref
 from collections.abc import Callable
 
-import attrs
+from .. import ops
+from .. import syntax as s
+from ..builtins import BUILTINS
+from ..compiler import Program
+from ..data import Dataset, make_dataset
+from ..periods import Period
+from ..plan import Plan, compile_plan
+from ..scenario import BASELINE, Scenario
+from ..values import Missing
 
-from . import ops
-from . import syntax as s
-from .builtins import BUILTINS
-from .compiler import Program
-from .data import Dataset, make_dataset
-from .periods import Period, add_working_days, working_days_between
-from .plan import Plan, compile_plan
-from .scenario import BASELINE, Scenario
-from .values import Missing
-from .vector import VectorRun
-
-__all__ = ["run", "choose_backend", "Cells", "evaluate", "constant_value", "ExactRun", "BACKENDS", "Results", "FlagResult", "LateSubmission", "Frame",
-           "periods_for"]
+__all__ = ["ExactRun", "Frame", "constant_value"]
 
 
 class Frame:
@@ -48,31 +41,8 @@ class Frame:
         self.period = period
 
 
-@attrs.frozen
-class FlagResult:
-    name: str
-    severity: str
-    entity: str
-    period: Period | None
-    fired: bool | Missing
-
 
 _UNSET = object()
-
-
-@attrs.frozen
-class LateSubmission:
-    """A milestone an organisation submitted after its deadline: the built-in ``late_submission`` warning."""
-
-    entity: str
-    milestone: str
-    submitted: dt.date
-    deadline: dt.date
-    working_days_late: int
-    origin: str
-
-    name = "late_submission"
-    severity = "warning"
 
 
 def _missing(x) -> bool:
@@ -441,173 +411,6 @@ class ExactRun:
             return lambda f: reduce(members(f), ops.no_members(f.entity, node.member_kinds))
         part = {"months": "month", "quarters": "quarter"}[arg.over]
         return lambda f: reduce([inner(Frame(f.entity, p)) for p in f.period.parts(part)], ("no_periods",))
-
-
-@attrs.frozen
-class Cells:
-    """The cells of one name in a run: every entity in every period, listed entity by entity, without a tuple per cell."""
-
-    entities: tuple[str | None, ...]
-    periods: tuple[Period | None, ...]
-
-    def __iter__(self):
-        return itertools.product(self.entities, self.periods)
-
-    def __len__(self) -> int:
-        return len(self.entities) * len(self.periods)
-
-
-@attrs.frozen(eq=False)
-class Results:
-    """Every computed value, flag and missing value of one run, keyed by (name, entity, period).
-
-    ``run`` is the backend's run that computed them; explanations replay cells on it.
-    """
-
-    run: ExactRun | VectorRun
-    scope: dict[str, Cells]
-
-    @property
-    def plan(self) -> Plan:
-        return self.run.plan
-
-    @property
-    def program(self) -> Program:
-        return self.run.program
-
-    @property
-    def dataset(self) -> Dataset:
-        return self.run.dataset
-
-    @property
-    def scenario(self) -> Scenario:
-        return self.run.scenario
-
-    def get(self, name: str, entity: str | None, period: Period | None):
-        return self.run.value(name, entity, period)
-
-    def values(self):
-        """{(name, entity, period): value} for every definition, flag and deadline in scope."""
-        return {(name, entity, period): self.get(name, entity, period)
-                for name, keys in self.scope.items() for entity, period in keys}
-
-    def outputs(self):
-        """(name, entity, period, value) for every definition, in evaluation order."""
-        for name, keys in self.scope.items():
-            if isinstance(self.program.declarations[name], s.DefineDecl):
-                for entity, period in keys:
-                    yield name, entity, period, self.get(name, entity, period)
-
-    @property
-    def flags(self) -> list[FlagResult]:
-        out = []
-        for name, keys in self.scope.items():
-            decl = self.program.declarations[name]
-            if isinstance(decl, s.FlagDecl):
-                out += [FlagResult(name, decl.severity, e, p, self.get(name, e, p)) for e, p in keys]
-        return out
-
-    @property
-    def missing(self) -> list[tuple[str, str | None, Period | None, Missing]]:
-        out = []
-        for name, keys in self.scope.items():
-            for entity, period in keys:
-                value = self.get(name, entity, period)
-                if _missing(value):
-                    out.append((name, entity, period, value))
-        return out
-
-    def deadline_for(self, milestone: str, entity: str | None):
-        """The date of a deadline, for an organisation when it differs by organisation."""
-        decl = self.program.declarations[milestone]
-        period = self.program.year if decl.granularity == "year" else None
-        return self.get(milestone, entity if decl.kinds else None, period)
-
-    def late_submissions(self) -> list[LateSubmission]:
-        """Every submission the data records after its milestone's deadline."""
-        late = []
-        for (entity, milestone), submitted in self.dataset.submissions.items():
-            deadline = self.deadline_for(milestone, entity)
-            if isinstance(deadline, dt.date) and submitted > deadline:
-                days = working_days_between(add_working_days(deadline, 1), submitted)
-                late.append(LateSubmission(entity, milestone, submitted, deadline, days,
-                                           self.dataset.submission_origins.get((entity, milestone), self.dataset.source)))
-        return sorted(late, key=lambda x: (x.deadline, x.entity))
-
-    def missing_inputs(self) -> list:
-        """Every input, entity and period whose absence made something missing."""
-        inputs = self.program.of_kind(s.InputDecl)
-        reasons = {r for *_, m in self.missing for r in m.reasons if r.name in inputs}
-        return sorted(reasons, key=lambda r: (r.name or "", r.entity or "", r.period or ""))
-
-
-def periods_for(program: Program, dataset: Dataset, decl: s.Decl) -> list[Period | None]:
-    """The periods a run works a declaration out for: those the data speaks of, within the policy year."""
-    granularity = getattr(decl, "granularity", None)
-    if granularity is None:
-        return [None]
-    year = program.year
-    if granularity == "year":
-        candidates = [year]
-    else:
-        candidates = [p for p in dataset.periods(granularity) if year.contains(p)] or year.parts(granularity)
-    during = getattr(decl, "during", None)
-    if during is not None:
-        candidates = [p for p in candidates if during[0].first_day <= p.first_day and p.last_day <= during[1].last_day]
-    return candidates
-
-
-def run(plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, tracer=None, *, baseline: Results | None = None,
-        backend: str = "exact") -> Results:
-    """Work out every definition, flag and deadline of ``plan`` for every organisation and period in scope.
-
-    ``scenario`` layers its settings over ``inputs`` and the plan; given the ``baseline`` results of
-    the same plan and inputs, only what the scenario can change is worked out again. ``tracer``,
-    when given, hears of every value worked out (``tracer.computed(name, entity, period, value)``);
-    explanations replay single cells instead (:func:`planlang.explanation.explain`).
-    """
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; the backends are {', '.join(BACKENDS)}")
-    if baseline is not None and (baseline.plan is not plan or baseline.dataset is not inputs):
-        raise ValueError("the baseline must be a run of the same plan over the same inputs")
-    engine = BACKENDS[backend](plan, inputs, scenario, baseline.run if baseline is not None else None)
-    scope = {}
-    entities_of = _ENTITIES.setdefault(inputs, {})
-    for name in plan.order:
-        decl = plan.declarations[name]
-        if not isinstance(decl, (s.DefineDecl, s.FlagDecl, s.DeadlineDecl)):
-            continue
-        if baseline is not None and name not in engine.changed:
-            scope[name] = baseline.scope[name]  # the same cells and values as the baseline's: read from it
-            continue
-        entities = entities_of.get(decl.kinds)
-        if entities is None:
-            entities = entities_of[decl.kinds] = tuple(o.code for o in inputs.of_kinds(decl.kinds)) if decl.kinds else (None,)
-        keys = Cells(entities, tuple(periods_for(plan.program, inputs, decl)))
-        engine.work_out(name, keys, tracer)
-        scope[name] = keys
-    return Results(engine, scope)
-
-
-BACKENDS = {"exact": ExactRun, "vector": VectorRun}
-
-# the organisations of each set of kinds, by dataset: a run over the same data (a scenario's, a sweep's) lists them once
-_ENTITIES: "weakref.WeakKeyDictionary[Dataset, dict]" = weakref.WeakKeyDictionary()
-
-# From this many organisations the vector backend works a pack out faster than the exact engine
-# (measured on the shipped packs: docs/performance.md, "Choosing a backend").
-VECTOR_FROM = 20
-
-
-def choose_backend(dataset: Dataset) -> str:
-    """The faster backend for the data's size; both give the same figures."""
-    return "vector" if len(dataset.organisations) >= VECTOR_FROM else "exact"
-
-
-def evaluate(program: Program | Plan, dataset: Dataset, scenario: Scenario = BASELINE) -> Results:
-    """:func:`run` for a compiled program (its plan is made here) or a plan."""
-    plan = program if isinstance(program, Plan) else compile_plan(program)
-    return run(plan, dataset, scenario)
 
 
 def constant_value(program: Program | Plan, expr: s.Expr):

@@ -17,8 +17,8 @@ import logging
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 
+from ..diagnostics import InputError
 from .bulk import Step, step_results
-from .diagnostics import InputError
 
 __all__ = ["cluster", "distributed_results", "CONNECT_SECONDS"]
 

@@ -23,7 +23,7 @@ from fractions import Fraction
 
 import attrs
 
-from .values import Missing
+from ..values import Missing
 
 __all__ = ["Total", "total_of"]
 

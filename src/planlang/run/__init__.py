@@ -1,0 +1,21 @@
+"""The run side: a compiled plan evaluated over an organisation's data under a scenario.
+
+    backends.run     Plan, inputs, scenario -> Results       picks a backend from BACKENDS
+    exact.ExactRun   the exact engine: fractions, on demand, every figure explainable
+    vector.VectorRun the vectorised engine: whole columns of organisations, exact as fractions
+    results.Results  every value, flag and missing value of one run, keyed by (name, entity, period)
+    trace.replay     one cell replayed as typed events, for explanations
+    totals.Total     the one exact total over cells, with its rule for missing cells
+    bulk, scaleout   many steps of one plan (sweeps, uncertainty), in one process or on Dask
+
+This package owns evaluation; it reads the plan (:mod:`planlang.plan`), the data
+(:mod:`planlang.data`) and scenarios (:mod:`planlang.scenario`) and formats nothing.
+"""
+
+from .backends import BACKENDS, VECTOR_FROM, choose_backend, evaluate, run
+from .exact import ExactRun, constant_value
+from .results import Cells, FlagResult, LateSubmission, Results, periods_for
+from .totals import Total, total_of
+
+__all__ = ["run", "evaluate", "choose_backend", "BACKENDS", "VECTOR_FROM", "ExactRun", "constant_value", "Results", "Cells",
+           "FlagResult", "LateSubmission", "periods_for", "Total", "total_of"]
