@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -123,6 +124,44 @@ def test_a_receipt_is_written_into_a_named_pipe_which_stays_one(tmp_path, capsys
     assert target.is_symlink() == through_link
     assert json.loads(got[0])["format"].startswith("planlang receipt")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted({fifo.name, target.name})
+
+
+def test_a_workbook_opens_its_target_write_only(tmp_path, monkeypatch):
+    """A workbook is written through one write-only open of its target.
+
+    zipfile, given a path, opened it read-write first: on a named pipe that open hands a reader
+    already waiting an end of file (it was a writer that came and went), and the write-only open
+    that follows then waits for a reader forever. A CI run hung there once.
+    """
+    from openpyxl import Workbook
+
+    from planlang.xlsxfile import save_workbook
+
+    target = tmp_path / "out.xlsx"
+    opened = []
+    real_open = io.open
+
+    def recording_open(file, mode="r", *args, **kwargs):
+        opened.append((os.fspath(file) if isinstance(file, (str, os.PathLike)) else file, mode))
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", recording_open)
+    save_workbook(Workbook(), str(target))
+    assert [mode for file, mode in opened if file == str(target)] == []  # zipfile was handed a stream
+    assert "xl/workbook.xml" in zipfile.ZipFile(target).namelist()
+
+
+def test_a_workbook_reaches_a_reader_already_waiting_on_the_pipe(tmp_path):
+    """`cat out.xlsx & planlang run … --output out.xlsx`: the reader opens first and waits."""
+    fifo = tmp_path / "out.xlsx"
+    os.mkfifo(fifo)
+    reader, got = read_in_background(fifo)
+    time.sleep(0.2)  # the reader is now waiting in open(), as a shell's `cat` started first would be
+    done = subprocess.run([sys.executable, "-m", "planlang", "run", str(ERF), "--data", str(WORKED), "--output", str(fifo)],
+                          capture_output=True, timeout=120)
+    reader.join(timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "xl/workbook.xml" in zipfile.ZipFile(io.BytesIO(got[0])).namelist()
 
 
 @pytest.mark.parametrize("argv, suffix", [

@@ -43,7 +43,10 @@ def save_workbook(book, path: str) -> None:
 
     when = saved_at()
     book.properties.created = book.properties.modified = when
-    with _StampedZip(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True, date_time=when.timetuple()[:6]) as archive:
+    # opened here, write-only: zipfile would open a path read-write first, and a named pipe opened so
+    # hands its reader an end of file before the workbook is written (then waits for a reader forever)
+    with open(path, "wb") as stream, _StampedZip(stream, "w", zipfile.ZIP_DEFLATED, allowZip64=True,
+                                                 date_time=when.timetuple()[:6]) as archive:
         ExcelWriter(book, archive).save()
 
 
