@@ -6,7 +6,7 @@ flag, missing value and derivation, so a change in evaluation shows up as a diff
 
 To accept new output after a deliberate change, run
 
-    PLANLANG_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_golden_outputs.py
+    .venv/bin/pytest tests/test_golden_outputs.py --update-goldens
 
 and review ``git diff tests/golden/outputs``.
 """
@@ -14,7 +14,6 @@ and review ``git diff tests/golden/outputs``.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,6 @@ from planlang.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "outputs"
-UPDATE = os.environ.get("PLANLANG_UPDATE_GOLDEN") == "1"
 WORKED = "examples/erf_worked_example.json"
 
 CASES = {
@@ -56,7 +54,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_output_is_the_reviewed_one(case, monkeypatch, capsys):
+def test_output_is_the_reviewed_one(case, monkeypatch, capsys, golden):
     monkeypatch.chdir(ROOT)
     capsys.readouterr()
     code = main(CASES[case])
@@ -67,7 +65,4 @@ def test_output_is_the_reviewed_one(case, monkeypatch, capsys):
         document = json.loads(out)
         document.pop("receipt")
         out = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    expected = GOLDEN / f"{case}.expected"
-    if UPDATE:
-        expected.write_text(out, encoding="utf-8")
-    assert out == expected.read_text(encoding="utf-8")
+    golden.check(GOLDEN / f"{case}.expected", out)
