@@ -2,9 +2,14 @@
 
 :meth:`Expressions.expr` returns a new node with ``type`` filled in (``attrs.evolve``); a node it
 cannot type keeps ``type`` None and its parents do not report again. One method per construct,
-found in one table keyed by the node's class (``_RULES``). The built-ins' own typing rules
-(``builtins.py``) report through :meth:`Expressions.error`, :meth:`~Expressions.expect_type` and
-:meth:`~Expressions.expect_numeric`.
+found in one table keyed by the node's class (``_RULES``), which names every construct:
+
+>>> [name for name, c in vars(s).items() if isinstance(c, type) and issubclass(c, s.Expr)
+...  and c is not s.Expr and c not in Expressions._RULES]
+[]
+
+The built-ins' own typing rules (``builtins.py``) report through :meth:`Expressions.error`,
+:meth:`~Expressions.expect_type` and :meth:`~Expressions.expect_numeric`.
 """
 
 from __future__ import annotations
