@@ -1,7 +1,8 @@
-"""Shared fixtures: the repository's folders, a helper to compile policy text and one to run the command line."""
+"""Shared fixtures: the repository's folders, the golden-file check, a helper to compile policy text and one to run the command line."""
 
 from __future__ import annotations
 
+import difflib
 import os
 import shutil
 from collections import Counter
@@ -60,6 +61,52 @@ def need_sources() -> Path:
 def need_chromium() -> str:
     """The Chromium binary, or skip (fail under PLANLANG_TEST_REQUIRE=1) saying how to install it."""
     return chromium() or _unavailable(BROWSER_HINT)
+
+
+# ---- golden files ----
+# Every golden test checks its output through the `golden` fixture: one rule for comparing, one flag
+# to accept new output (`--update-goldens`, or PLANLANG_UPDATE_GOLDEN=1 as before), and on a
+# mismatch the file named and the difference shown, to be reviewed as a diff.
+UPDATE_GOLDENS = "--update-goldens"
+_DIFF_LINES = 200  # a mismatch shows at most this many lines of its diff
+
+
+def pytest_addoption(parser):
+    parser.addoption(UPDATE_GOLDENS, action="store_true", default=False,
+                     help="rewrite the golden files the tests compare with (also PLANLANG_UPDATE_GOLDEN=1); review with git diff")
+
+
+class Golden:
+    """Compares an output with its golden file, or rewrites the file when updating."""
+
+    def __init__(self, updating: bool):
+        self.updating = updating
+
+    def check(self, path: Path, actual: str) -> None:
+        """``actual`` must be the text of ``path``; when updating, it becomes it."""
+        if self.updating:
+            path.write_text(actual, encoding="utf-8")
+            return
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        if not path.exists():
+            pytest.fail(f"no golden file {shown}; run with {UPDATE_GOLDENS} (or PLANLANG_UPDATE_GOLDEN=1) to create it, "
+                        "then review it", pytrace=False)
+        expected = path.read_text(encoding="utf-8")
+        if actual != expected:
+            diff = list(difflib.unified_diff(expected.splitlines(keepends=True), actual.splitlines(keepends=True),
+                                             f"{shown} (golden)", f"{shown} (this run)"))
+            shown_diff = "".join(line if line.endswith("\n") else line + "\n\\ no newline at end\n"
+                                 for line in diff[:_DIFF_LINES])
+            more = f"... and {len(diff) - _DIFF_LINES} more lines of diff\n" if len(diff) > _DIFF_LINES else ""
+            pytest.fail(f"the output differs from the golden file {shown}; if the change is meant, rerun with "
+                        f"{UPDATE_GOLDENS} (or PLANLANG_UPDATE_GOLDEN=1) and review `git diff`\n{shown_diff}{more}",
+                        pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def golden(pytestconfig) -> Golden:
+    """``golden.check(path, actual)``: the one way a test compares an output with its golden file."""
+    return Golden(pytestconfig.getoption(UPDATE_GOLDENS) or os.environ.get("PLANLANG_UPDATE_GOLDEN") == "1")
 
 
 def pytest_terminal_summary(terminalreporter):

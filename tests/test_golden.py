@@ -6,9 +6,10 @@ run in a folder holding only that file, copied there as ``<case>.plan``.
 
 To accept new output after a deliberate change to a message, run
 
-    PLANLANG_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_golden.py
+    .venv/bin/pytest tests/test_golden.py --update-goldens
 
-which rewrites the ``.expected`` files, and review the change with ``git diff tests/golden``.
+(or PLANLANG_UPDATE_GOLDEN=1), which rewrites the ``.expected`` files, and review the change with
+``git diff tests/golden``.
 
 A case named ``warning_*`` has only warnings, so ``check`` passes (exit 0); every other case has
 at least one error (exit 1).
@@ -21,7 +22,6 @@ the entry is deleted and the golden file updated.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections import Counter
@@ -33,7 +33,6 @@ from planlang.cli import main
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "bad"
 CASES = sorted(path.stem for path in GOLDEN.glob("*.plan"))
-UPDATE = os.environ.get("PLANLANG_UPDATE_GOLDEN") == "1"
 
 # Cases about the policy header itself, or about text before it, do not start with the usual lines.
 HEADER = ['policy "golden case" for 2021/22', 'source "s.txt" "S"']
@@ -62,18 +61,13 @@ def expected_exit(case: str) -> int:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_golden_output(case, tmp_path, monkeypatch, capsys):
+def test_golden_output(case, tmp_path, monkeypatch, capsys, golden):
     code, out, err = check_case(case, tmp_path, monkeypatch, capsys)
     assert "Traceback" not in out + err
     assert err == "", f"`check` writes its report to stdout; stderr had:\n{err}"
     assert code == expected_exit(case), out
 
-    expected_path = GOLDEN / f"{case}.expected"
-    if UPDATE:
-        expected_path.write_text(out, encoding="utf-8")
-        return
-    assert expected_path.exists(), f"no {expected_path.name}; run with PLANLANG_UPDATE_GOLDEN=1 to create it"
-    assert out == expected_path.read_text(encoding="utf-8")
+    golden.check(GOLDEN / f"{case}.expected", out)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -113,9 +107,10 @@ def test_there_are_enough_cases_and_no_stale_expectations():
     assert stale == [], "an .expected file without its .plan"
 
 
-@pytest.mark.skipif(UPDATE, reason="reads the .expected files being rewritten")
-def test_each_case_is_a_different_diagnostic():
+def test_each_case_is_a_different_diagnostic(golden):
     """No two cases report the same set of messages: each case earns its place."""
+    if golden.updating:
+        pytest.skip("reads the .expected files being rewritten")
     seen: dict[tuple, str] = {}
     for case in CASES:
         text = (GOLDEN / f"{case}.expected").read_text(encoding="utf-8")
@@ -125,8 +120,9 @@ def test_each_case_is_a_different_diagnostic():
         seen[messages] = case
 
 
-@pytest.mark.skipif(UPDATE, reason="reads the .expected files being rewritten")
-def test_syntax_two_errors_reports_both():
+def test_syntax_two_errors_reports_both(golden):
+    if golden.updating:
+        pytest.skip("reads the .expected files being rewritten")
     text = (GOLDEN / "syntax_two_errors.expected").read_text(encoding="utf-8")
     errors = [d for d in diagnostics(text) if d["severity"] == "error"]
     assert [int(d["line"]) for d in errors] == [10, 15]

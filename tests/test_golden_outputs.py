@@ -1,4 +1,4 @@
-"""Golden tests of outputs: what `run`, `explain` and `sweep` print, checked whole against reviewed files.
+"""Golden tests of outputs: what `run`, `explain`, `sweep` and `compare` print, checked whole against reviewed files.
 
 Each case in ``CASES`` is one command line over the shipped packs and example data, and
 ``tests/golden/outputs/<case>.expected`` is its exact standard output. These pin every figure,
@@ -6,7 +6,7 @@ flag, missing value and derivation, so a change in evaluation shows up as a diff
 
 To accept new output after a deliberate change, run
 
-    PLANLANG_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_golden_outputs.py
+    .venv/bin/pytest tests/test_golden_outputs.py --update-goldens
 
 and review ``git diff tests/golden/outputs``.
 """
@@ -14,7 +14,6 @@ and review ``git diff tests/golden/outputs``.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -23,8 +22,8 @@ from planlang.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "outputs"
-UPDATE = os.environ.get("PLANLANG_UPDATE_GOLDEN") == "1"
 WORKED = "examples/erf_worked_example.json"
+ERF_SCENARIOS = "examples/scenarios/2021_22/erf.plan"
 
 CASES = {
     "run_2019_20": ["run", "policies/2019_20", "--data", "examples/2019_20.xlsx"],
@@ -50,13 +49,21 @@ CASES = {
     "sweep_erf_draws_json": ["sweep", "policies/2021_22", "--data", WORKED, "--vary",
                              "erf_actual = erf_actual * uniform(95%, 105%)", "--draws", "50", "--seed", "2021",
                              "--output", "erf_additional_funding", "--json"],
+    # compare, whole: one scenario from a file, every scenario of a file, and a --set scenario on the 2020/21 workbook
+    "compare_erf_may_at_70": ["compare", "policies/2021_22", "--data", WORKED, "--scenario", f"{ERF_SCENARIOS}:may_at_70"],
+    "compare_erf_may_at_70_json": ["compare", "policies/2021_22", "--data", WORKED, "--scenario", f"{ERF_SCENARIOS}:may_at_70",
+                                   "--json"],
+    "compare_erf_every_scenario": ["compare", "policies/2021_22", "--data", WORKED, "--scenario", ERF_SCENARIOS],
+    "compare_frf_taper_set": ["compare", "policies/2020_21", "--data", "examples/2020_21.xlsx", "--set", "frf_taper_rate = 50%"],
+    "compare_frf_taper_set_json": ["compare", "policies/2020_21", "--data", "examples/2020_21.xlsx", "--set",
+                                   "frf_taper_rate = 50%", "--json"],
     "explain_submission_ready_json": ["explain", "policies/2020_21", "--data", "examples/2020_21.xlsx", "--entity",
                                       "TRUST_A2", "--period", "2020/21", "submission_ready", "--json"],
 }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_output_is_the_reviewed_one(case, monkeypatch, capsys):
+def test_output_is_the_reviewed_one(case, monkeypatch, capsys, golden):
     monkeypatch.chdir(ROOT)
     capsys.readouterr()
     code = main(CASES[case])
@@ -67,7 +74,4 @@ def test_output_is_the_reviewed_one(case, monkeypatch, capsys):
         document = json.loads(out)
         document.pop("receipt")
         out = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    expected = GOLDEN / f"{case}.expected"
-    if UPDATE:
-        expected.write_text(out, encoding="utf-8")
-    assert out == expected.read_text(encoding="utf-8")
+    golden.check(GOLDEN / f"{case}.expected", out)

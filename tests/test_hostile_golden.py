@@ -7,13 +7,12 @@ is a data file and ``<case>.expected`` the exit code and standard error of ``pla
 --data <case>.json``. Every case must end in a placed error: never a traceback, never "internal error",
 and nothing on the terminal that is not printable.
 
-Regenerate with ``PLANLANG_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_hostile_golden.py`` and review
+Regenerate with ``.venv/bin/pytest tests/test_hostile_golden.py --update-goldens`` and review
 ``git diff tests/golden/hostile``.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
@@ -28,16 +27,7 @@ from conftest import POLICIES
 GOLDEN = Path(__file__).resolve().parent / "golden" / "hostile"
 POLICY_CASES = sorted(path.stem for path in (GOLDEN / "policy").glob("*.plan"))
 DATA_CASES = sorted(path.stem for path in (GOLDEN / "data").glob("*.json"))
-UPDATE = os.environ.get("PLANLANG_UPDATE_GOLDEN") == "1"
 PLACED = re.compile(r"^\S+\.plan:\d+:\d+: error: ", re.MULTILINE)
-
-
-def _compare(expected_path: Path, output: str) -> None:
-    if UPDATE:
-        expected_path.write_text(output, encoding="utf-8")
-        return
-    assert expected_path.exists(), f"no {expected_path.name}; run with PLANLANG_UPDATE_GOLDEN=1 to create it"
-    assert output == expected_path.read_text(encoding="utf-8")
 
 
 def _safe_for_a_terminal(text: str) -> None:
@@ -46,7 +36,7 @@ def _safe_for_a_terminal(text: str) -> None:
 
 
 @pytest.mark.parametrize("case", POLICY_CASES)
-def test_hostile_policy(case, tmp_path, monkeypatch, capsys):
+def test_hostile_policy(case, tmp_path, monkeypatch, capsys, golden):
     shutil.copyfile(GOLDEN / "policy" / f"{case}.plan", tmp_path / f"{case}.plan")
     monkeypatch.chdir(tmp_path)
     capsys.readouterr()
@@ -55,11 +45,11 @@ def test_hostile_policy(case, tmp_path, monkeypatch, capsys):
     _safe_for_a_terminal(out + err)
     assert code == 1 and err == ""
     assert PLACED.search(out), "every case is a placed error"
-    _compare(GOLDEN / "policy" / f"{case}.expected", out)
+    golden.check(GOLDEN / "policy" / f"{case}.expected", out)
 
 
 @pytest.mark.parametrize("case", DATA_CASES)
-def test_hostile_data(case, tmp_path, monkeypatch, capsys):
+def test_hostile_data(case, tmp_path, monkeypatch, capsys, golden):
     shutil.copyfile(GOLDEN / "data" / f"{case}.json", tmp_path / f"{case}.json")
     monkeypatch.chdir(tmp_path)
     capsys.readouterr()
@@ -70,7 +60,7 @@ def test_hostile_data(case, tmp_path, monkeypatch, capsys):
     first = err.splitlines()[0]
     # the place: a JSON path after the file name, or the file's line and column
     assert re.match(rf"planlang: error: {case}\.json(: \S|:\d+:\d+: )", first), first
-    _compare(GOLDEN / "data" / f"{case}.expected", f"exit {code}\n{err}")
+    golden.check(GOLDEN / "data" / f"{case}.expected", f"exit {code}\n{err}")
 
 
 def test_there_is_a_case_for_each_class():

@@ -33,7 +33,6 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKED = ROOT / "examples" / "erf_worked_example.json"
 SCENARIOS = ROOT / "examples" / "scenarios"
 GOLDEN = ROOT / "tests" / "golden" / "scenarios"
-UPDATE = os.environ.get("PLANLANG_UPDATE_GOLDEN") == "1"
 MAY = parse_period("2021-05")
 
 
@@ -240,16 +239,13 @@ CASES = sorted(p.stem for p in GOLDEN.glob("*.plan"))
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_scenario_error_is_the_reviewed_one(case, capsys, monkeypatch):
+def test_scenario_error_is_the_reviewed_one(case, capsys, monkeypatch, golden):
     monkeypatch.chdir(ROOT)  # relative names in the messages, whatever the clone's folder
     code, out, err = _cli(["run", "policies/2021_22", "--data", "examples/erf_worked_example.json", "--scenario",
                            f"tests/golden/scenarios/{case}.plan"], capsys)
     assert code == 2 and out == ""
     assert "Traceback" not in err
-    expected = GOLDEN / f"{case}.expected"
-    if UPDATE:
-        expected.write_text(err, encoding="utf-8")
-    assert err == expected.read_text(encoding="utf-8")
+    golden.check(GOLDEN / f"{case}.expected", err)
 
 
 def test_every_golden_scenario_error_is_placed(capsys, monkeypatch):

@@ -4,7 +4,7 @@ The pipeline, one pure function per stage::
 
     read_pack     folder -> SourceFile per .plan file
     parse_source  SourceFile -> syntax tree (syntax.PolicyFile)        parser.py
-    check         syntax trees -> checked declarations and name uses   checker.py
+    check         syntax trees -> checked declarations and name uses   checker/
     build_graph   declarations and uses -> networkx dependency graph   graph.py
     find_cycles   graph -> a diagnostic per circular definition        graph.py
                   -> Analysis (all that could be checked, errors or not: for editors)

@@ -109,9 +109,6 @@ class Period:
         first = self.first_day
         return [Period.month_of(_add_months(first, k)) for k in range(count)]
 
-    def quarters(self) -> list["Period"]:
-        return sorted({Period.containing(m, "quarter") for m in self.months()}, key=Period.sort_key)
-
     def parts(self, kind: str) -> list["Period"]:
         """The periods of ``kind`` that make up this one (months of a quarter, quarters of a year)."""
         if _RANK[kind] > _RANK[self.kind]:

@@ -89,10 +89,6 @@ def divide(a: str, b: str) -> str | None:
     return "ratio" if "number" not in (a, b) or a != b else "number"
 
 
-def subtract_or_add(op: str, a: str, b: str) -> str | None:
-    return add(a, b) if op == "+" else subtract(a, b)
-
-
 def compare(a: str, b: str, op: str = "<") -> bool:
     """Whether values of types ``a`` and ``b`` can be compared with ``op``."""
     if op in ("==", "!=") and a == b:

@@ -189,15 +189,6 @@ class Missing:
         raise TypeError("a missing value has no truth value")
 
 
-def first_missing(*values):
-    """The merge of every Missing among ``values``, or None when all are present."""
-    found = None
-    for value in values:
-        if isinstance(value, Missing):
-            found = value if found is None else found.merge(value)
-    return found
-
-
 class AmountError(ValueError):
     """Text that is not a number, amount or percentage; ``why`` says what rule it broke, when one did."""
 
