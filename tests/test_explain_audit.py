@@ -154,3 +154,21 @@ def test_all_explains_every_value_of_one_entity_and_period(capsys, frf, tmp_path
     assert code == 64 and "no value is worked out for TRUST_A1" in err
     code, _, err = _cli(capsys, "explain", *FRF, "--entity", "TRUST_A1", "--period", "2020/21", "--all", "frf_earned")
     assert code == 64 and "not both" in err
+
+
+def test_an_explanation_under_a_setting_is_json_naming_the_setting(capsys):
+    """explain --json --set crashed: the setting that decided a value is a Setting object, which JSON
+    cannot hold. It is written as its text, where it was written, and what it decides."""
+    code, out, err = _cli(capsys, "explain", POLICIES / "2021_22", "--data", EXAMPLES / "erf_worked_example.json",
+                          "--entity", "EXAMPLE2", "--period", "2021-05", "erf_additional_funding", "--json",
+                          "--set", "erf_thresholds = erf_thresholds - 5%")
+    assert code == 0, err
+
+    def settings(node):
+        found = [node["detail"]["setting"]] if "setting" in node["detail"] else []
+        return found + [x for child in node["children"] for x in settings(child)]
+
+    document = json.loads(out)
+    found = settings(document.get("explanation", document))
+    assert found and found[0]["text"] == "erf_thresholds = erf_thresholds - 5%"
+    assert found[0]["span"]["file"] == "--set" and found[0]["formula"] is False and found[0]["periods"] is None

@@ -45,6 +45,11 @@ class Setting:
         # a setting for some periods leaves alone a use with no period at all
         return period is not None and any(p == period or p.contains(period) for p in self.periods)
 
+    def as_dict(self) -> dict:
+        """The setting as JSON holds it: its text, where it was written, and what it decides."""
+        return {"text": self.text, "span": self.span.as_dict(), "formula": self.formula, "entity": self.entity,
+                "periods": None if self.periods is None else [str(p) for p in self.periods]}
+
 
 @attrs.frozen
 class Scenario:
