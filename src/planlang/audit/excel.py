@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from decimal import Decimal
 from fractions import Fraction
 
@@ -48,9 +49,18 @@ _MAX_WIDTH = 60
 _NOTE_AUTHOR = "planlang"
 
 
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
 def _storable(text: str) -> str:
-    """Text as a workbook can hold it: control characters that XML 1.0 forbids become U+FFFD."""
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+    r"""Text as a workbook can hold it: what XML 1.0 forbids becomes U+FFFD — control characters
+    (openpyxl's pattern), lone surrogates and the non-characters U+FFFE and U+FFFF (which openpyxl's
+    pattern lets through, and which then fail when the sheet is written as UTF-8 XML).
+
+    >>> _storable("a\x01b\ufffec\ud800")
+    'a\ufffdb\ufffdc\ufffd'
+    """
+    return _NOT_XML.sub("\ufffd", ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))
 
 
 def excel_value(value, unit: str | None):
