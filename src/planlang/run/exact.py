@@ -16,6 +16,7 @@ with the explanations.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 
 from .. import ops
@@ -27,6 +28,7 @@ from ..periods import Period
 from ..plan import Plan, compile_plan
 from ..scenario import BASELINE, Scenario
 from ..values import Missing
+from .semantics import STRICT, choose, operation_for, strict
 
 __all__ = ["ExactRun", "Frame", "constant_value"]
 
@@ -43,10 +45,6 @@ class Frame:
 
 
 _UNSET = object()
-
-
-def _missing(x) -> bool:
-    return type(x) is Missing
 
 
 class ExactRun:
@@ -244,75 +242,40 @@ class ExactRun:
         return system_ref
 
     def _c_Negate(self, node: s.Negate):
-        operand = self.compile(node.operand)
-
-        def negate(f):
-            x = operand(f)
-            return x if type(x) is Missing else -x
-
-        return negate
+        operand, apply = self.compile(node.operand), strict(operator.neg, 1)
+        return lambda f: apply(operand(f))
 
     def _c_Not(self, node: s.Not):
-        operand = self.compile(node.operand)
-
-        def not_(f):
-            x = operand(f)
-            return x if type(x) is Missing else not x
-
-        return not_
+        operand, apply = self.compile(node.operand), strict(operator.not_, 1)
+        return lambda f: apply(operand(f))
 
     def _c_Binary(self, node: s.Binary):
         left, right = self.compile(node.left), self.compile(node.right)
-        op = ops.binary_operation(node.op, node.left.type, node.right.type)
+        op = operation_for(node).exact
         where = self.program.text_of(node.right.span)
-
-        def binary(f):
-            a, b = left(f), right(f)
-            if type(a) is Missing or type(b) is Missing:
-                return ops.merge_missing(a, b)
-            return op(a, b, where)
-
-        return binary
+        apply = strict(lambda a, b: op(a, b, where), 2)
+        return lambda f: apply(left(f), right(f))
 
     def _c_Compare(self, node: s.Compare):
         left, right = self.compile(node.left), self.compile(node.right)
-        op = ops.COMPARISONS[node.op]
-
-        def compare(f):
-            a, b = left(f), right(f)
-            if type(a) is Missing or type(b) is Missing:
-                return ops.merge_missing(a, b)
-            return op(a, b)
-
-        return compare
+        apply = strict(operation_for(node).exact, 2)
+        return lambda f: apply(left(f), right(f))
 
     def _c_Logical(self, node: s.Logical):
         left, right = self.compile(node.left), self.compile(node.right)
-        combine = ops.kleene_and if node.op == "and" else ops.kleene_or
+        combine = operation_for(node).exact
         return lambda f: combine(left, right, f)
 
     def _c_Within(self, node: s.Within):
         value, tolerance, reference = (self.compile(x) for x in (node.value, node.tolerance, node.reference))
         relative = node.tolerance.type in ("percent", "ratio", "number")
-
-        def within(f):
-            v, t, r = value(f), tolerance(f), reference(f)
-            if _missing(v) or _missing(t) or _missing(r):
-                return ops.merge_missing(v, t, r)
-            return ops.within(v, t, r, relative)["within"]
-
-        return within
+        within = operation_for(node).exact
+        apply = strict(lambda v, t, r: within(v, t, r, relative))
+        return lambda f: apply(value(f), tolerance(f), reference(f))
 
     def _c_If(self, node: s.If):
         condition, then, otherwise = (self.compile(x) for x in (node.condition, node.then, node.otherwise))
-
-        def if_(f):
-            c = condition(f)
-            if type(c) is Missing:
-                return c
-            return then(f) if c else otherwise(f)
-
-        return if_
+        return lambda f: choose(condition, then, otherwise, f)
 
     def _c_Bands(self, node: s.Bands):
         amount = self.compile(node.amount)
@@ -320,63 +283,41 @@ class ExactRun:
         rates = [self.compile(b.rate) for b in node.bands]
         top = self.compile(node.top_rate)
         names = [self.program.text_of(b.upper.span) for b in node.bands]
+        bands, count = operation_for(node).exact, len(uppers)
 
-        def bands(f):
-            a = amount(f)
-            limits = [u(f) for u in uppers]
-            rs = [r(f) for r in rates] + [top(f)]
-            if _missing(a) or any(map(_missing, limits)) or any(map(_missing, rs)):
-                return ops.merge_missing(a, *limits, *rs)
-            for k in range(1, len(limits)):
-                if limits[k] < limits[k - 1]:
-                    return ops.bands(a, limits, rs, names)["value"]  # missing, with the thresholds named
-            return ops.band_total(a, limits, rs)
+        def apply(a, *values):
+            return bands(a, values[:count], list(values[count:]), names)
 
-        return bands
+        apply = strict(apply)
+        return lambda f: apply(amount(f), *[u(f) for u in uppers], *[r(f) for r in rates], top(f))
 
     def _c_Taper(self, node: s.Taper):
         parts = [self.compile(x) if x is not None else None for x in (node.base, node.shortfall, node.rate, node.floor, node.cap)]
-
-        def taper(f):
-            values = [p(f) if p is not None else None for p in parts]
-            if any(_missing(v) for v in values):
-                return ops.merge_missing(*values)
-            return ops.taper(*values)["value"]
-
-        return taper
+        apply = strict(operation_for(node).exact)
+        return lambda f: apply(*[p(f) if p is not None else None for p in parts])
 
     def _c_DaySpan(self, node: s.DaySpan):
         count = self.compile(node.count)
-        working = node.working
-
-        def span(f):
-            n = count(f)
-            return n if _missing(n) else ops.day_span(n, working)
-
-        return span
+        working, day_span = node.working, operation_for(node).exact
+        apply = strict(lambda n: day_span(n, working), 1)
+        return lambda f: apply(count(f))
 
     def _c_Call(self, node: s.Call):
         if any(a.over for a in node.args):
             return self._aggregate(node)
         entry = BUILTINS[node.name]
+        row = operation_for(node)
         function = entry.implementation_for(node)
         if entry.reads == "error_flags":
             return self._any_error_flag(node, function)
         count = len(node.args) if entry.arguments is None else entry.arguments
         args = [self.compile(a.value) for a in node.args[:count]]
-        if not entry.strict:
+        if row.missing is not STRICT:
             return lambda f: function([a(f) for a in args], None)
         # what a message about the call names: variance divides by its reference, so that is named
         where = self.program.text_of(node.args[-1].value.span if entry.names_last_argument else node.span)
-
-        def call(f):
-            values = [a(f) for a in args]
-            for v in values:
-                if type(v) is Missing:
-                    return ops.merge_missing(*values)
-            return function(values, where)
-
-        return call
+        apply = strict(lambda *values: function(list(values), where))
+        return lambda f: apply(*[a(f) for a in args])
 
     def flag_periods(self, name: str, period: Period) -> list[Period]:
         """The periods of a flag inside ``period`` that its ``during`` allows."""
