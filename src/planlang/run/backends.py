@@ -21,14 +21,14 @@ from .vector import VectorRun
 __all__ = ["run", "choose_backend", "evaluate", "BACKENDS", "VECTOR_FROM"]
 
 
-def run(plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, tracer=None, *, baseline: Results | None = None,
+def run(plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, on_computed=None, *, baseline: Results | None = None,
         backend: str = "exact") -> Results:
     """Work out every definition, flag and deadline of ``plan`` for every organisation and period in scope.
 
     ``scenario`` layers its settings over ``inputs`` and the plan; given the ``baseline`` results of
-    the same plan and inputs, only what the scenario can change is worked out again. ``tracer``,
-    when given, hears of every value worked out (``tracer.computed(name, entity, period, value)``);
-    explanations replay single cells instead (:func:`planlang.explanation.explain`).
+    the same plan and inputs, only what the scenario can change is worked out again. ``on_computed``,
+    when given, is called with every value worked out (``on_computed(name, entity, period, value)``);
+    explanations are recorded by a tracer instead (:func:`planlang.explanation.explain`).
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; the backends are {', '.join(BACKENDS)}")
@@ -48,7 +48,7 @@ def run(plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, tracer=None,
         if entities is None:
             entities = entities_of[decl.kinds] = tuple(o.code for o in inputs.of_kinds(decl.kinds)) if decl.kinds else (None,)
         keys = Cells(entities, tuple(periods_for(plan.program, inputs, decl)))
-        engine.work_out(name, keys, tracer)
+        engine.work_out(name, keys, on_computed)
         scope[name] = keys
     return Results(engine, scope)
 

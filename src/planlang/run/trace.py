@@ -97,10 +97,10 @@ class _Replay:
         if kind == "parameter":
             return self.tracer.record(self._parameter(decl, period, value), [])
         setting = self.run.setting(name, entity, period)
-        expr = setting[0].value if setting is not None else formula_of(decl)
+        expr = setting.value if setting is not None else formula_of(decl)
         detail = {"severity": decl.severity, "message": decl.message} if kind == "flag" else {}
-        event = Event(kind, value, entity, period, decl, formula=expr, setting=setting[0] if setting else None, detail=detail)
-        if setting is not None and not setting[0].formula:
+        event = Event(kind, value, entity, period, decl, formula=expr, setting=setting, detail=detail)
+        if setting is not None and not setting.formula:
             return self.tracer.record(event, [])  # a value the scenario set: its derivation is the setting
         if isinstance(value, Missing) and not self.run.plan.applies(name, period):
             return self.tracer.record(event, [])
