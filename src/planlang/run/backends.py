@@ -1,7 +1,7 @@
 """Which backend runs a plan: :func:`run` over every cell in scope, dispatched through :data:`BACKENDS`.
 
-Both backends implement one protocol (a run of a plan over inputs under a scenario, asked for
-values by name, organisation and period); they give the same figures, and the faster one for the
+Both backends implement one protocol, :class:`~planlang.run.protocol.Backend` (a run of a plan over
+inputs under a scenario, asked for values by name, organisation and period); they give the same figures, and the faster one for the
 data's size is :func:`choose_backend`'s.
 """
 
@@ -15,6 +15,7 @@ from ..data import Dataset
 from ..plan import Plan, compile_plan
 from ..scenario import BASELINE, Scenario
 from .exact import ExactRun
+from .protocol import BackendClass
 from .results import Cells, Results, periods_for
 from .vector import VectorRun
 
@@ -53,7 +54,7 @@ def run(plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, on_computed=
     return Results(engine, scope)
 
 
-BACKENDS = {"exact": ExactRun, "vector": VectorRun}
+BACKENDS: dict[str, BackendClass] = {"exact": ExactRun, "vector": VectorRun}
 
 # the organisations of each set of kinds, by dataset: a run over the same data (a scenario's, a sweep's) lists them once
 _ENTITIES: "weakref.WeakKeyDictionary[Dataset, dict]" = weakref.WeakKeyDictionary()

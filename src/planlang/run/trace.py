@@ -25,6 +25,7 @@ from ..builtins import BUILTINS
 from ..periods import Period
 from ..plan import formula_of
 from ..values import Missing
+from .lower import relative_tolerance
 
 __all__ = ["Event", "Tracer", "replay"]
 
@@ -206,7 +207,7 @@ class _Replay:
 
     def _Within(self, node: s.Within, entity, period):
         values = [self.value_of(x, entity, period) for x in (node.value, node.tolerance, node.reference)]
-        detail: dict[str, Any] = {"relative": node.tolerance.type in ("percent", "ratio", "number"),
+        detail: dict[str, Any] = {"relative": relative_tolerance(node.tolerance.type),
                                   "tolerance": values[1], "operand_type": node.value.type}
         if not any(isinstance(v, Missing) for v in values):
             detail.update(ops.within(*values, detail["relative"]))

@@ -50,6 +50,7 @@ from ..scenario import BASELINE, Scenario
 from ..source import Span
 from ..values import Missing
 from .exact import ExactRun
+from .lower import relative_tolerance
 from .totals import Total
 
 __all__ = ["VectorRun", "Column", "LIMIT"]
@@ -493,7 +494,7 @@ class VectorRun:
     def _v_Within(self, node: s.Within, period):
         value, tolerance, reference = (self.ev(x, period) for x in (node.value, node.tolerance, node.reference))
         difference = self.add(value, reference, -1)
-        limit = self.multiply(tolerance, self.absolute(reference)) if node.tolerance.type in ("percent", "ratio", "number") \
+        limit = self.multiply(tolerance, self.absolute(reference)) if relative_tolerance(node.tolerance.type) \
             else tolerance
         return self.compare("<=", self.absolute(difference), limit)
 
