@@ -1,17 +1,17 @@
 """Evaluation: a run of a compiled :class:`~planlang.plan.Plan` over inputs and a scenario -> Results, exactly.
 
-``run(plan, inputs, scenario, tracer)`` picks a backend from :data:`BACKENDS`; the exact backend
-(:class:`ExactRun`) turns each expression of the plan once per run into a Python closure (no
-``eval``: the closures are built from the syntax tree). Values are computed on demand and
-remembered, so the order of declarations never matters; the plan's order drives the sweep over
-every entity and period.
+``run(plan, inputs, scenario)`` picks a backend from :data:`BACKENDS`; the exact backend
+(:class:`ExactRun`) runs the plan's closures, built once per plan from its lowered IR
+(:func:`compiled`; no ``eval``) and given the run as an argument, so a sweep step or a solver's
+trial compiles nothing. Values are computed on demand and remembered, so the order of declarations
+never matters; the plan's order drives the sweep over every entity and period.
 
 Numbers are :class:`~fractions.Fraction`. A value that cannot be computed is a
 :class:`~planlang.values.Missing` carrying its reasons; it spreads to whatever uses it, except
 where the result is already settled (``false and x``, the branch of an ``if`` not taken).
 
-The semantic operations on values (bands, tapers, tolerances) live in :mod:`planlang.ops`, shared
-with the explanations.
+What each operation means, and its rule for missing values, is the table of
+:mod:`planlang.run.semantics` (pointing at :mod:`planlang.ops` and the built-ins' registry).
 """
 
 from __future__ import annotations
