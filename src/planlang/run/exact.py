@@ -61,20 +61,26 @@ class Compiled:
         self.program = plan.program
         self.during = dict(plan.during)
         self.lowered = lowered(plan)
+        # each lowered node (held here, so its id stays its own) -> its closure: the plan's, and each scenario's apart
         self._by_node: dict[int, tuple[ir.Node, Callable]] = {}
+        self._into = self._by_node
         self.formulas = {name: self.compile(node) for name, node in self.lowered.formulas.items()}
         for node in (*self.lowered.parameters, *self.lowered.defaults.values()):
             self.compile(node)
-        self._settings: weakref.WeakKeyDictionary[Scenario, dict] = weakref.WeakKeyDictionary()
+        self._into = None
+        self._settings: weakref.WeakKeyDictionary[Scenario, tuple] = weakref.WeakKeyDictionary()
 
     def closure(self, expr: s.Expr, scenario: Scenario = BASELINE) -> Callable:
         """The closure of one of the plan's (or the scenario's) expressions, or of any other compiled afresh."""
         node = self.lowered.of(expr)
-        if node is None and scenario.settings:
-            node = self._scenario(scenario)[1].of(expr)
-        if node is None:
-            return self.compile(lower_expression(self.program, expr))
-        return self._by_node[id(node)][1]
+        if node is not None:
+            return self._by_node[id(node)][1]
+        if scenario.settings:
+            _, lowered_scenario, by_node = self._scenario(scenario)
+            node = lowered_scenario.of(expr)
+            if node is not None:
+                return by_node[id(node)][1]
+        return self.compile(lower_expression(self.program, expr))
 
     def settings(self, scenario: Scenario) -> dict[str, tuple]:
         """Each name the scenario sets -> its (setting, closure) pairs, the one written last first."""
@@ -84,9 +90,13 @@ class Compiled:
         found = self._settings.get(scenario)
         if found is None:
             lowered_scenario = lower_scenario(self.program, scenario)
-            closures = {name: tuple((x, self.compile(node)) for x, node in pairs)
-                        for name, pairs in lowered_scenario.settings.items()}
-            found = self._settings[scenario] = (closures, lowered_scenario)
+            self._into = by_node = {}
+            try:
+                closures = {name: tuple((x, self.compile(node)) for x, node in pairs)
+                            for name, pairs in lowered_scenario.settings.items()}
+            finally:
+                self._into = None
+            found = self._settings[scenario] = (closures, lowered_scenario, by_node)
         return found
 
     def applies(self, name: str, period: Period | None) -> bool:
@@ -102,7 +112,8 @@ class Compiled:
     # ---- lowered nodes to closures ----
     def compile(self, node: ir.Node) -> Callable:
         fn = _COMPILERS[type(node)](self, node)
-        self._by_node[id(node)] = (node, fn)
+        if self._into is not None:
+            self._into[id(node)] = (node, fn)
         return fn
 
     def _literal(self, node: ir.Literal):
