@@ -400,7 +400,7 @@ def test_a_setting_for_some_periods_covers_those_and_the_periods_within_them_onl
     assert not setting.covers(None, parse_period("2021/22"))  # the year is longer than the quarter set
 
 
-def test_a_tracer_given_to_run_hears_of_every_value_worked_out(worked):
+def test_on_computed_given_to_run_hears_of_every_value_worked_out(worked):
     plan, data, baseline = worked
 
     class Counting:
@@ -411,5 +411,5 @@ def test_a_tracer_given_to_run_hears_of_every_value_worked_out(worked):
             self.heard[(name, entity, period)] = value
 
     tracer = Counting()
-    results = run(plan, data, tracer=tracer)
+    results = run(plan, data, on_computed=tracer.computed)
     assert tracer.heard == results.values() == baseline.values()

@@ -1,8 +1,10 @@
 """The built-in functions: one registry entry each, holding everything any stage needs to know.
 
 An entry gives the function's signature (for messages), its typing rule (used by the checker),
-its implementation on exact values (used by the evaluator and by explanations' replay) and how an
-explanation shows it. Adding a built-in is adding an entry here; no other module lists them.
+its implementation on exact values (used by the evaluator and by explanations) and how an
+explanation shows it. Adding a built-in is one registry entry here plus one semantics row in
+:mod:`planlang.run.semantics` (its missing-value rule and its column kernel, or a lift to exact);
+no other module lists them, and the suite fails while an entry has no row.
 
 >>> BUILTINS["variance"].implementation([Fraction(110), Fraction(100)], "reference")
 Fraction(1, 10)
@@ -36,9 +38,9 @@ class Builtin:
 
     ``typing(checker, node, args, types)`` reports misuse through the checker and returns the result
     type (None when it cannot be known). ``implementation(values, where)`` computes the result from
-    argument values that are all present; ``where`` is the source text a message about it names
-    (the call, or its last argument when ``names_last_argument``). ``strict`` entries are missing
-    when any argument is; ``arguments`` is how many arguments are expressions to evaluate (None: all).
+    argument values (all present unless its semantics row says otherwise); ``where`` is the source
+    text a message about it names (the call, or its last argument when ``names_last_argument``).
+    ``arguments`` is how many arguments are expressions to evaluate (None: all).
     ``reads`` is what the function looks at: its ``arguments``, or the organisation's ``error_flags``
     in the period (then the backend supplies the flags' values); a derivation shows the same.
     ``options(node)`` gives keyword arguments fixed by the call's text (round's mode).
@@ -51,7 +53,6 @@ class Builtin:
     arity: int | None = None
     typing: Callable | None = None
     implementation: Callable | None = None
-    strict: bool = True
     arguments: int | None = None
     names_last_argument: bool = False
     reads: str = "arguments"
@@ -188,10 +189,10 @@ _ENTRIES = (
     Builtin("variance", "variance(value, reference): (value - reference) / reference", 2, _known(_variance),
             lambda v, w: ops.divide(v[0] - v[1], v[1], w), names_last_argument=True),
     Builtin("present", "present(x): true when x has a value", 1, _known(lambda c, n, a, ts: "bool"),
-            lambda v, w: not isinstance(v[0], Missing), strict=False),
+            lambda v, w: not isinstance(v[0], Missing)),
     Builtin("any_error_flag",
             "any_error_flag(): whether any error flag is raised for the organisation in the period (or a period within it)",
-            0, _any_error_flag, _any_error_flag_value, strict=False, reads="error_flags",
+            0, _any_error_flag, _any_error_flag_value, reads="error_flags",
             arity_message="any_error_flag() takes no arguments"),
     Builtin("sum", "sum(x over members)", aggregate=ops.AGGREGATES["sum"]),
     Builtin("count", "count(condition over members)", aggregate=ops.AGGREGATES["count"]),

@@ -21,7 +21,7 @@ import attrs
 from .values import Missing
 
 __all__ = ["bands", "band_total", "day_span", "no_members", "taper", "within", "divide", "merge_missing", "binary_operation", "COMPARISONS", "AGGREGATES",
-           "kleene_and", "kleene_or", "DaySpan"]
+           "DaySpan"]
 
 
 @attrs.frozen
@@ -104,28 +104,6 @@ def binary_operation(op: str, left_type: str | None, right_type: str | None):
 
 COMPARISONS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq,
                "!=": operator.ne}
-
-
-def _kleene(decisive: bool):
-    """``and`` (decisive false) or ``or`` (decisive true) over true, false and missing: the decisive
-    value wins over missing, so ``false and missing`` is false and ``true or missing`` is true."""
-
-    def combine(left, right, frame):
-        a = left(frame)
-        if a is decisive:
-            return decisive
-        b = right(frame)
-        if b is decisive:
-            return decisive
-        if type(a) is Missing or type(b) is Missing:
-            return merge_missing(a, b)
-        return not decisive
-
-    return combine
-
-
-kleene_and = _kleene(False)
-kleene_or = _kleene(True)
 
 
 def within(value, tolerance, reference, relative: bool) -> dict:

@@ -7,7 +7,7 @@ and backends (Jinja compiles a template once and renders it many times; OpenFisc
 and benefit system apart from each simulation).
 
     compile_plan   Program -> Plan
-    run            Plan, inputs, scenario, tracer -> Results                     evaluator.py
+    run            Plan, inputs, scenario -> Results                  planlang.run (compiled once per plan)
 """
 
 from __future__ import annotations

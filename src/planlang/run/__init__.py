@@ -1,7 +1,11 @@
 """The run side: a compiled plan evaluated over an organisation's data under a scenario.
 
+    semantics        the table of operations: exact implementation, missing rule, column kernel or lift
+    lower.lowered    Plan -> ir.LoweredPlan, once per plan (weakly cached): the data-free lowered IR
+    exact.compiled   Plan -> exact.Compiled, once per plan: closures(run, frame) every exact run shares
+    protocol.Backend what every backend provides; backends.BACKENDS is typed by it
     backends.run     Plan, inputs, scenario -> Results       picks a backend from BACKENDS
-    exact.ExactRun   the exact engine: fractions, on demand, every figure explainable
+    exact.ExactRun   the exact engine: fractions, on demand, every figure explainable; holds data only
     vector.VectorRun the vectorised engine: whole columns of organisations, exact as fractions
     results.Results  every value, flag and missing value of one run, keyed by (name, entity, period)
     trace.replay     one cell replayed as typed events, for explanations

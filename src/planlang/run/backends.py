@@ -1,7 +1,7 @@
 """Which backend runs a plan: :func:`run` over every cell in scope, dispatched through :data:`BACKENDS`.
 
-Both backends implement one protocol (a run of a plan over inputs under a scenario, asked for
-values by name, organisation and period); they give the same figures, and the faster one for the
+Both backends implement one protocol, :class:`~planlang.run.protocol.Backend` (a run of a plan over
+inputs under a scenario, asked for values by name, organisation and period); they give the same figures, and the faster one for the
 data's size is :func:`choose_backend`'s.
 """
 
@@ -15,20 +15,21 @@ from ..data import Dataset
 from ..plan import Plan, compile_plan
 from ..scenario import BASELINE, Scenario
 from .exact import ExactRun
+from .protocol import BackendClass
 from .results import Cells, Results, periods_for
 from .vector import VectorRun
 
 __all__ = ["run", "choose_backend", "evaluate", "BACKENDS", "VECTOR_FROM"]
 
 
-def run(plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, tracer=None, *, baseline: Results | None = None,
+def run(plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, on_computed=None, *, baseline: Results | None = None,
         backend: str = "exact") -> Results:
     """Work out every definition, flag and deadline of ``plan`` for every organisation and period in scope.
 
     ``scenario`` layers its settings over ``inputs`` and the plan; given the ``baseline`` results of
-    the same plan and inputs, only what the scenario can change is worked out again. ``tracer``,
-    when given, hears of every value worked out (``tracer.computed(name, entity, period, value)``);
-    explanations replay single cells instead (:func:`planlang.explanation.explain`).
+    the same plan and inputs, only what the scenario can change is worked out again. ``on_computed``,
+    when given, is called with every value worked out (``on_computed(name, entity, period, value)``);
+    explanations are recorded by a tracer instead (:func:`planlang.explanation.explain`).
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; the backends are {', '.join(BACKENDS)}")
@@ -48,12 +49,12 @@ def run(plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, tracer=None,
         if entities is None:
             entities = entities_of[decl.kinds] = tuple(o.code for o in inputs.of_kinds(decl.kinds)) if decl.kinds else (None,)
         keys = Cells(entities, tuple(periods_for(plan.program, inputs, decl)))
-        engine.work_out(name, keys, tracer)
+        engine.work_out(name, keys, on_computed)
         scope[name] = keys
     return Results(engine, scope)
 
 
-BACKENDS = {"exact": ExactRun, "vector": VectorRun}
+BACKENDS: dict[str, BackendClass] = {"exact": ExactRun, "vector": VectorRun}
 
 # the organisations of each set of kinds, by dataset: a run over the same data (a scenario's, a sweep's) lists them once
 _ENTITIES: "weakref.WeakKeyDictionary[Dataset, dict]" = weakref.WeakKeyDictionary()

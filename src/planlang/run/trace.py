@@ -25,6 +25,7 @@ from ..builtins import BUILTINS
 from ..periods import Period
 from ..plan import formula_of
 from ..values import Missing
+from .lower import relative_tolerance
 
 __all__ = ["Event", "Tracer", "replay"]
 
@@ -97,10 +98,10 @@ class _Replay:
         if kind == "parameter":
             return self.tracer.record(self._parameter(decl, period, value), [])
         setting = self.run.setting(name, entity, period)
-        expr = setting[0].value if setting is not None else formula_of(decl)
+        expr = setting.value if setting is not None else formula_of(decl)
         detail = {"severity": decl.severity, "message": decl.message} if kind == "flag" else {}
-        event = Event(kind, value, entity, period, decl, formula=expr, setting=setting[0] if setting else None, detail=detail)
-        if setting is not None and not setting[0].formula:
+        event = Event(kind, value, entity, period, decl, formula=expr, setting=setting, detail=detail)
+        if setting is not None and not setting.formula:
             return self.tracer.record(event, [])  # a value the scenario set: its derivation is the setting
         if isinstance(value, Missing) and not self.run.plan.applies(name, period):
             return self.tracer.record(event, [])
@@ -206,7 +207,7 @@ class _Replay:
 
     def _Within(self, node: s.Within, entity, period):
         values = [self.value_of(x, entity, period) for x in (node.value, node.tolerance, node.reference)]
-        detail: dict[str, Any] = {"relative": node.tolerance.type in ("percent", "ratio", "number"),
+        detail: dict[str, Any] = {"relative": relative_tolerance(node.tolerance.type),
                                   "tolerance": values[1], "operand_type": node.value.type}
         if not any(isinstance(v, Missing) for v in values):
             detail.update(ops.within(*values, detail["relative"]))

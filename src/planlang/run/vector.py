@@ -50,6 +50,7 @@ from ..scenario import BASELINE, Scenario
 from ..source import Span
 from ..values import Missing
 from .exact import ExactRun
+from .lower import relative_tolerance
 from .totals import Total
 
 __all__ = ["VectorRun", "Column", "LIMIT"]
@@ -256,16 +257,16 @@ class VectorRun:
             return self.exact.value(name, entity, period)  # the reasons of a missing cell, or a deferred one
         return _value_at(column, 0, index)
 
-    def work_out(self, name: str, keys, tracer=None) -> None:
+    def work_out(self, name: str, keys, on_computed=None) -> None:
         """Work out the cells ``keys`` (a :class:`~planlang.run.Cells`) of ``name``: whole columns, one per period."""
         if self._kinds[name] in (s.DefineDecl, s.FlagDecl):
             for period in keys.periods:
                 self.column(name, period)
-        if tracer is not None or self._kinds[name] not in (s.DefineDecl, s.FlagDecl):
+        if on_computed is not None or self._kinds[name] not in (s.DefineDecl, s.FlagDecl):
             for entity, period in keys:
                 value = self.value(name, entity, period)
-                if tracer is not None:
-                    tracer.computed(name, entity, period, value)
+                if on_computed is not None:
+                    on_computed(name, entity, period, value)
 
     def evaluate(self, node: s.Expr, entity, period):
         return self.exact.evaluate(node, entity, period)
@@ -493,7 +494,7 @@ class VectorRun:
     def _v_Within(self, node: s.Within, period):
         value, tolerance, reference = (self.ev(x, period) for x in (node.value, node.tolerance, node.reference))
         difference = self.add(value, reference, -1)
-        limit = self.multiply(tolerance, self.absolute(reference)) if node.tolerance.type in ("percent", "ratio", "number") \
+        limit = self.multiply(tolerance, self.absolute(reference)) if relative_tolerance(node.tolerance.type) \
             else tolerance
         return self.compare("<=", self.absolute(difference), limit)
 
