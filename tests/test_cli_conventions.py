@@ -12,8 +12,8 @@ from importlib import metadata
 import pytest
 
 from planlang.cli import main
-from planlang.colour import paint, paint_severities
-from planlang.commands import EXIT_DATA, EXIT_MISSING, EXIT_OK, EXIT_OUTPUT, EXIT_POLICY, EXIT_USAGE
+from planlang.cli.colour import paint, paint_severities
+from planlang.cli.commands import EXIT_DATA, EXIT_MISSING, EXIT_OK, EXIT_OUTPUT, EXIT_POLICY, EXIT_USAGE
 from planlang.render import format_value
 
 from conftest import EXAMPLES, POLICIES, ROOT

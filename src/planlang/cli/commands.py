@@ -21,23 +21,22 @@ from pathlib import Path
 import attrs
 import networkx as nx
 
-from . import __version__
-from . import syntax as s
-from .audit.receipt import compare_receipt, make_receipt, verify
-from .citations import SOURCES_VARIABLE, check_quotes, cited, source_folders
-from .colour import paint, paint_severities
-from .compare import MAX_COMPARED, compare
-from .compiler import Program, compile_pack, compile_sources, read_pack, read_policy_file
-from .data import load_data, make_dataset
-from .diagnostics import DataErrors, InputError, PolicyError, UsageError, format_diagnostic, suggest
-from .explanation import explain
-from .files import MAX_DATA_BYTES, refuse_overwrites, write_atomically, write_text_atomically
-from .formatter import format_source
-from .impact import attribute, check_comparable
-from .jsonout import write_json
-from .periods import PeriodError, is_working_day, parse_date, period_in_year, working_days_between
-from .plan import compile_plan
-from .render import (
+from .. import __version__
+from .. import syntax as s
+from ..audit.receipt import compare_receipt, make_receipt, verify
+from ..citations import SOURCES_VARIABLE, check_quotes, cited, source_folders
+from ..compare import MAX_COMPARED, compare
+from ..compiler import Program, compile_pack, compile_sources, read_pack, read_policy_file
+from ..data import load_data, make_dataset
+from ..diagnostics import DataErrors, InputError, PolicyError, UsageError, format_diagnostic, suggest
+from ..explanation import explain
+from ..files import MAX_DATA_BYTES, refuse_overwrites, write_atomically, write_text_atomically
+from ..formatter import format_source
+from ..impact import attribute, check_comparable
+from ..jsonout import write_json
+from ..periods import PeriodError, is_working_day, parse_date, period_in_year, working_days_between
+from ..plan import compile_plan
+from ..render import (
     Selection,
     compare_json,
     compare_text,
@@ -51,17 +50,18 @@ from .render import (
     scenario_json,
     solve_text,
 )
-from .render_diff import diff_json, diff_markdown, diff_text, impact_json, impact_text
-from .rulediff import diff_programs
-from .run import BACKENDS, choose_backend, evaluate, run
-from .run.bulk import BACKENDS as BULK_BACKENDS
-from .run.bulk import step_results
-from .run.scaleout import CONNECT_SECONDS
-from .scenario import BASELINE, Scenario, ScenarioError, read_scenarios, scenario_from_sets
-from .solve import read_goal, read_vary, solve
-from .source import SourceFile
-from .sweep import MAX_STEPS, covers_of, steps, summarise, sweep_outputs, sweep_varies
-from .testing import run_scenario_tests, run_tests
+from ..render_diff import diff_json, diff_markdown, diff_text, impact_json, impact_text
+from ..rulediff import diff_programs
+from ..run import BACKENDS, choose_backend, evaluate, run
+from ..run.bulk import BACKENDS as BULK_BACKENDS
+from ..run.bulk import step_results
+from ..run.scaleout import CONNECT_SECONDS
+from ..scenario import BASELINE, Scenario, ScenarioError, read_scenarios, scenario_from_sets
+from ..solve import read_goal, read_vary, solve
+from ..source import SourceFile
+from ..sweep import MAX_STEPS, covers_of, steps, summarise, sweep_outputs, sweep_varies
+from ..testing import run_scenario_tests, run_tests
+from .colour import paint, paint_severities
 
 __all__ = ["parser", "dispatch", "UsageExit", "EXIT_OK", "EXIT_POLICY", "EXIT_DATA", "EXIT_MISSING", "EXIT_USAGE",
            "EXIT_INTERNAL", "EXIT_OUTPUT"]
@@ -161,14 +161,14 @@ def _refuse_overwrites(args, program, outputs: dict[str, str | None], *, documen
     read: list[tuple[str, str | Path]] = [("the policy file", p) for p in sorted(Path(args.policy).glob("*.plan"))]
     read.append(("--data", args.data))
     if Path(args.data).suffix.lower() in (".csv", ".parquet"):
-        from .columnar import companions
+        from ..columnar import companions
 
         read += [("the file read beside --data", p) for p in companions(Path(args.data))]
     for spec in args.scenario or ():
         path = Path(_scenario_spec(spec)[0])
         read += [("the scenario file", p) for p in (sorted(path.glob("*.plan")) if path.is_dir() else [path])]
     if documents:
-        from .audit.sources import SourceLibrary
+        from ..audit.sources import SourceLibrary
 
         library = SourceLibrary(program.directory, getattr(args, "sources", None))
         read += [("the cited document", p) for name in program.sources if (p := library.locate(name)) is not None]
@@ -204,11 +204,11 @@ def _output_filter(args, program, dataset):
 def _write_output(target: str, results, only) -> None:
     suffix = Path(target).suffix.lower()
     if suffix == ".xlsx":
-        from .audit.excel import write_workbook
+        from ..audit.excel import write_workbook
 
         write_workbook(target, results, only=only)
     elif suffix == ".csv":
-        from .audit.csvfile import write_csv
+        from ..audit.csvfile import write_csv
 
         write_csv(target, results, only=only)
     else:
@@ -288,7 +288,7 @@ def _write_receipt(args, results) -> None:
 
 
 def cmd_report(args) -> int:
-    from .audit.report import write_report
+    from ..audit.report import write_report
 
     program = _program(args)
     _refuse_overwrites(args, program, {"--output": args.output, "--receipt": args.receipt}, documents=True)
@@ -344,7 +344,7 @@ def cmd_compare(args) -> int:
     if args.output:
         if Path(args.output).suffix.lower() != ".xlsx":
             raise UsageError("cannot write this kind of file", args.output, "give a file ending .xlsx")
-        from .audit.excel import write_compare_workbook
+        from ..audit.excel import write_compare_workbook
 
         write_compare_workbook(args.output, comparisons)
         print(f"wrote {args.output}", file=sys.stderr)
@@ -432,7 +432,7 @@ def _explain_all(args, program, dataset) -> int:
                          f"try a period of the year such as --period {_example_period(program, 'month')} or "
                          f"--period {program.year}")
     if args.html:
-        from .audit.report import explanations_html
+        from ..audit.report import explanations_html
 
         write_text_atomically(args.html, explanations_html(results, keys, heading))
         print(f"wrote {args.html}", file=sys.stderr)
@@ -502,12 +502,12 @@ def cmd_solve(args) -> int:
 
 def _sweep_summaries(args, plan, dataset, stream, total: int, outputs, units, grids, draws, suffix) -> list:
     """Every grid point's summary, the steps run here or on Dask, every figure also written to ``--out`` (a ``suffix`` file)."""
-    from .longform import LongFormWriter
+    from ..longform import LongFormWriter
     from .progress import Progress
 
     with contextlib.ExitStack() as stack:
         if args.workers is not None or args.scheduler is not None:
-            from .run.scaleout import cluster, distributed_results
+            from ..run.scaleout import cluster, distributed_results
 
             client = stack.enter_context(cluster(args.workers, args.scheduler, args.scheduler_timeout))
 
@@ -538,8 +538,8 @@ def _sweep_summaries(args, plan, dataset, stream, total: int, outputs, units, gr
 
 
 def cmd_sweep(args) -> int:
-    from .longform import check_target
-    from .render_sweep import sweep_json, sweep_text
+    from ..longform import check_target
+    from ..render_sweep import sweep_json, sweep_text
 
     program = _program(args)
     _refuse_overwrites(args, program, {"--out": args.out})
@@ -672,7 +672,7 @@ def cmd_fmt(args) -> int:
 
 
 def cmd_lsp(args) -> int:
-    from .lsp import serve  # the server's libraries load only for editors
+    from ..lsp import serve  # the server's libraries load only for editors
 
     return serve()  # 0 after the editor's shutdown, 1 if it ended the server without one (the protocol's rule)
 

@@ -1,4 +1,4 @@
-"""The command line's edge: the process, its signals and its terminal. The commands are in :mod:`planlang.commands`.
+"""The command line's edge: the process, its signals and its terminal. The commands are in :mod:`planlang.cli.commands`.
 
 Ctrl-C ends the process with exit code 130 and SIGTERM with 143, with no traceback and no
 temporary file left behind, at any moment: the handlers are set before anything heavy is imported.
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parse_and_run(command_line, argv: list[str], dispatch) -> int:
-    from .source import not_utf8
+    from ..source import not_utf8
 
     for argument in argv:
         if found := not_utf8(argument):
@@ -110,7 +110,7 @@ class _TerminalStream(io.TextIOBase):
     """
 
     def __init__(self, stream):
-        from .source import printable
+        from ..source import printable
 
         super().__init__()
         # Python leaves sys.stdout None when the process starts with its descriptor closed (``>&-``)
@@ -198,5 +198,3 @@ def _on_deep_stack(work) -> int:
     return outcome[0] if outcome else EXIT_INTERNAL
 
 
-if __name__ == "__main__":
-    sys.exit(main())
