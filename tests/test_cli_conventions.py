@@ -13,7 +13,7 @@ import pytest
 
 from planlang.cli import main
 from planlang.cli.colour import paint, paint_severities
-from planlang.cli.commands import EXIT_DATA, EXIT_MISSING, EXIT_OK, EXIT_OUTPUT, EXIT_POLICY, EXIT_USAGE
+from planlang.cli.exits import EXIT_DATA, EXIT_MISSING, EXIT_OK, EXIT_OUTPUT, EXIT_POLICY, EXIT_USAGE
 from planlang.render import format_value
 
 from conftest import EXAMPLES, POLICIES, ROOT
