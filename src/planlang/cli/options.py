@@ -30,10 +30,8 @@ DATA_HELP = "a .json, .xlsx, .csv or .parquet data file (.csv/.parquet: long for
 
 def data(command, *, purpose: str | None = None) -> None:
     """``--data FILE``: required, unless ``purpose`` says what the optional data is for."""
-    if purpose is None:
-        command.add_argument("--data", required=True, metavar="FILE", help=DATA_HELP)
-    else:
-        command.add_argument("--data", metavar="FILE", help=f"{purpose}: {DATA_HELP}")
+    command.add_argument("--data", required=purpose is None, metavar="FILE",
+                         help=DATA_HELP if purpose is None else f"{purpose}: {DATA_HELP}")
 
 
 def data_limit(command) -> None:

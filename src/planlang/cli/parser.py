@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 
 from .. import __version__
 from . import options
@@ -110,23 +111,29 @@ class _Commands(argparse._SubParsersAction):
         self._name_parser_map.later(name, build)
 
 
-class _BuiltWhenAsked(dict):
+class _BuiltWhenAsked(Mapping):
     """Command names to their parsers, each built by its builder when it is first looked up."""
 
     def __init__(self):
-        super().__init__()
-        self._builders = {}
+        self._builders: dict = {}
+        self._built: dict[str, argparse.ArgumentParser] = {}
 
     def later(self, name: str, build) -> None:
         self._builders[name] = build
-        super().__setitem__(name, None)
 
     def __getitem__(self, name: str) -> argparse.ArgumentParser:
-        built = super().__getitem__(name)
-        if built is None:
-            built = self._builders.pop(name)()
-            super().__setitem__(name, built)
-        return built
+        if name not in self._built:
+            self._built[name] = self._builders[name]()
+        return self._built[name]
+
+    def __contains__(self, name) -> bool:  # argparse asks before it looks up: asking builds nothing
+        return name in self._builders
+
+    def __iter__(self):
+        return iter(self._builders)
+
+    def __len__(self) -> int:
+        return len(self._builders)
 
 
 def _check(command) -> None:
