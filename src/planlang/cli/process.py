@@ -34,10 +34,11 @@ def _end(number, frame) -> None:
     # os._exit: a KeyboardInterrupt raised in the middle of an import or a finally block prints a
     # traceback, and the work runs in another thread, whose `finally` blocks it would not reach anyway.
     # So the output files being written are cleaned up here: files.py knows their temporary files
-    # (looked up, not imported: if it is not loaded yet, nothing is being written).
-    files = sys.modules.get("planlang.files")
-    if files is not None:
-        files.remove_temporaries()
+    # (looked up, not imported: if it is not loaded yet, nothing is being written; nor while another
+    # thread is still importing it and has not yet defined remove_temporaries).
+    remove_temporaries = getattr(sys.modules.get("planlang.files"), "remove_temporaries", None)
+    if remove_temporaries is not None:
+        remove_temporaries()
     os._exit(EXIT_ON_SIGNAL[number])
 
 
