@@ -1,8 +1,11 @@
-"""Command-line conventions: --version, the exit-status table, colour only at a terminal (and never
-under NO_COLOR), an example in each command's --help, the defaults a run assumed, ratios once."""
+"""Command-line conventions: --version (quick: it imports no command), the exit-status table, colour only
+at a terminal (and never under NO_COLOR), an example in each command's --help, shared options defined
+once, the defaults a run assumed, ratios once."""
 
 from __future__ import annotations
 
+import ast
+import importlib
 import io
 import re
 import subprocess
@@ -12,8 +15,19 @@ from importlib import metadata
 import pytest
 
 from planlang.cli import main
-from planlang.colour import paint, paint_severities
-from planlang.commands import EXIT_DATA, EXIT_MISSING, EXIT_OK, EXIT_OUTPUT, EXIT_POLICY, EXIT_USAGE
+from planlang.cli.colour import paint, paint_severities
+from planlang.cli.exits import (
+    EXIT_DATA,
+    EXIT_INTERNAL,
+    EXIT_MISSING,
+    EXIT_OK,
+    EXIT_ON_SIGNAL,
+    EXIT_OUTPUT,
+    EXIT_POLICY,
+    EXIT_USAGE,
+)
+from planlang.cli.options import DATA_HELP
+from planlang.cli.parser import parser
 from planlang.render import format_value
 
 from conftest import EXAMPLES, POLICIES, ROOT
@@ -38,7 +52,41 @@ def test_readme_table_gives_every_exit_status_the_cli_uses():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = readme.split("## Exit status", 1)[1].split("\n## ", 1)[0]
     codes = {int(code) for cell in re.findall(r"^\| ([\d, ]+) \|", table, re.M) for code in cell.split(",")}
-    assert codes == {EXIT_OK, EXIT_POLICY, EXIT_DATA, EXIT_MISSING, EXIT_USAGE, 70, EXIT_OUTPUT, 130, 143}
+    assert codes == {EXIT_OK, EXIT_POLICY, EXIT_DATA, EXIT_MISSING, EXIT_USAGE, EXIT_INTERNAL, EXIT_OUTPUT,
+                     *EXIT_ON_SIGNAL.values()} == {0, 1, 2, 3, 64, 70, 74, 130, 143}
+
+
+@pytest.mark.parametrize("asked", ["--version", "--help"])
+def test_version_and_help_import_no_command(asked):
+    # each command's family and what it works with load when the command runs, not to print a version
+    heavy = ("planlang.run", "planlang.compiler", "planlang.data", "planlang.render", "planlang.cli.dispatch",
+             "planlang.cli.load", "planlang.cli.run", "planlang.cli.whatif", "openpyxl", "numpy", "lark", "networkx")
+    done = subprocess.run([sys.executable, "-c", "import sys; from planlang.cli import main; code = main(sys.argv[1:]); "
+                           f"print(sorted(m for m in {heavy!r} if m in sys.modules))", asked],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.splitlines()[-1] == "[]"
+
+
+def _commands() -> dict:
+    return next(a for a in parser()._actions if a.dest == "command").choices
+
+
+def test_data_is_defined_once_and_shared_with_one_help():
+    cli = ROOT / "src" / "planlang" / "cli"
+    defined = [path.name for path in sorted(cli.glob("*.py")) for node in ast.walk(ast.parse(path.read_text("utf-8")))
+               if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "add_argument"
+               and any(isinstance(a, ast.Constant) and a.value == "--data" for a in node.args)]
+    assert defined == ["options.py"]
+    helps = {name: action.help for name, command in _commands().items()
+             for action in command._actions if "--data" in action.option_strings}
+    assert sorted(helps) == ["compare", "deadlines", "diff", "explain", "report", "run", "solve", "sweep"]
+    assert all(help_.endswith(DATA_HELP) for help_ in helps.values())
+
+
+def test_every_command_is_run_by_its_familys_module():
+    for name, command in _commands().items():
+        family = importlib.import_module(f"planlang.cli.{command.get_default('family')}")
+        assert callable(getattr(family, f"cmd_{name}")), name
 
 
 class _Terminal(io.StringIO):

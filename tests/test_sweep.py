@@ -18,10 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planlang import longform
+from planlang.cli.progress import Progress
 from planlang.compiler import compile_pack
 from planlang.data import load_data
 from planlang.plan import compile_plan
-from planlang.progress import Progress
 from planlang.render import json_value
 from planlang.run import bulk, run
 from planlang.run.bulk import Step, step_results, total_of, with_factors

@@ -10,7 +10,7 @@ import pkgutil
 import pytest
 
 import planlang
-from planlang.commands import parser
+from planlang.cli.parser import parser
 
 from conftest import EXAMPLES, POLICIES
 

@@ -7,7 +7,7 @@
     results.frame()                                           # pandas, long form (the `frame` extra)
     pack.compare(data, what_if), pack.solve(...), pack.sweep(...), planlang.diff(old, new)
 
-Each method asks what the command of its name asks (:mod:`planlang.commands`), through the same
+Each method asks what the command of its name asks (:mod:`planlang.cli`), through the same
 stages and checks, so it gives the same figures; a problem raises :class:`PolicyError`,
 :class:`~planlang.scenario.ScenarioError` or :class:`InputError` whose message holds the placed
 diagnostics the command line prints. ``docs/python.md`` walks through it; the suite runs it.
