@@ -677,6 +677,12 @@ def cmd_lsp(args) -> int:
     return serve()  # 0 after the editor's shutdown, 1 if it ended the server without one (the protocol's rule)
 
 
+def _serve(args) -> int:
+    from .workbench.cli import cmd_serve  # Starlette and uvicorn load only for `serve`
+
+    return cmd_serve(args)
+
+
 def cmd_rules(args) -> int:
     print(rulebook_markdown(_program(args)), end="")
     return EXIT_OK
@@ -856,6 +862,12 @@ def parser() -> argparse.ArgumentParser:
     fmt.add_argument("paths", nargs="+", metavar="PATH", help="a .plan file, or a folder of them")
     fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if any file is not canonical")
     fmt.set_defaults(policy="fmt")
+
+    from .workbench.cli import add_serve_options
+
+    serve = _command(commands, "serve", _serve, "open the what-if and audit workbench in a browser (a local web server)",
+                     "planlang serve policies/2021_22 --data examples/erf_worked_example.json")
+    add_serve_options(serve)
 
     lsp = _command(commands, "lsp", cmd_lsp, "run the language server for editors, on standard input and output",
                    "planlang lsp", policy=False)

@@ -63,6 +63,7 @@ class Workbench:
         self.pack = planlang.load(policy)
         self.dataset = self.pack.load_data(data)
         self._lock = threading.Lock()
+        self._parameters: dict | None = None  # the data and the pack are fixed: worked out once
 
     # ---- requests ------------------------------------------------------------------------------
 
@@ -70,6 +71,8 @@ class Workbench:
         """Every parameter of the pack, grouped by the guidance section it cites: quote, values by period, unit."""
         from planlang import syntax as s
 
+        if self._parameters is not None:
+            return self._parameters
         program = self.pack.program
         with self._lock:
             baseline = self.pack.run(self.dataset)
@@ -87,8 +90,9 @@ class Workbench:
                 "citations": [{"source": c.source, "section": c.section, "quote": c.quote} for c in decl.citations],
                 "periods": [p for p, _ in values],
                 "values": _runs(values)})
-        return {"policy": program.title, "year": str(program.year), "data": self.data_path,
-                "groups": sorted(groups.values(), key=lambda g: _section_key(g["section"]))}
+        self._parameters = {"policy": program.title, "year": str(program.year), "data": self.data_path,
+                            "groups": sorted(groups.values(), key=lambda g: _section_key(g["section"]))}
+        return self._parameters
 
     def run(self, body: dict) -> dict:
         """What ``planlang run --json`` prints with the same ``set``, ``scenario``, ``only`` and ``entity``."""
@@ -144,7 +148,7 @@ class Workbench:
     def explain(self, body: dict) -> dict:
         """The derivation of one figure (``name``, ``entity``, ``period``) under the baseline and the scenario,
         side by side, with its citations (quoted from the sources when found) and the settings that moved it."""
-        request = _Request(body)
+        request = _Request(body, one=True)
         name = _text(body, "name", required=True)
         entity = _text(body, "entity")
         period = _text(body, "period")
@@ -211,17 +215,17 @@ class Workbench:
 class _Request:
     """The common fields of a request body, checked: ``set``, ``scenario``, ``only``, ``entity`` (each optional)."""
 
-    def __init__(self, body):
+    def __init__(self, body, *, one: bool = False):
         if not isinstance(body, dict):
             raise Problem(400, "expected a JSON object as the request's body")
-        known = {"set", "scenario", "only", "entity", "name", "period"}
+        known = {"set", "scenario", "only", "entity"} | ({"name", "period"} if one else set())
         unknown = sorted(set(body) - known)
         if unknown:
             raise Problem(400, f"unknown field(s) {', '.join(map(repr, unknown))}; the fields are {', '.join(sorted(known))}")
         self.sets = _texts(body, "set", MAX_SETTINGS)
         self.scenario = _text(body, "scenario", limit=MAX_SCENARIO_CHARS)
         self.only = _texts(body, "only", MAX_NAMES) or None
-        self.entity = None if "name" in body else (_texts(body, "entity", MAX_NAMES) or None)
+        self.entity = None if one else (_texts(body, "entity", MAX_NAMES) or None)
 
 
 def _text(body: dict, field: str, *, required: bool = False, limit: int = 1000) -> str | None:
