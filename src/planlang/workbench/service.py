@@ -48,7 +48,7 @@ def diagnostics_json(error: ScenarioError) -> list[dict]:
                       "file": span.file, "line": span.line, "column": span.column,
                       "end_line": span.end_line, "end_column": span.end_column,
                       "where": f"{span.file}:{span.line}:{span.column}",
-                      "text": format_diagnostic(d, error.sources.get(span.file))})
+                      "text": format_diagnostic(d, error.sources)})
     return found
 
 
