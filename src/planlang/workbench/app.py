@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -80,6 +80,7 @@ def make_app(workbench: Workbench, *, hosts: list[str], token: str | None = None
         Route("/api/impact", operation(workbench.impact), methods=["POST"]),
         Route("/api/explain", operation(workbench.explain), methods=["POST"]),
         Route("/openapi.json", document, methods=["GET"]),
+        Route("/favicon.ico", lambda request: Response(status_code=204), methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(package / "static")), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: not_found})

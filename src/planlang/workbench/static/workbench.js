@@ -68,9 +68,9 @@
   function showImpact(json) {
     document.getElementById("reproduce").textContent = json.reproduce;
     const status = document.getElementById("status");
-    status.textContent = json.scenario
+    status.textContent = json.scenario && json.scenario.sets.length
       ? json.changes_count + " figure(s) changed under " + json.scenario.name
-      : "No scenario: the baseline.";
+      : "No setting yet: the figures are the baseline's.";
     fill("totals", json.totals, function (t) {
       return [el("td", t.name), el("td", t.covers ? t.period + ": " + t.covers : t.period),
               figure(t.baseline), figure(t.scenario), figure(t.change, t.change)];
