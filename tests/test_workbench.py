@@ -11,9 +11,9 @@ import time
 import warnings
 
 import pytest
-from conftest import EXAMPLES, POLICIES, ROOT, need_chromium, run_cli
 
 from browser import Browser
+from conftest import EXAMPLES, POLICIES, ROOT, need_chromium, run_cli
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # Starlette's client may say which HTTP client it prefers
