@@ -49,6 +49,10 @@ demo: $(STAMP)
 	@echo "=== How does the ERF bill move as the 120% rate goes from 100% to 150%? (planlang sweep) ==="
 	$(BIN)/planlang sweep policies/2021_22 --data examples/erf_worked_example.json \
 		--vary 'erf_rate_above_upper = 100% to 150% step 10%' --output erf_additional_funding
+	@echo
+	@echo "=== The workbench: what-ifs in a browser (docs/workbench.md) ==="
+	@echo "  $(BIN)/planlang serve policies/2021_22 --data examples/erf_worked_example.json"
+	@echo "  then open the address it prints (http://127.0.0.1:8765/); Ctrl-C stops it"
 
 docs: $(STAMP)
 	$(BIN)/python docs/make_policies.py

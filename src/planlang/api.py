@@ -37,11 +37,20 @@ from .files import MAX_DATA_BYTES
 from .parser import parse_setting, parse_source
 from .periods import Period, period_in_year
 from .plan import Plan, compile_plan
-from .render import compare_text, explanation_text, format_value, scenario_json, solve_text
+from .render import (
+    Selection,
+    compare_json,
+    compare_text,
+    explanation_text,
+    format_value,
+    run_json,
+    scenario_json,
+    solve_text,
+)
 from .render_diff import diff_json, diff_markdown, diff_text
 from .rulediff import diff_programs
 from .run import BACKENDS, choose_backend, run
-from .scenario import BASELINE, ScenarioError, check_setting, read_scenarios, scenario_from_sets
+from .scenario import BASELINE, ScenarioError, check_setting, read_scenarios, scenario_from_sets, scenarios_of
 from .scenario import Scenario as _Checked
 from .source import SourceFile
 from .values import Missing, decimal_text, money_text
@@ -97,40 +106,49 @@ class Pack:
         _READ_BY[dataset] = self.program
         return dataset
 
-    def scenario(self, *settings: str, file: str | os.PathLike | None = None, name: str | None = None) -> "Scenario":
+    def scenario(self, *settings: str, file: str | os.PathLike | None = None, name: str | None = None,
+                 text: str | None = None) -> "Scenario":
         """A what-if: ``TARGET = EXPR`` settings (as ``--set``), or the scenario ``name`` of a ``.plan`` file (or
-        folder), the settings layered on top of it (as ``--scenario FILE:NAME --set ...``).
+        folder, or of a scenario file's ``text``), the settings layered on top of it (as ``--scenario FILE:NAME --set ...``).
 
         What does not depend on data is checked now: the settings' syntax, and those that name no
         organisation in full. The rest is checked against each dataset the scenario runs on.
         """
-        if file is not None:
-            declared = self.scenarios(file)
+        if file is not None or text is not None:
+            declared = self.scenarios(file, text=text)
+            where = "text" if file is None else os.fspath(file)
             if name is None and len(declared) != 1:
-                raise UsageError(f"holds {len(declared)} scenarios ({', '.join(declared)}); say which with name=",
-                                 os.fspath(file))
+                raise UsageError(f"holds {len(declared)} scenarios ({', '.join(declared)}); say which with name=", where)
             name = name if name is not None else next(iter(declared))
             if name not in declared:
-                raise UsageError(f"has no scenario `{name}`", os.fspath(file), suggest(name, declared))
-        for k, text in enumerate(settings):
-            source = SourceFile("--set" if len(settings) == 1 else f"--set#{k + 1}", text)
+                raise UsageError(f"has no scenario `{name}`", where, suggest(name, declared))
+        for k, setting in enumerate(settings):
+            source = SourceFile("--set" if len(settings) == 1 else f"--set#{k + 1}", setting)
             clause, errors = parse_setting(source)
             if errors:
                 raise ScenarioError(errors, {source.name: source})
             if clause.target.entity is None:
                 check_setting(clause, source, self._plan, _NO_DATA)
-        return Scenario(name or "what-if", tuple(settings), None if file is None else os.fspath(file), self)
+        return Scenario(name or "what-if", tuple(settings), None if file is None else os.fspath(file), self, text)
 
-    def scenarios(self, file: str | os.PathLike) -> dict[str, "Scenario"]:
-        """Every scenario declared in a ``.plan`` file, or in the ``.plan`` files of a folder, by name."""
-        folder = Path(file)
-        sources = read_pack(folder) if folder.is_dir() else [read_policy_file(folder)]
+    def scenarios(self, file: str | os.PathLike | None = None, *, text: str | None = None) -> dict[str, "Scenario"]:
+        """Every scenario declared in a ``.plan`` file, in the ``.plan`` files of a folder, or in the ``text`` of a
+        scenario file (placed as the file ``scenario``), by name."""
+        if (file is None) == (text is None):
+            raise UsageError("give a scenario file or folder, or a scenario file's text (not both)", "scenarios")
+        if text is not None:
+            sources = [SourceFile(_TEXT, text)]
+        else:
+            folder = Path(file)
+            sources = read_pack(folder) if folder.is_dir() else [read_policy_file(folder)]
         names = []
         for source in sources:
             tree, errors = parse_source(source)
             if errors:
                 raise ScenarioError(errors, {x.name: x for x in sources})
             names += [d.name for d in tree.declarations if isinstance(d, s.ScenarioDecl)]
+        if text is not None:
+            return {name: Scenario(name, (), None, self, text) for name in names}
         return {name: Scenario(name, (), os.fspath(file), self) for name in names}
 
     def run(self, data, scenario: "Scenario | None" = None, backend: str = "auto") -> "Results":
@@ -229,9 +247,12 @@ class Pack:
         if not isinstance(scenario, Scenario) or scenario._pack is not self:
             raise UsageError("is not a scenario of this pack", "scenario", "make one with pack.scenario(...)")
         extra = scenario_from_sets(scenario.settings, self._plan, dataset, scenario.name) if scenario.settings else None
-        if scenario.file is None:
+        if scenario.text is not None:
+            declared = scenarios_of([SourceFile(_TEXT, scenario.text)], self._plan, dataset, _TEXT)[scenario.name]
+        elif scenario.file is None:
             return extra
-        declared = read_scenarios(scenario.file, self._plan, dataset)[scenario.name]
+        else:
+            declared = read_scenarios(scenario.file, self._plan, dataset)[scenario.name]
         if extra is None:
             return declared
         return attrs.evolve(declared, settings=declared.settings + extra.settings,
@@ -244,6 +265,7 @@ def _names(given: str | Iterable[str] | None) -> list[str]:
 
 
 _NO_DATA = make_dataset([], {}, {}, "no data")  # what a setting naming no organisation is checked against
+_TEXT = "scenario"  # the file name a scenario given as text is placed in
 
 
 @attrs.frozen
@@ -255,6 +277,7 @@ class Scenario:
     settings: tuple[str, ...] = ()
     file: str | None = None
     _pack: Pack = attrs.field(default=None, repr=False, eq=False)
+    text: str | None = attrs.field(default=None, repr=False)  # a scenario file's text, when it came as text
 
 
 @attrs.frozen
@@ -303,6 +326,23 @@ class Results:
         in ``period`` (``"2021-05"``, ``"2021/22 Q1"`` or a Period, when it has one)."""
         decl, entity, period = self._cell(name, entity, period)
         return _value(self._results.get(name, entity, period), unit_of(decl))
+
+    def json(self, only: Iterable[str] | None = None, entities: Iterable[str] | None = None) -> dict:
+        """What ``run --json --only ... --entity ...`` prints for this run, without the receipt (which vouches
+        for a command line)."""
+        results = self._results
+        names, codes = set(_names(only)), set(_names(entities))
+        definitions = results.program.of_kind(s.DefineDecl)
+        for name in names:
+            if name not in definitions:
+                raise UsageError(f"`{name}` is not a definition of the pack", "only", suggest(name, definitions))
+        for code in codes:
+            results.dataset.known(code, "entities")
+        chosen = Selection(frozenset(names) or None, frozenset(codes) or None) if names or codes else None
+        document = run_json(results, only=chosen)
+        if results.scenario.settings:
+            document["scenario"] = scenario_json(results.scenario)
+        return document
 
     def explain(self, name: str, entity: str | None = None, period: Period | str | None = None) -> TraceNode:
         """How the value was worked out, as a tree of :class:`TraceNode` down to the inputs and parameters."""
@@ -400,6 +440,10 @@ class Comparison:
 
     def __str__(self) -> str:
         return compare_text([self._comparison])
+
+    def json(self) -> dict:
+        """What ``planlang compare --json`` prints for this scenario."""
+        return compare_json([self._comparison])
 
 
 @attrs.frozen

@@ -21,7 +21,8 @@ from .periods import Period, period_range, rank
 from .printer import GRANULARITY_WORDS, format_setting
 from .source import SourceFile, Span
 
-__all__ = ["Setting", "Scenario", "BASELINE", "ScenarioError", "check_setting", "scenario_from_sets", "read_scenarios"]
+__all__ = ["Setting", "Scenario", "BASELINE", "ScenarioError", "check_setting", "scenario_from_sets", "read_scenarios",
+           "scenarios_of"]
 
 
 @attrs.frozen
@@ -253,12 +254,17 @@ def scenario_from_sets(texts, plan, dataset, name: str = "--set") -> Scenario:
 
 def read_scenarios(path, plan, dataset) -> dict[str, Scenario]:
     """Every scenario of a ``.plan`` file, or of every ``.plan`` file in a folder, by name; raises :class:`ScenarioError`."""
-    from .checker import check_tests
     from .compiler import read_pack, read_policy_file
-    from .parser import parse_source
 
     folder = Path(path)
-    files = read_pack(folder) if folder.is_dir() else [read_policy_file(folder)]
+    return scenarios_of(read_pack(folder) if folder.is_dir() else [read_policy_file(folder)], plan, dataset, str(path))
+
+
+def scenarios_of(files, plan, dataset, origin: str) -> dict[str, Scenario]:
+    """Every scenario of the scenario files' texts ``files`` (:class:`SourceFile` s), by name, as :func:`read_scenarios`."""
+    from .checker import check_tests
+    from .parser import parse_source
+
     checker = _ScenarioChecker(plan, dataset)
     sources = {source.name: source for source in files}
     declared: dict[str, tuple[s.ScenarioDecl, SourceFile]] = {}
@@ -298,7 +304,7 @@ def read_scenarios(path, plan, dataset) -> dict[str, Scenario]:
     if checker.errors:
         raise ScenarioError(checker.errors, sources)
     for name in scenarios:
-        scenarios[name] = attrs.evolve(scenarios[name], tests=tuple(x for x in checked if x.under[0] == name), origin=str(path))
+        scenarios[name] = attrs.evolve(scenarios[name], tests=tuple(x for x in checked if x.under[0] == name), origin=origin)
     return scenarios
 
 

@@ -5,6 +5,7 @@ Each command names its family, the module of this package that runs it (``cmd_<c
     check     check, fmt            run       run, report          whatif    compare, solve, sweep
     explain   explain               test      test                 diff      diff
     verify    verify                deadlines deadlines            rules     rules       lsp  lsp
+    serve     serve (the workbench: :mod:`planlang.workbench`)
 
 A command's parser is built the first time it is looked up, so ``planlang --version`` and
 ``planlang --help`` build none of them and import no command's modules (a test holds this).
@@ -75,6 +76,8 @@ def parser() -> argparse.ArgumentParser:
         "planlang diff policies/2020_21 my_pack --data examples/2020_21.xlsx --output frf_earned_year", policy=False)
     add("fmt", "check", _fmt, "lay policy files out canonically (comments kept)",
         "planlang fmt --check policies/2021_22", policy=False)
+    add("serve", "serve", _serve, "open the what-if and audit workbench in a browser (a local web server)",
+        f"planlang serve policies/2021_22 --data {WORKED}")
     add("lsp", "lsp", _lsp, "run the language server for editors, on standard input and output",
         "planlang lsp", policy=False)
     add("test", "test", _test, "run the tests written in a policy pack, or those written under scenarios",
@@ -184,6 +187,13 @@ def _explain(command) -> None:
     options.scenario(command)
     options.data_limit(command)
     command.add_argument("name", metavar="NAME", nargs="?")
+
+
+def _serve(command) -> None:
+    from ..workbench.cli import add_serve_options  # the workbench's own options; Starlette loads only to serve
+
+    options.data(command)
+    add_serve_options(command)
 
 
 def _solve(command) -> None:

@@ -1,0 +1,366 @@
+"""The workbench's operations on one pack and one dataset: JSON in, JSON out, through the public API.
+
+``run`` and ``compare`` answer what ``planlang run --json`` (without its receipt) and ``planlang compare
+--json`` print for the same options; ``impact`` is the page's view of one comparison; ``explain``
+the derivation of one figure under the baseline and the scenario. A request that cannot be answered
+raises :class:`Problem`: a status and a JSON body, with placed diagnostics for a scenario that does not check.
+"""
+
+from __future__ import annotations
+
+import shlex
+import threading
+from fractions import Fraction
+
+import planlang
+from planlang.api import Value
+from planlang.diagnostics import InputError, UsageError
+from planlang.render import difference_text
+from planlang.scenario import ScenarioError
+from planlang.values import Missing
+
+__all__ = ["Problem", "Workbench", "MAX_SETTINGS", "MAX_SCENARIO_CHARS", "MAX_CHANGES_SHOWN"]
+
+MAX_SETTINGS = 200  # `set` texts in one request; a what-if is a handful
+MAX_SCENARIO_CHARS = 64 * 1024  # a scenario file's text in one request
+MAX_NAMES = 1000  # names in `only` and codes in `entity`
+MAX_CHANGES_SHOWN = 500  # changed figures the page lists (the count says how many there are)
+MAX_COMPARED = 20  # scenarios in one compare, as the command line
+
+
+class Problem(Exception):
+    """A request the workbench cannot answer: the HTTP ``status`` and the JSON ``body`` to answer with."""
+
+    def __init__(self, status: int, message: str, diagnostics: list[dict] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": message, "diagnostics": diagnostics or []}
+
+
+def diagnostics_json(error: ScenarioError) -> list[dict]:
+    """Each diagnostic of a scenario as data: where (file:line:col to end), what, the fix, and the text the CLI prints."""
+    from planlang.diagnostics import format_diagnostic
+
+    found = []
+    for d in error.diagnostics:
+        span = d.span
+        found.append({"severity": d.severity, "message": d.message, "help": d.suggestion,
+                      "file": span.file, "line": span.line, "column": span.column,
+                      "end_line": span.end_line, "end_column": span.end_column,
+                      "where": f"{span.file}:{span.line}:{span.column}",
+                      "text": format_diagnostic(d, error.sources)})
+    return found
+
+
+class Workbench:
+    """A pack compiled once and its dataset read once; every operation runs on them under a request's scenario.
+
+    Runs are serialised by one lock: they are CPU-bound, and several workers (processes) serve a team.
+    """
+
+    def __init__(self, policy: str, data: str, sources: str | None = None):
+        self.policy, self.data_path, self.sources = policy, data, sources
+        self.pack = planlang.load(policy)
+        self.dataset = self.pack.load_data(data)
+        self._lock = threading.Lock()
+        self._parameters: dict | None = None  # the data and the pack are fixed: worked out once
+
+    # ---- requests ------------------------------------------------------------------------------
+
+    def parameters(self) -> dict:
+        """Every parameter of the pack, grouped by the guidance section it cites: quote, values by period, unit."""
+        from planlang import syntax as s
+
+        if self._parameters is not None:
+            return self._parameters
+        program = self.pack.program
+        with self._lock:
+            baseline = self.pack.run(self.dataset)
+        groups: dict[str, dict] = {}
+        for name, decl in program.of_kind(s.ParameterDecl).items():
+            cited = decl.citations[0] if decl.citations else None
+            key = str(cited) if cited else "not cited"
+            group = groups.setdefault(key, {"section": key, "source": cited.source if cited else None,
+                                            "parameters": []})
+            periods = _periods_of(program.year, decl.granularity)
+            values = [(str(p), baseline.value(name, None, p)) for p in periods]
+            group["parameters"].append({
+                "name": name, "description": decl.description, "granularity": decl.granularity,
+                "unit": values[0][1].unit if values else None,
+                "citations": [{"source": c.source, "section": c.section, "quote": c.quote} for c in decl.citations],
+                "periods": [p for p, _ in values],
+                "values": _runs(values)})
+        self._parameters = {"policy": program.title, "year": str(program.year), "data": self.data_path,
+                            "groups": sorted(groups.values(), key=lambda g: _section_key(g["section"]))}
+        return self._parameters
+
+    def run(self, body: dict) -> dict:
+        """What ``planlang run --json`` prints with the same ``set``, ``scenario``, ``only`` and ``entity``."""
+        request = _Request(body)
+        dataset = self._data()
+        with self._lock, _answering():
+            scenarios = self._scenarios(request)
+            if len(scenarios) > 1:
+                raise Problem(422, f"the scenario text names {len(scenarios)} scenarios ({', '.join(x.name for x in scenarios)});"
+                                   " run runs one: keep one, or use compare")
+            results = self.pack.run(dataset, scenario=scenarios[0] if scenarios else None)
+            return results.json(request.only, request.entity)
+
+    def compare(self, body: dict) -> dict:
+        """What ``planlang compare --json`` prints with the same ``set``, ``scenario``, ``only`` and ``entity``."""
+        request = _Request(body)
+        dataset = self._data()
+        with self._lock, _answering():
+            scenarios = self._scenarios(request)
+            if not scenarios:
+                raise Problem(422, "compare needs a scenario: give `set` or `scenario`")
+            comparisons = self.pack.compare(dataset, scenarios, only=request.only, entities=request.entity)
+            return _merged([c.json() for c in comparisons])
+
+    def impact(self, body: dict) -> dict:
+        """The page's view of one scenario against the baseline: totals, changed figures largest first, each
+        organisation's year change, flags raised and cleared, assumed defaults, and the command that reproduces it."""
+        request = _Request(body)
+        dataset = self._data()
+        with self._lock, _answering():
+            scenarios = self._scenarios(request)
+            if len(scenarios) > 1:
+                raise Problem(422, f"the scenario text names {len(scenarios)} scenarios; the workbench shows one at a time")
+            if not scenarios:
+                return {"scenario": None, "totals": [], "changes": [], "changes_count": 0, "by_organisation": [],
+                        "flags_raised": [], "flags_cleared": [], "defaults": self.pack.run(dataset).json()["defaults"],
+                        "reproduce": self.reproduce([])}
+            comparison = self.pack.compare(dataset, scenarios[0], only=request.only, entities=request.entity)
+            document = comparison.json()["scenarios"][0]
+            kinds = {code: org.kind for code, org in dataset.organisations.items()}
+            return {
+                "scenario": {"name": document["name"], "sets": document.get("sets", [])},
+                "totals": [_row(t, None, str(t.period), _covers(t)) for t in comparison.totals],
+                "changes": [_row(d, d.entity, str(d.period) if d.period else None)
+                            for d in comparison.differences[:MAX_CHANGES_SHOWN]],
+                "changes_count": len(comparison.differences),
+                "by_organisation": _by_organisation(comparison.differences, kinds),
+                "flags_raised": document["flags_raised"], "flags_cleared": document["flags_cleared"],
+                "defaults": comparison.results.json()["defaults"],
+                "reproduce": self.reproduce(document.get("sets", [])),
+            }
+
+    def explain(self, body: dict) -> dict:
+        """The derivation of one figure (``name``, ``entity``, ``period``) under the baseline and the scenario,
+        side by side, with its citations (quoted from the sources when found) and the settings that moved it."""
+        request = _Request(body, one=True)
+        name = _text(body, "name", required=True)
+        entity = _text(body, "entity")
+        period = _text(body, "period")
+        dataset = self._data()
+        with self._lock, _answering():
+            scenarios = self._scenarios(request)
+            if len(scenarios) > 1:
+                raise Problem(422, "explain shows one scenario: the scenario text names several")
+            baseline = self.pack.run(dataset)
+            scenario = self.pack.run(dataset, scenario=scenarios[0]) if scenarios else baseline
+            before, after = baseline.explain(name, entity, period), scenario.explain(name, entity, period)
+            decl = self.pack.program.declarations[name]
+            moved = _moved(before, after)
+            return {"name": name, "entity": entity, "period": period,
+                    "baseline": {"value": str(baseline.value(name, entity, period)),
+                                 "derivation": baseline.explain_text(name, entity, period)},
+                    "scenario": {"value": str(scenario.value(name, entity, period)),
+                                 "derivation": scenario.explain_text(name, entity, period)},
+                    "changed": before.value != after.value, "moved_by": moved,
+                    "citations": self._citations(decl.citations)}
+
+    def reproduce(self, sets: list[str]) -> str:
+        """The ``planlang compare`` command that gives the same figures as the page."""
+        head = ["planlang", "compare", self.policy, "--data", self.data_path or "FILE"]
+        if not sets:
+            return shlex.join([*head, "--set", "TARGET = EXPR"])
+        if all(x.startswith("set ") for x in sets):
+            return shlex.join(head + [part for x in sets for part in ("--set", x[len("set "):])])
+        return shlex.join([*head, "--scenario", "what_if.plan"]) + "   # the scenario above, saved as what_if.plan"
+
+    # ---- the parts -----------------------------------------------------------------------------
+
+    def _data(self):
+        return self.dataset
+
+    def _scenarios(self, request: "_Request") -> list:
+        """The scenarios of the request, as the command line makes them of ``--scenario`` and ``--set``."""
+        if request.scenario is not None and request.scenario.strip():
+            declared = self.pack.scenarios(text=request.scenario)
+            if not declared:
+                raise Problem(422, "the scenario text declares no scenario: start it with `scenario NAME` "
+                                   "and put `set` lines under it")
+            if len(declared) > MAX_COMPARED:
+                raise Problem(422, f"the scenario text names {len(declared)} scenarios, more than the {MAX_COMPARED} "
+                                   "compared at once")
+            return [self.pack.scenario(*request.sets, text=request.scenario, name=n) for n in declared]
+        if request.sets:
+            return [self.pack.scenario(*request.sets, name="--set")]
+        return []
+
+    def _citations(self, citations) -> list[dict]:
+        from planlang.audit.sources import SourceLibrary
+
+        library = SourceLibrary(self.pack.program.directory, self.sources)
+        found = []
+        for c in citations:
+            passage = library.passage(c.source, c.quote) if c.quote else None
+            found.append({"source": c.source, "section": c.section, "quote": c.quote,
+                          "passage": None if passage is None else
+                          {"before": passage.before, "quoted": passage.quoted, "after": passage.after}})
+        return found
+
+
+class _Request:
+    """The common fields of a request body, checked: ``set``, ``scenario``, ``only``, ``entity`` (each optional)."""
+
+    def __init__(self, body, *, one: bool = False):
+        if not isinstance(body, dict):
+            raise Problem(400, "expected a JSON object as the request's body")
+        known = {"set", "scenario", "only", "entity"} | ({"name", "period"} if one else set())
+        unknown = sorted(set(body) - known)
+        if unknown:
+            raise Problem(400, f"unknown field(s) {', '.join(map(repr, unknown))}; the fields are {', '.join(sorted(known))}")
+        self.sets = _texts(body, "set", MAX_SETTINGS)
+        self.scenario = _text(body, "scenario", limit=MAX_SCENARIO_CHARS)
+        self.only = _texts(body, "only", MAX_NAMES) or None
+        self.entity = None if one else (_texts(body, "entity", MAX_NAMES) or None)
+
+
+def _text(body: dict, field: str, *, required: bool = False, limit: int = 1000) -> str | None:
+    value = body.get(field)
+    if value is None:
+        if required:
+            raise Problem(400, f"`{field}` is required")
+        return None
+    if not isinstance(value, str):
+        raise Problem(400, f"`{field}` must be a string")
+    if len(value) > limit:
+        raise Problem(413, f"`{field}` holds {len(value):,} characters, more than the {limit:,} allowed")
+    return value
+
+
+def _texts(body: dict, field: str, most: int) -> list[str]:
+    value = body.get(field)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(x, str) and len(x) <= 10_000 for x in value):
+        raise Problem(400, f"`{field}` must be a list of strings")
+    if len(value) > most:
+        raise Problem(413, f"`{field}` holds {len(value):,} entries, more than the {most:,} allowed")
+    return value
+
+
+class _answering:
+    """Turn the API's own exceptions into :class:`Problem` s (422), scenario errors with their placed diagnostics."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if isinstance(error, ScenarioError):
+            raise Problem(422, "the scenario does not check", diagnostics_json(error)) from None
+        if isinstance(error, (UsageError, InputError)):
+            raise Problem(422, str(error)) from None
+        if isinstance(error, RecursionError):
+            raise Problem(422, "an expression nests too deeply to follow: split it into named definitions") from None
+        return False
+
+
+def _periods_of(year, granularity):
+    if granularity is None:
+        return [year]
+    return year.months() if granularity == "month" else year.parts(granularity)
+
+
+def _runs(values: list[tuple[str, Value]]) -> list[dict]:
+    """Values by period, a run of equal values as one entry from its first period to its last."""
+    runs: list[dict] = []
+    for period, value in values:
+        shown = str(value)
+        if runs and runs[-1]["value"] == shown:
+            runs[-1]["to"] = period
+        else:
+            runs.append({"from": period, "to": period, "value": shown,
+                         "exact": None if value.decimal is None else str(value.decimal)})
+    return runs
+
+
+def _section_key(section: str):
+    """Sections in the guidance's order: §3.2 after §3 and before §10."""
+    source, _, number = section.partition(" §")
+    parts = [int(x) if x.isdigit() else x for x in number.replace(".", " ").split()]
+    return (source, [(0, x) if isinstance(x, int) else (1, x) for x in parts])
+
+
+def _shown(value, type_) -> str:
+    if value is None or isinstance(value, Missing):
+        return "missing"
+    return str(Value(value, type_))
+
+
+def _change(item) -> str:
+    if item.difference is None:
+        return item.change if item.change != "changed" else ""
+    sign = "+" if item.difference > 0 else ""
+    return sign + difference_text(item.difference, item.type)
+
+
+def _row(item, entity, period, covers=None) -> dict:
+    return {"name": item.name, "entity": entity, "period": period, "covers": covers, "unit": item.type,
+            "baseline": _shown(item.baseline, item.type), "scenario": _shown(item.scenario, item.type),
+            "change": _change(item),
+            "difference": None if not isinstance(item.difference, Fraction) else str(Value(item.difference, item.type).decimal)}
+
+
+def _covers(total) -> str | None:
+    return None if total.covers is None or total.covers.complete else total.covers.label()
+
+
+def _by_organisation(differences, kinds: dict) -> list[dict]:
+    """Each organisation's change over the year, per money output (a missing change makes the sum missing)."""
+    sums: dict[tuple[str, str], Fraction | None] = {}
+    for d in differences:
+        if d.type != "money" or d.entity is None:
+            continue
+        key = (d.entity, d.name)
+        before = sums.get(key, Fraction(0))
+        sums[key] = None if before is None or not isinstance(d.difference, Fraction) else before + d.difference
+    rows = [{"entity": entity, "kind": kinds.get(entity), "name": name,
+             "change": "missing" if total is None else ("+" if total > 0 else "") + str(Value(total, "money")),
+             "difference": None if total is None else str(Value(total, "money").decimal)}
+            for (entity, name), total in sums.items()]
+    return sorted(rows, key=lambda r: (r["name"], -abs(Fraction(r["difference"] or 0)), r["entity"]))
+
+
+def _leaves(node) -> dict[tuple, object]:
+    """The inputs and parameters a derivation reads, by (name, entity, period), with their values."""
+    found, stack, seen = {}, [node], set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current.kind in ("input", "parameter"):
+            found[(current.label, current.entity, str(current.period) if current.period else None)] = current.value
+        stack.extend(current.children)
+    return found
+
+
+def _moved(before, after) -> list[dict]:
+    """The inputs and parameters whose values differ between the two derivations: what the scenario moved."""
+    old, new = _leaves(before), _leaves(after)
+    return [{"name": name, "entity": entity, "period": period}
+            for (name, entity, period) in sorted(set(old) | set(new), key=lambda k: tuple(map(str, k)))
+            if old.get((name, entity, period), _ABSENT) != new.get((name, entity, period), _ABSENT)]
+
+
+_ABSENT = object()
+
+
+def _merged(documents: list[dict]) -> dict:
+    """Several one-scenario ``compare --json`` documents as the one the command prints for them all."""
+    merged = dict(documents[0])
+    merged["scenarios"] = [x for d in documents for x in d["scenarios"]]
+    return merged
