@@ -26,7 +26,9 @@ from pathlib import Path
 import attrs
 
 from ..compiler import compile_pack
-from ..data import MAX_ERRORS, MAX_NESTING, load_data, nesting_place
+from ..data.dataset import MAX_ERRORS
+from ..data.json import MAX_NESTING, nesting_place
+from ..data.load import load_data
 from ..diagnostics import DataErrors, InputError
 from ..files import MAX_DATA_BYTES, MAX_POLICY_BYTES, read_bytes
 from ..periods import bank_holidays
