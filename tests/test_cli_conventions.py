@@ -12,9 +12,9 @@ from importlib import metadata
 import pytest
 
 from planlang.cli import main
-from planlang.colour import paint, paint_severities
 from planlang.commands import EXIT_DATA, EXIT_MISSING, EXIT_OK, EXIT_OUTPUT, EXIT_POLICY, EXIT_USAGE
 from planlang.render import format_value
+from planlang.render.colour import paint, paint_severities
 
 from conftest import EXAMPLES, POLICIES, ROOT
 

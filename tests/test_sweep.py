@@ -454,8 +454,8 @@ def test_a_scenario_file_applies_underneath_as_its_sets_would(capsys):
 
 
 def test_a_partly_missing_total_shows_what_the_rest_add_up_to():
-    from planlang.render_sweep import sweep_json as document_of
-    from planlang.render_sweep import sweep_text
+    from planlang.render.sweep import sweep_json as document_of
+    from planlang.render.sweep import sweep_text
     from planlang.sweep import Summary
 
     partial = total_of([Fraction(1000), Missing.because("no data"), Fraction(500)])

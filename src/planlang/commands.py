@@ -25,7 +25,6 @@ from . import __version__
 from . import syntax as s
 from .audit.receipt import compare_receipt, make_receipt, verify
 from .citations import SOURCES_VARIABLE, check_quotes, cited, source_folders
-from .colour import paint, paint_severities
 from .compare import MAX_COMPARED, compare
 from .compiler import Program, compile_pack, compile_sources, read_pack, read_policy_file
 from .data import load_data, make_dataset
@@ -34,7 +33,6 @@ from .explanation import explain
 from .files import MAX_DATA_BYTES, refuse_overwrites, write_atomically, write_text_atomically
 from .formatter import format_source
 from .impact import attribute, check_comparable
-from .jsonout import write_json
 from .periods import PeriodError, is_working_day, parse_date, period_in_year, working_days_between
 from .plan import compile_plan
 from .render import (
@@ -51,7 +49,9 @@ from .render import (
     scenario_json,
     solve_text,
 )
-from .render_diff import diff_json, diff_markdown, diff_text, impact_json, impact_text
+from .render.colour import paint, paint_severities
+from .render.diff import diff_json, diff_markdown, diff_text, impact_json, impact_text
+from .render.jsontext import write_json
 from .rulediff import diff_programs
 from .run import BACKENDS, choose_backend, evaluate, run
 from .run.bulk import BACKENDS as BULK_BACKENDS
@@ -502,8 +502,8 @@ def cmd_solve(args) -> int:
 
 def _sweep_summaries(args, plan, dataset, stream, total: int, outputs, units, grids, draws, suffix) -> list:
     """Every grid point's summary, the steps run here or on Dask, every figure also written to ``--out`` (a ``suffix`` file)."""
-    from .longform import LongFormWriter
     from .progress import Progress
+    from .render.longform import LongFormWriter
 
     with contextlib.ExitStack() as stack:
         if args.workers is not None or args.scheduler is not None:
@@ -538,8 +538,8 @@ def _sweep_summaries(args, plan, dataset, stream, total: int, outputs, units, gr
 
 
 def cmd_sweep(args) -> int:
-    from .longform import check_target
-    from .render_sweep import sweep_json, sweep_text
+    from .render.longform import check_target
+    from .render.sweep import sweep_json, sweep_text
 
     program = _program(args)
     _refuse_overwrites(args, program, {"--out": args.out})

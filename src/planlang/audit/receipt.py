@@ -33,7 +33,7 @@ from ..diagnostics import DataErrors, InputError
 from ..files import MAX_DATA_BYTES, MAX_POLICY_BYTES, read_bytes
 from ..periods import bank_holidays
 from ..plan import compile_plan
-from ..render import run_json
+from ..render.run import run_json
 from ..run import Results, run
 from ..scenario import BASELINE, Scenario, read_scenarios, scenario_from_sets
 from .receipt_shape import EMBEDDED, RECEIPT, RUN_DOCUMENT, problems
