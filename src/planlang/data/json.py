@@ -236,6 +236,3 @@ def _json_input(name: str, by_org, here: str, checker: Checker, place: str) -> N
                 except InputError as error:
                     checker.keep_error(error, place)
 
-
-# ---- Excel -----------------------------------------------------------------------------------
-
