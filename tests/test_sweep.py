@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planlang import longform
+from planlang.render import longform
 from planlang.compiler import compile_pack
 from planlang.data import load_data
 from planlang.plan import compile_plan
