@@ -17,12 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planlang.render import longform
 from planlang.compiler import compile_pack
 from planlang.data import load_data
 from planlang.plan import compile_plan
 from planlang.progress import Progress
-from planlang.render import json_value
+from planlang.render import json_value, longform
 from planlang.run import bulk, run
 from planlang.run.bulk import Step, step_results, total_of, with_factors
 from planlang.scenario import BASELINE, scenario_from_sets
