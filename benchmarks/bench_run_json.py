@@ -109,7 +109,7 @@ def phases(data: Path) -> dict[str, float]:
     from planlang.run import run
 
     try:
-        from planlang.jsonout import write_json
+        from planlang.render.jsontext import write_json
     except ImportError:  # the code before it, under --src
         def write_json(document, write):
             write(json.dumps(document, indent=2, ensure_ascii=False))

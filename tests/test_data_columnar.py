@@ -494,8 +494,8 @@ def test_an_unclosed_quote_in_the_heading_row_is_placed_there(tmp_path):
                  st.builds(Decimal, st.from_regex(r"-?[0-9]{1,3}E[-+]?[0-9]{1,2}", fullmatch=True))),
        st.sampled_from(["money", "ratio", "count"]))
 def test_the_shortcut_for_plain_numbers_gives_what_convert_value_gives(raw, type_):
-    from planlang.columnar import _plain
     from planlang.data import convert_value
+    from planlang.data.columnar import _plain
 
     shortcut = _plain(raw, type_)
     if shortcut is not None:

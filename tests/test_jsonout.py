@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planlang.jsonout import json_text, write_json
+from planlang.render.jsontext import json_text, write_json
 
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.text(max_size=12),
                      st.floats(allow_nan=False), st.sampled_from(["£1,000.50", "\u2028", "\x1b[2J", "é", "\ud800"]))

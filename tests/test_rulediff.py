@@ -14,7 +14,7 @@ import pytest
 
 from planlang.cli import main
 from planlang.compiler import compile_pack, compile_sources
-from planlang.render_diff import diff_markdown, diff_text, marked_words
+from planlang.render.diff import diff_markdown, diff_text, marked_words
 from planlang.rulediff import diff_programs
 from planlang.source import SourceFile
 

@@ -17,12 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planlang import longform
 from planlang.cli.progress import Progress
 from planlang.compiler import compile_pack
 from planlang.data import load_data
 from planlang.plan import compile_plan
-from planlang.render import json_value
+from planlang.render import json_value, longform
 from planlang.run import bulk, run
 from planlang.run.bulk import Step, step_results, total_of, with_factors
 from planlang.scenario import BASELINE, scenario_from_sets
@@ -454,8 +453,8 @@ def test_a_scenario_file_applies_underneath_as_its_sets_would(capsys):
 
 
 def test_a_partly_missing_total_shows_what_the_rest_add_up_to():
-    from planlang.render_sweep import sweep_json as document_of
-    from planlang.render_sweep import sweep_text
+    from planlang.render.sweep import sweep_json as document_of
+    from planlang.render.sweep import sweep_text
     from planlang.sweep import Summary
 
     partial = total_of([Fraction(1000), Missing.because("no data"), Fraction(500)])

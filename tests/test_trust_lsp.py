@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pygls.uris import from_fs_path
 
-from planlang.lsp_stream import MAX_MESSAGE_BYTES
+from planlang.lsp.stream import MAX_MESSAGE_BYTES
 
 POLICY = 'policy "trust" for 2021/22\nsource "s.txt" "A source"\n'
 RULES = 'parameter rate : percent\n  "The share paid"\n  = 50%\n'

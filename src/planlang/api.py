@@ -47,7 +47,7 @@ from .render import (
     scenario_json,
     solve_text,
 )
-from .render_diff import diff_json, diff_markdown, diff_text
+from .render.diff import diff_json, diff_markdown, diff_text
 from .rulediff import diff_programs
 from .run import BACKENDS, choose_backend, run
 from .scenario import BASELINE, ScenarioError, check_setting, read_scenarios, scenario_from_sets, scenarios_of
@@ -206,7 +206,7 @@ class Pack:
               seed: int = 0, scenario: "Scenario | None" = None, backend: str = "vector") -> "Sweep":
         """Each output's total over every organisation and period at each step of a grid (``NAME = A to B step
         S``), or over ``draws`` draws of uncertain inputs (``NAME = NAME * uniform(LOW, HIGH)``), as ``planlang sweep``."""
-        from .render_sweep import sweep_json, sweep_text
+        from .render.sweep import sweep_json, sweep_text
         from .run.bulk import BACKENDS as BULK_BACKENDS
         from .run.bulk import step_results
         from .sweep import MAX_STEPS, covers_of, steps, summarise, sweep_outputs, sweep_varies

@@ -10,9 +10,19 @@ The pipeline, one pure function per stage::
                   -> Analysis (all that could be checked, errors or not: for editors)
                   -> Program (when there are no errors)
 
-Evaluation (evaluator.py) runs a Program over a Dataset (data.py) and returns Results; the trace
-of any value (explanation.py) is built from them; renderers (render.py) and the CLI (cli.py) sit at
-the edge.
+and after it, a package or module per concept, each importing only what comes before it here::
+
+    compile_plan  Program -> Plan, built once                          plan.py
+    load_data     a .json, .xlsx, .csv or .parquet file -> Dataset      data/
+    Scenario      --set and scenario files, checked against the pack    scenario.py
+    run           Plan, Dataset, Scenario -> Results                    run/
+    explain       Results, one cell -> its derivation (TraceNode)       explanation.py
+    compare, impact, solve, sweep, rulediff                             the analyses
+    renderers     text, JSON, Markdown, CSV, Parquet                    render/
+                  Excel, HTML reports, receipts                         audit/
+    the door      planlang.load and its Pack (api.py); lsp/; and the command line at the edge (cli)
+
+tests/test_layering.py holds these layers against the modules' imports.
 """
 
 from __future__ import annotations

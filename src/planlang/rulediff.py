@@ -4,7 +4,7 @@ Declarations are matched by name. A removed and an added declaration of the same
 nearly the same thing are one rename. For each changed declaration the differences are typed
 records: a field whose text changed (expressions printed canonically, so layout never shows as a
 change), a parameter's values period by period (amendments included), citations and
-interpretations added or removed. Renderers (:mod:`planlang.render_diff`) word them.
+interpretations added or removed. Renderers (:mod:`planlang.render.diff`) word them.
 
 Each :class:`Change` names the declarations of the old pack it replaces and those of the new pack
 it brings in, so a change can be applied on its own to the old pack (the seam for attributing a

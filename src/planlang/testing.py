@@ -16,7 +16,7 @@ from .compiler import Program
 from .data import Organisation, make_dataset
 from .periods import Period, period_range
 from .plan import compile_plan
-from .render import format_value
+from .render.values import format_value
 from .run import constant_value, evaluate
 from .scenario import BASELINE, read_scenarios
 from .values import Missing, decimal_places, round_to

@@ -28,7 +28,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from ..explanation import TraceNode
-from ..render import NAMED_KINDS, format_value
+from ..render.steps import NAMED_KINDS
+from ..render.values import format_value
 
 __all__ = ["find_step", "bands_chart", "taper_chart", "taper_bars", "TaperBar", "Chart"]
 

@@ -14,7 +14,7 @@ import io
 import os
 
 from ..files import write_text_atomically
-from ..render import json_value
+from ..render.values import json_value
 from ..run import Results
 from ..values import Missing
 from .layout import cells, result_sheets

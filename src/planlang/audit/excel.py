@@ -30,7 +30,8 @@ from .. import syntax as s
 from ..assumptions import assumed_defaults
 from ..files import write_workbook_atomically
 from ..periods import Period
-from ..render import flag_message, format_value, late_message
+from ..render.run import flag_message, late_message
+from ..render.values import format_value
 from ..run import Results
 from ..values import Missing, decimal_text, money_text
 from .layout import RULE_KINDS, Sheet, cells, result_sheets, rule_formula, rules, scheme_of, unit_of, year_totals

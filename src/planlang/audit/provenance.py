@@ -11,7 +11,7 @@ from __future__ import annotations
 import attrs
 
 from ..explanation import TraceNode, explain
-from ..render import NAMED_KINDS, citation_text, detail_lines, head_text, named_operands
+from ..render.steps import NAMED_KINDS, citation_text, detail_lines, head_text, named_operands
 from ..run import Results
 from ..values import Missing
 

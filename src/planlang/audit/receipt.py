@@ -26,12 +26,14 @@ from pathlib import Path
 import attrs
 
 from ..compiler import compile_pack
-from ..data import MAX_ERRORS, MAX_NESTING, load_data, nesting_place
+from ..data.dataset import MAX_ERRORS
+from ..data.json import MAX_NESTING, nesting_place
+from ..data.load import load_data
 from ..diagnostics import DataErrors, InputError
 from ..files import MAX_DATA_BYTES, MAX_POLICY_BYTES, read_bytes
 from ..periods import bank_holidays
 from ..plan import compile_plan
-from ..render import run_json
+from ..render.run import run_json
 from ..run import Results, run
 from ..scenario import BASELINE, Scenario, read_scenarios, scenario_from_sets
 from .receipt_shape import EMBEDDED, RECEIPT, RUN_DOCUMENT, problems

@@ -18,7 +18,9 @@ from .. import syntax as s
 from ..assumptions import assumed_defaults
 from ..explanation import TraceNode, explain
 from ..files import write_text_atomically
-from ..render import NAMED_KINDS, detail_lines, flag_message, format_value, head_text
+from ..render.run import flag_message
+from ..render.steps import NAMED_KINDS, detail_lines, head_text
+from ..render.values import format_value
 from ..run import Results
 from ..values import Missing
 from .charts import bands_chart, find_step, taper_chart

@@ -8,7 +8,7 @@ import json
 from ..compiler import compile_pack
 from ..diagnostics import UsageError
 from ..impact import attribute, check_comparable
-from ..render_diff import diff_json, diff_markdown, diff_text, impact_json, impact_text
+from ..render.diff import diff_json, diff_markdown, diff_text, impact_json, impact_text
 from ..rulediff import diff_programs
 from . import load
 from .exits import EXIT_OK

@@ -140,7 +140,7 @@ def _refuse_overwrites(args, program: Program, writes: dict[str, str | None], *,
     read: list[tuple[str, str | Path]] = [("the policy file", p) for p in sorted(Path(args.policy).glob("*.plan"))]
     read.append(("--data", args.data))
     if Path(args.data).suffix.lower() in (".csv", ".parquet"):
-        from ..columnar import companions
+        from ..data.columnar import companions
 
         read += [("the file read beside --data", p) for p in companions(Path(args.data))]
     for spec in args.scenario or ():

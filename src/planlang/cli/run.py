@@ -15,8 +15,8 @@ from ..audit.receipt import make_receipt
 from ..compare import compare
 from ..diagnostics import UsageError
 from ..files import write_text_atomically
-from ..jsonout import write_json
 from ..render import run_json, run_text, scenario_json
+from ..render.jsontext import write_json
 from ..run import choose_backend, run
 from . import load
 from .colour import paint_severities

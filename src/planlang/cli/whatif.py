@@ -78,8 +78,8 @@ def cmd_solve(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from ..longform import check_target
-    from ..render_sweep import sweep_json, sweep_text
+    from ..render.longform import check_target
+    from ..render.sweep import sweep_json, sweep_text
 
     inputs = load.load(args, {"--out": args.out})
     program, dataset, plan = inputs.program, inputs.dataset, inputs.plan
@@ -107,7 +107,7 @@ def cmd_sweep(args) -> int:
 
 def _sweep_summaries(args, plan, dataset, stream, total: int, outputs, units, grids, draws, suffix) -> list:
     """Every grid point's summary, the steps run here or on Dask, every figure also written to ``--out`` (a ``suffix`` file)."""
-    from ..longform import LongFormWriter
+    from ..render.longform import LongFormWriter
     from .progress import Progress
 
     with contextlib.ExitStack() as stack:

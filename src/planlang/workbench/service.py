@@ -12,8 +12,7 @@ import shlex
 import threading
 from fractions import Fraction
 
-import planlang
-from planlang.api import Value
+from planlang.api import Value, load
 from planlang.diagnostics import InputError, UsageError
 from planlang.render import difference_text
 from planlang.scenario import ScenarioError
@@ -60,7 +59,7 @@ class Workbench:
 
     def __init__(self, policy: str, data: str, sources: str | None = None):
         self.policy, self.data_path, self.sources = policy, data, sources
-        self.pack = planlang.load(policy)
+        self.pack = load(policy)
         self.dataset = self.pack.load_data(data)
         self._lock = threading.Lock()
         self._parameters: dict | None = None  # the data and the pack are fixed: worked out once

@@ -16,7 +16,7 @@ one file of two shapes.
 Rows are numbered as a spreadsheet shows them: in CSV the heading is row 1 and the first value row
 2; Parquet has no heading row, so its first row is row 1. Every problem names the file, the row and
 the column (``national.csv: row 7, column value``), and is found by the same checks, worded the
-same, as in a JSON file or a workbook (:class:`~planlang.data._Checker`).
+same, as in a JSON file or a workbook (:class:`~planlang.data.Checker`).
 
 CSV is read with Python's :mod:`csv` module rather than ``pyarrow.csv``: it counts records, not
 physical lines (a quoted value may hold a line break), so every problem it meets -- an unclosed
@@ -41,9 +41,11 @@ from pathlib import Path
 
 import attrs
 
-from .data import _ORGANISATION_FIELDS, _RAISE_WITH, _SPACES, Dataset, Organisation, _check_organisations, _Checker, _finish
-from .diagnostics import InputError, suggest
-from .files import check_regular, megabytes, read_bytes
+from ..diagnostics import InputError, suggest
+from ..files import check_regular, megabytes, read_bytes
+from .checks import RAISE_WITH, Checker
+from .convert import SPACES
+from .dataset import ORGANISATION_FIELDS, Dataset, Organisation, check_organisations
 
 __all__ = ["load_columnar", "COMPANIONS", "VALUE_COLUMNS", "companions"]
 
@@ -77,7 +79,7 @@ class _Layout:
 
 
 _VALUES = _Layout("values", VALUE_COLUMNS, VALUE_COLUMNS)
-_ORGANISATIONS = _Layout("organisations", _ORGANISATION_FIELDS, ("code", "kind"))
+_ORGANISATIONS = _Layout("organisations", ORGANISATION_FIELDS, ("code", "kind"))
 _SUBMISSIONS = _Layout("submissions", _SUBMISSION_COLUMNS, _SUBMISSION_COLUMNS)
 
 Rows = Iterator[tuple[int, "tuple | InputError"]]  # (row number, the layout's columns in order, None where absent)
@@ -105,7 +107,7 @@ def _collector_paused():
 
 def _load(path: Path, display: str, program, max_bytes: int) -> Dataset:
     _not_a_companion(path, display)
-    check_regular(path, display, max_bytes, _RAISE_WITH)
+    check_regular(path, display, max_bytes, RAISE_WITH)
     organisations_path = _companion(path, display, "organisations")
     if organisations_path is None:
         stem = path.name[: -len(path.suffix)]
@@ -116,14 +118,14 @@ def _load(path: Path, display: str, program, max_bytes: int) -> Dataset:
     organisations_display = _display_beside(display, organisations_path)
     organisations, locate = _organisations(_rows(organisations_path, organisations_display, max_bytes, _ORGANISATIONS),
                                            organisations_display)
-    checker = _Checker(program, _check_organisations(organisations, locate, organisations_display))
+    checker = Checker(program, check_organisations(organisations, locate, organisations_display))
     _values(_rows(path, display, max_bytes, _VALUES), display, checker)
     submissions_path = _companion(path, display, "submissions")
     if submissions_path is not None:
         submissions_display = _display_beside(display, submissions_path)
         _submissions(_rows(submissions_path, submissions_display, max_bytes, _SUBMISSIONS), _place(submissions_display),
                      checker, submissions_display)
-    dataset = _finish(organisations, checker, display, locate)
+    dataset = checker.dataset(organisations, display, locate)
     companions = [organisations_display] + ([_display_beside(display, submissions_path)] if submissions_path else [])
     return attrs.evolve(dataset, companions=tuple(companions))
 
@@ -181,7 +183,7 @@ def _text(cell) -> str:
     """A code, a period or a name as text; a Parquet integer code reads as its digits."""
     if cell is None:
         return ""
-    return (cell if isinstance(cell, str) else str(cell)).strip(_SPACES)
+    return (cell if isinstance(cell, str) else str(cell)).strip(SPACES)
 
 
 # ---- reading rows ----------------------------------------------------------------------------
@@ -242,7 +244,7 @@ def _wide_hint(layout: _Layout) -> str | None:
 
 
 def _csv_rows(path: Path, display: str, max_bytes: int, layout: _Layout) -> Rows:
-    text = _decode(read_bytes(path, display, max_bytes, _RAISE_WITH), display)
+    text = _decode(read_bytes(path, display, max_bytes, RAISE_WITH), display)
     if not text.strip():
         raise InputError(f"is empty; a {layout.what} file starts with the heading row {layout.heading}", display)
     place = _place(display)
@@ -307,7 +309,7 @@ def _parquet_rows(path: Path, display: str, max_bytes: int, layout: _Layout) -> 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    check_regular(path, display, max_bytes, _RAISE_WITH)
+    check_regular(path, display, max_bytes, RAISE_WITH)
     try:
         parquet = pq.ParquetFile(path)
         metadata, schema = parquet.metadata, parquet.schema_arrow
@@ -355,11 +357,11 @@ def _bounded(metadata, display: str, max_bytes: int) -> None:
     if rows > most_rows:
         raise InputError(f"refused: it holds {rows:,} rows, more than the {most_rows:,} planlang reads within a "
                          f"{megabytes(max_bytes)} limit (one row for each {_BYTES_PER_ROW} bytes)", display,
-                         f"{_RAISE_WITH} raises the limit")
+                         f"{RAISE_WITH} raises the limit")
     decoded = sum(metadata.row_group(index).total_byte_size for index in range(metadata.num_row_groups))
     if decoded > _EXPANSION * max_bytes:
         raise InputError(f"refused: it would expand to {megabytes(decoded)}, more than {_EXPANSION} times the "
-                         f"{megabytes(max_bytes)} limit", display, f"{_RAISE_WITH} raises the limit")
+                         f"{megabytes(max_bytes)} limit", display, f"{RAISE_WITH} raises the limit")
 
 
 def _column_type(name: str, type_, layout: _Layout, display: str) -> None:
@@ -450,7 +452,7 @@ def _plain(raw, type_: str):
     return Fraction(int(whole + decimals), _POWERS[len(decimals)])
 
 
-def _values(rows: Rows, display: str, checker: _Checker) -> None:
+def _values(rows: Rows, display: str, checker: Checker) -> None:
     """Check and keep each row's value. A large file names each (organisation, input) pair and each
     period many times, so each is checked once, where it first appears."""
     checked: dict = {}  # (code, input) as written -> the same trimmed, once both are known good
@@ -483,7 +485,7 @@ def _values(rows: Rows, display: str, checker: _Checker) -> None:
             _note(checker, error, display)
 
 
-def _check_pair(code: str, name: str, number: int, place, checker: _Checker) -> tuple[str, str]:
+def _check_pair(code: str, name: str, number: int, place, checker: Checker) -> tuple[str, str]:
     if not name:
         raise InputError("the row has no input name", place(number, "input"))
     checker.declaration(name, place(number, "input"))
@@ -493,13 +495,13 @@ def _check_pair(code: str, name: str, number: int, place, checker: _Checker) -> 
     return code, name
 
 
-def _note(checker: _Checker, error: InputError, display: str) -> None:
+def _note(checker: Checker, error: InputError, display: str) -> None:
     """Keep a problem with the others, as the other readers do (stopping at MAX_ERRORS)."""
     with checker.each(display):
         raise error
 
 
-def _submissions(rows: Rows, place, checker: _Checker, display: str) -> None:
+def _submissions(rows: Rows, place, checker: Checker, display: str) -> None:
     for number, row in rows:
         try:
             if row.__class__ is not tuple:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from .coverage import Coverage, coverage_json
-from .render import format_value, json_value
-from .run.totals import Total
-from .source import printable
-from .sweep import FACTOR_GRID, PERCENTILES, DrawVary, GridVary, Spread, Summary
+from ..coverage import Coverage, coverage_json
+from ..run.totals import Total
+from ..source import printable
+from ..sweep import FACTOR_GRID, PERCENTILES, DrawVary, GridVary, Spread, Summary
+from .values import format_value, json_value
 
 __all__ = ["sweep_json", "sweep_text", "vary_json", "PERCENTILE_METHOD"]
 

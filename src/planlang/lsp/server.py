@@ -19,16 +19,16 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from . import syntax as s
-from .checker import FUNCTIONS
-from .citations import check_quotes, source_folders
-from .compiler import Analysis, analyse_sources, read_policy_file
-from .diagnostics import Diagnostic, InputError
-from .lsp_stream import serve_stream
-from .parser import vocabulary
-from .printer import format_amendments, format_expr, format_scope, format_value_clause
-from .source import SourceFile, Span
-from .types import TYPES
+from .. import syntax as s
+from ..checker import FUNCTIONS
+from ..citations import check_quotes, source_folders
+from ..compiler import Analysis, analyse_sources, read_policy_file
+from ..diagnostics import Diagnostic, InputError
+from ..parser import vocabulary
+from ..printer import format_amendments, format_expr, format_scope, format_value_clause
+from ..source import SourceFile, Span
+from ..types import TYPES
+from .stream import serve_stream
 
 __all__ = ["build_server", "serve", "hover_text", "Workspace"]
 
@@ -265,7 +265,7 @@ def build_server() -> LanguageServer:
 
 def serve() -> int:
     """Serve the language server protocol on standard input and output until the editor ends it;
-    the exit status, 0 after a ``shutdown`` (see :mod:`planlang.lsp_stream`).
+    the exit status, 0 after a ``shutdown`` (see :mod:`planlang.lsp.stream`).
 
     The protocol is bytes on the process's own streams, not text for a terminal: the command line's
     escaping wrapper of ``sys.stdout`` must not touch it.

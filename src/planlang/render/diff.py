@@ -10,9 +10,9 @@ import difflib
 import re
 from fractions import Fraction
 
-from .parser import vocabulary
-from .render import format_value, json_value
-from .rulediff import Change, FieldChange, RulebookDiff, ValueChange
+from ..parser import vocabulary
+from ..rulediff import Change, FieldChange, RulebookDiff, ValueChange
+from .values import format_value, json_value
 
 __all__ = ["diff_text", "diff_json", "diff_markdown", "marked_words"]
 

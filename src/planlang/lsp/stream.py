@@ -28,8 +28,8 @@ from typing import BinaryIO, Iterator, TextIO
 import attrs
 from pygls.protocol import JsonRPCProtocol
 
-from .files import megabytes
-from .source import printable
+from ..files import megabytes
+from ..source import printable
 
 __all__ = ["MAX_MESSAGE_BYTES", "serve_stream"]
 

@@ -15,11 +15,11 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
-from .audit.csvfile import guard_formula
-from .diagnostics import UsageError
-from .render import json_value
-from .run.bulk import StepResult
-from .values import Missing
+from ..audit.csvfile import guard_formula
+from ..diagnostics import UsageError
+from ..run.bulk import StepResult
+from ..values import Missing
+from .values import json_value
 
 __all__ = ["LongFormWriter", "SUFFIXES", "CHUNK_ROWS", "check_target"]
 
