@@ -3,7 +3,7 @@ process and on Dask.
 
 5,000 synthetic organisations (trusts and CCGs, 10 to a system, so 500 systems) x the 4 quarters of
 2020/21; each sweep step sets ``frf_taper_rate`` (50% to 149.9% in steps of 0.1%) and totals
-``frf_earned`` and ``frf_unearned_in_year`` over every organisation and period.
+``frf_paid`` and ``frf_unearned_in_year`` over every organisation and period.
 
 - each step goes through ``planlang.run.bulk.step_results`` when that module exists (its vector
   backend when it has one, else its exact one); otherwise each step is
@@ -40,7 +40,7 @@ from planlang.source import SourceFile
 ROOT = Path(__file__).resolve().parents[1]
 QUARTERS = [parse_period(f"2020/21 Q{q}") for q in range(1, 5)]
 YEAR = parse_period("2020/21")
-OUTPUTS = ("frf_earned", "frf_unearned_in_year")
+OUTPUTS = ("frf_paid", "frf_unearned_in_year")
 ORGANISATIONS, MEMBERS, STEPS = 5_000, 10, 1_000
 
 
@@ -53,19 +53,26 @@ def frf_pack():
 
 def synthetic(organisations: int = ORGANISATIONS, seed: int = 2020):
     """Members in systems of 10 (7 trusts, 3 CCGs): allocations £1m-£10m a quarter, FITs from a
-    £5m deficit to a £1m surplus, positions from £1m behind the FIT to £0.5m ahead; 2% have not
+    £5m deficit to a £1m surplus, positions from £1m behind the FIT to £0.5m ahead, each quarter's
+    forecast of the rest of the year from £2m behind the FITs it covers to £1m ahead; 2% have not
     agreed their FIT."""
     rng = random.Random(seed)
+    forecasts = random.Random(seed + 1)  # its own stream, so the other values are those drawn before
     systems = [Organisation(f"Y{k:04d}", f"System {k}", "system") for k in range(-(-organisations // MEMBERS))]
     members = [Organisation(f"M{k:05d}", f"Member {k}", "trust" if k % MEMBERS < 7 else "ccg", systems[k // MEMBERS].code)
                for k in range(organisations)]
     values = {}
     for org in members:
+        plans = []
         for quarter in QUARTERS:
             plan = rng.randrange(-5_000_000_00, 1_000_000_00)
+            plans.append(plan)
             values[("frf_allocation", org.code, quarter)] = Fraction(rng.randrange(1_000_000_00, 10_000_000_00), 100)
             values[("fit_plan", org.code, quarter)] = Fraction(plan, 100)
             values[("financial_position", org.code, quarter)] = Fraction(plan + rng.randrange(-1_000_000_00, 500_000_00), 100)
+        for k, quarter in enumerate(QUARTERS):
+            rest = sum(plans[k:]) + forecasts.randrange(-2_000_000_00, 1_000_000_00)
+            values[("forecast_rest_of_year", org.code, quarter)] = Fraction(rest, 100)
         if rng.random() < 0.02:
             values[("fit_agreed", org.code, YEAR)] = False
     return make_dataset([*systems, *members], values, {}, f"synthetic FRF {organisations} organisations")

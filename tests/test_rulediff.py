@@ -59,8 +59,8 @@ def test_the_taper_cut_is_the_one_change_with_its_values_month_by_month(taper_at
 def test_the_same_pack_laid_out_differently_has_no_changes(tmp_path):
     relaid = copy_with(tmp_path, FRF, "frf.plan", "  = frf_allocation * frf_organisational_share",
                        "  = (frf_allocation)\n      * frf_organisational_share   # the same rule")
-    respelt = copy_with(tmp_path / "respelt", relaid, "frf.plan", "= max(£0, fit_plan - financial_position)",
-                        "= max(£0.00, fit_plan - financial_position)")
+    respelt = copy_with(tmp_path / "respelt", relaid, "frf.plan", "= max(£0, frf_fit_plan_year - frf_projected_position)",
+                        "= max(£0.00, frf_fit_plan_year - frf_projected_position)")
     assert diff_programs(compile_pack(FRF), compile_pack(respelt)).changes == ()
 
 
