@@ -401,9 +401,10 @@ def _common_den(x: Column) -> Column | None:
         den = math.lcm(den, d)
         if den.bit_length() > BIG_BITS:
             return None
-    scale = den // x.den
+    big = den > LIMIT or is_big(x)
+    scale = den // (x.den.astype(object) if big else x.den)  # past int64, in Python integers: never wrapped or refused
     bound = x.bound * int(scale.max(initial=1))
-    if bound > LIMIT or is_big(x):
+    if bound > LIMIT or big:
         x, scale = as_big([x])[0], scale.astype(object)
     return Column(NUM, x.num * scale, den, bound, den, x.missing, x.defer)
 
