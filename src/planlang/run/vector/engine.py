@@ -315,7 +315,7 @@ class VectorRun:
         """The node's column by its row's kernel, or None when it has none (the row says LIFT) or this data has
         no vector form."""
         if isinstance(node, (s.Ref, s.SystemRef)):
-            return self._v_Ref(node, period)
+            return self._ref(node, period)
         if info.kernel is None:
             return None
         gather = _OPERANDS.get(type(node))
@@ -335,16 +335,14 @@ class VectorRun:
         """The expression worked out by the exact engine for each organisation."""
         return self._cells(lambda code: self.exact.evaluate(node, code, period))
 
-    def _v_Ref(self, node: s.Ref, period):
+    def _ref(self, node: s.Ref | s.SystemRef, period) -> Column:
+        """A name read through its alignment: the period it names, and each organisation's system's cell for ``system.x``."""
         alignment = node.alignment
         target = None if alignment.period is None else (
             period.within(alignment.granularity) if alignment.period == "containing" and period.kind != alignment.granularity
             else period)
         column = self.column(node.name, target)
         return self._of_system(column) if alignment.entity == "system" else column
-
-    def _v_SystemRef(self, node: s.SystemRef, period):
-        return self._v_Ref(node, period)
 
     def _of_system(self, column: Column) -> Column:
         """Each organisation's system's cell of ``column``; a system itself has no system, so the exact engine decides."""
