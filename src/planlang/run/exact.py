@@ -148,7 +148,7 @@ class Compiled:
         return ref
 
     def _apply(self, node: ir.Apply):
-        args = [self.compile(a) for a in node.args]
+        args = list(map(self.compile, node.args))  # no comprehension's frame: a formula may nest hundreds deep
         if len(args) == 1:
             apply, (only,) = strict(node.function, 1), args
             return lambda run, f: apply(only(run, f))
