@@ -6,6 +6,7 @@ int64."""
 import itertools
 from fractions import Fraction
 
+import attrs
 import pytest
 
 from planlang.builtins import BUILTINS, ROUNDING
@@ -186,3 +187,26 @@ def test_the_plans_machinery_is_built_once_and_shared_by_its_runs(compile_policy
     second = VectorRun(plan, make_dataset(organisations, {("y", "T1", month): Fraction(2)}, {}, "b"))
     assert first.machinery is second.machinery
     assert first.info(plan.formulas["share"]).kernel is KERNELS["divide"]
+
+
+def test_every_construct_with_a_kernel_has_its_operands_gathered():
+    from planlang import syntax as s
+    from planlang.run.semantics import operation_for
+    from planlang.run.vector.engine import _OPERANDS
+
+    for kind in (s.Binary, s.Compare, s.Logical, s.Negate, s.Not, s.If, s.Within, s.Bands, s.Taper, s.DaySpan):
+        fields = {f.name: None for f in attrs.fields(kind) if f.default is attrs.NOTHING}
+        fields.update({"op": {s.Binary: "+", s.Compare: "<", s.Logical: "and"}.get(kind)} if "op" in fields else {})
+        row = operation_for(kind(**fields))
+        assert row.kernel is LIFT or kind in _OPERANDS, kind.__name__
+    assert s.Call in _OPERANDS
+
+
+def test_a_formula_nested_hundreds_deep_runs_on_the_vector_backend(compile_policy):
+    plan = compile_plan(compile_policy("input y : ratio per system monthly\n"
+                                       f"define z : ratio per system monthly = {' + '.join(['y'] * 400)}\n"))
+    month = plan.program.year.parts("month")[0]
+    dataset = make_dataset([Organisation("S", "s", "system"), Organisation("S2", "s", "system")],
+                           {("y", "S", month): Fraction(1, 3)}, {}, "deep")
+    vector = run(plan, dataset, backend="vector")
+    assert vector.get("z", "S", month) == Fraction(400, 3) and type(vector.get("z", "S2", month)) is Missing

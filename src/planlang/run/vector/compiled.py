@@ -78,11 +78,13 @@ def _children(node):
                 yield child
 
 
-def _expressions(node):
-    if isinstance(node, s.Expr):
-        yield node
-    for child in _children(node):
-        yield from _expressions(child)
+def _expressions(root):
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, s.Expr):
+            yield node
+        stack.extend(_children(node))
 
 
 def _names_read(node) -> set[str]:

@@ -290,7 +290,13 @@ class VectorRun:
         stepped = not info.reads.isdisjoint(self.stepped)
         if info.free and not stepped:
             return Column.scalar(self.exact.evaluate(node, None, period))
-        found = self._vector(node, info, period)
+        # operands are worked out from here, so that a formula nested hundreds deep costs two frames a level
+        if isinstance(node, (s.Ref, s.SystemRef)):
+            found = self._ref(node, period)
+        elif info.kernel is None:
+            found = None  # the row says LIFT, or the node is not an operation
+        else:
+            found = self._apply(info, _OPERANDS[type(node)](self, node, period))
         if found is not None:
             return found
         if not stepped:
@@ -311,17 +317,9 @@ class VectorRun:
             found = kept[1]
         return found
 
-    def _vector(self, node: s.Expr, info: NodeInfo, period) -> Column | None:
-        """The node's column by its row's kernel, or None when it has none (the row says LIFT) or this data has
-        no vector form."""
-        if isinstance(node, (s.Ref, s.SystemRef)):
-            return self._ref(node, period)
-        if info.kernel is None:
-            return None
-        gather = _OPERANDS.get(type(node))
-        if gather is None:
-            return None
-        found = gather(self, node, period)
+    def _apply(self, info: NodeInfo, found) -> Column | None:
+        """The row's kernel over the operands' columns, with the row's rule for missing values; None when this data
+        has no vector form."""
         if isinstance(found, Column):
             return found  # a lazy operation decided by what was worked out first (an if on one condition)
         operands, options = found
