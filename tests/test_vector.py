@@ -365,7 +365,8 @@ def test_many_steps_at_once_equal_each_step_alone(plans, organisations, rates, s
 @given(seed=st.integers(0, 2**32), draws=st.integers(1, 5))
 def test_factored_steps_at_once_equal_each_factored_dataset(plans, organisations, seed, draws):
     """Uncertainty draws (a factor per cell) worked out together give each draw's exact figures."""
-    from planlang.run.vector import VectorRun, with_factors
+    from planlang.run.columns import with_factors
+    from planlang.run.vector import VectorRun
 
     plan = plans["2021_22"]
     dataset = random_dataset(plan, organisations["2021_22"], seed)
@@ -388,7 +389,7 @@ def test_factored_steps_at_once_equal_each_factored_dataset(plans, organisations
        chunk=st.sampled_from([1, 7, 1 << 21]))
 def test_the_vector_bulk_backend_gives_the_exact_totals_and_cells(plans, organisations, seed, rates, chunk):
     from planlang.run.bulk import Step, step_results
-    from planlang.run.vector import vector_steps
+    from planlang.run.vector.steps import vector_steps
 
     plan = plans["2021_22"]
     dataset = random_dataset(plan, organisations["2021_22"], seed)

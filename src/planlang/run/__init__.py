@@ -6,7 +6,9 @@
     protocol.Backend what every backend provides; backends.BACKENDS is typed by it
     backends.run     Plan, inputs, scenario -> Results       picks a backend from BACKENDS
     exact.ExactRun   the exact engine: fractions, on demand, every figure explainable; holds data only
-    vector.VectorRun the vectorised engine: whole columns of organisations, exact as fractions
+    vector.VectorRun the vectorised engine: whole columns of organisations, exact as fractions; its
+                     per-plan machinery built once (vector.compiled), each operation the kernel its
+                     semantics row names (columns.KERNELS: the Column type, layout and kernels)
     results.Results  every value, flag and missing value of one run, keyed by (name, entity, period)
     trace.replay     one cell replayed as typed events, for explanations
     totals.Total     the one exact total over cells, with its rule for missing cells

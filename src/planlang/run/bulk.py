@@ -26,10 +26,11 @@ from ..periods import Period
 from ..plan import Plan
 from ..scenario import BASELINE, Scenario
 from .backends import run
+from .columns import with_factors
 from .exact import ExactRun
 from .results import Results
 from .totals import Total, total_of
-from .vector import vector_steps, with_factors
+from .vector.steps import vector_steps
 
 __all__ = ["Step", "StepResult", "step_results", "with_factors", "BACKENDS"]
 
