@@ -48,13 +48,9 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = tuple((name, frozenset(prefixes
     ("cli", {"cli", "__main__", ""}),
 ))
 
-# Circles that another change of issue 17 is taking apart; each entry is the set of modules of one
+# Circles excused while a change takes them apart (none now); each entry is the set of modules of one
 # circle, and a circle is excused only while it stays within one of them.
-KNOWN_CIRCLES: tuple[frozenset[str], ...] = (
-    # run.vector's sweep steps call back into run.backends.run lazily: the vector backend's split
-    # (run/vector/) moves them out of the module the dispatcher imports.
-    frozenset({"planlang.run.backends", "planlang.run.vector", "planlang.run.results"}),
-)
+KNOWN_CIRCLES: tuple[frozenset[str], ...] = ()
 
 
 @attrs.frozen
