@@ -115,3 +115,21 @@ def test_explanations_agree_with_the_figures_they_explain(worked):
     results = run(plan, data)
     for name, entity, period in list(results.values())[:40]:
         assert explain(results, name, entity, period).value == results.get(name, entity, period)
+
+
+@pytest.mark.parametrize("backend", ["exact", "vector"])
+def test_sweeps_repeated_in_one_process_give_the_same_totals(backend):
+    """The plan's machinery outlives each sweep's scenarios: a closure or an analysis of one step's expression
+    must never answer for another's (an object's id is reused once it is collected), however often a notebook
+    sweeps the same pack."""
+    import planlang
+
+    pack = planlang.load(ROOT / "policies" / "2021_22")
+    data = ROOT / "examples" / "erf_worked_example.json"
+    seen = []
+    for _ in range(4):
+        for vary in ("erf_rate_above_upper = 100% to 120% step 10%", "erf_rate_above_upper = 130% to 150% step 10%"):
+            sweep = pack.sweep(data, vary=vary, outputs="erf_additional_funding", backend=backend)
+            seen.append([step.totals["erf_additional_funding"].value for step in sweep.steps])
+        gc.collect()
+    assert seen[0] != seen[1] and all(seen[k] == seen[k % 2] for k in range(len(seen)))
