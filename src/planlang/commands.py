@@ -726,7 +726,7 @@ def parser() -> argparse.ArgumentParser:
     run_.add_argument("--backend", choices=("auto", *BACKENDS), default="auto",
                       help="the engine that works the figures out: exact (one value at a time), vector (every "
                            "organisation at once, exact to the penny) or auto (the faster for the data's size; the "
-                           "default). Every backend prints the same figures; explain always replays the exact engine")
+                           "default). Every backend prints the same figures; explain always records on the exact engine")
     _filters(run_, "keep")
     _data_limit(run_)
     _scenario_options(run_)

@@ -1,9 +1,11 @@
 """Explanations: the derivation of one value as a tree of data (:class:`TraceNode`).
 
-:func:`explain` replays the cell on the run that computed it (:mod:`planlang.trace`) with a
-:class:`TreeTracer`, which records each event as a node: the named values the cell depends on,
-down to the inputs and parameters, and every step that decided something. Renderers (text, JSON)
-turn the tree into words; nothing here formats a sentence.
+:func:`explain` records the cell on the run that computed it with a :class:`TreeTracer`: the cell's
+formula is evaluated by the plan's traced closures (:func:`planlang.run.traced.record`), which tell
+the tracer each typed event (:mod:`planlang.run.tracer`) as they find it, and the tracer makes each
+a node: the named values the cell depends on, down to the inputs and parameters, and every step
+that decided something. A node's ``detail`` is the mapping view of the typed detail it keeps as
+``recorded``. Renderers (text, JSON) turn the tree into words; nothing here formats a sentence.
 """
 
 from __future__ import annotations

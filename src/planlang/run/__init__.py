@@ -8,7 +8,8 @@
     exact.ExactRun   the exact engine: fractions, on demand, every figure explainable; holds data only
     vector.VectorRun the vectorised engine: whole columns of organisations, exact as fractions
     results.Results  every value, flag and missing value of one run, keyed by (name, entity, period)
-    trace.replay     one cell replayed as typed events, for explanations
+    traced.record    one cell evaluated by the plan's traced closures, its steps recorded as typed events
+    tracer           the typed events and details, NullTracer (bulk work) and RecordingTracer
     totals.Total     the one exact total over cells, with its rule for missing cells
     bulk, scaleout   many steps of one plan (sweeps, uncertainty), in one process or on Dask
 

@@ -33,8 +33,24 @@ from . import ir
 from .exact import Compiled, Frame, compiled
 from .lower import lower_scenario
 from .semantics import strict
-from .tracer import (Aggregate, BandMargin, BandRow, BandsApplied, Branch, Comparison, Event, Flag, InputOrigin, Logical,
-                     Member, NullTracer, ParameterUse, TaperApplied, Tolerance, Tracer)
+from .tracer import (
+    Aggregate,
+    BandMargin,
+    BandRow,
+    BandsApplied,
+    Branch,
+    Comparison,
+    Event,
+    Flag,
+    InputOrigin,
+    Logical,
+    Member,
+    NullTracer,
+    ParameterUse,
+    TaperApplied,
+    Tolerance,
+    Tracer,
+)
 
 __all__ = ["Traced", "traced", "Recording", "record"]
 
