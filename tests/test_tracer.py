@@ -32,6 +32,7 @@ from planlang.run.tracer import (
     TaperApplied,
     Tolerance,
 )
+from planlang.scenario import read_scenarios
 
 from conftest import compile_text
 from conftest import render as render_diagnostics
@@ -228,3 +229,14 @@ def test_run_json_records_only_the_flags_it_explains(results, monkeypatch):
     roots = {(name, entity) for name, entity, _ in calls if name == "off_plan"}
     assert roots == {("off_plan", "T1")}  # T2's flag is not raised: not explained, nothing traced
     assert ("total", "S", M("2021-04")) not in calls and not any(name == "paid" for name, _, _ in calls)
+
+
+def test_a_replaced_formula_is_recorded_with_the_scenarios_own_closures(results, tmp_path, monkeypatch):
+    path = tmp_path / "r.plan"
+    path.write_text("scenario r\n  replace paid = activity + £1\n", encoding="utf-8")
+    scenario = read_scenarios(path, results.plan, results.dataset)["r"]
+    monkeypatch.setattr(traced_module, "lower_expression", None)  # a setting's closure is the scenario's, not compiled afresh
+    found = record(run(results.plan, results.dataset, scenario, baseline=results).run, "paid", "T1", M("2021-04"),
+                   RecordingTracer())
+    assert found.event.setting.formula and found.event.value == 251
+    assert [c.event.decl.name for c in found.children] == ["activity"]

@@ -31,7 +31,7 @@ from ..scenario import Scenario
 from ..values import Missing
 from . import ir
 from .exact import Compiled, Frame, compiled
-from .lower import lower_scenario
+from .lower import lower_expression, lower_scenario
 from .semantics import strict
 from .tracer import (
     Aggregate,
@@ -152,7 +152,9 @@ class Traced:
             lowered = lower_scenario(self.program, scenario)
             found = self._settings[scenario] = {name: tuple((x, self.compile(node)) for x, node in pairs)
                                                 for name, pairs in lowered.settings.items()}
-        return next(fn for x, fn in found[name] if x is setting)
+        closure = next((fn for x, fn in found.get(name, ()) if x is setting), None)
+        # a setting the scenario does not hold itself (never expected): its value compiled afresh
+        return closure if closure is not None else self.compile(lower_expression(self.program, setting.value))
 
     def compile(self, node: ir.Node) -> Callable:
         return _COMPILERS[type(node)](self, node)
