@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from fractions import Fraction
 from pathlib import Path
 
@@ -240,3 +242,13 @@ def test_a_replaced_formula_is_recorded_with_the_scenarios_own_closures(results,
                    RecordingTracer())
     assert found.event.setting.formula and found.event.value == 251
     assert [c.event.decl.name for c in found.children] == ["activity"]
+
+
+def test_the_traced_closures_go_with_their_plan(results):
+    plan = compile_plan(results.program)
+    found = record(run(plan, results.dataset).run, "kept", "T1", M("2021-04"), RecordingTracer())
+    assert found.event.value == 90 and traced(plan) is not None
+    gone = weakref.ref(plan)
+    del plan, found
+    gc.collect()
+    assert gone() is None

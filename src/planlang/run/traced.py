@@ -139,7 +139,7 @@ class Traced:
     """A plan's traced closures, ``closure(recording, frame)``, built once per plan from its lowered IR."""
 
     def __init__(self, plan: Plan):
-        self.plan = plan
+        # no reference to the plan: it is the key these closures are cached under, weakly
         self.plain: Compiled = compiled(plan)
         self.program = plan.program
         self.formulas = {name: self.compile(node) for name, node in self.plain.lowered.formulas.items()}
