@@ -1,9 +1,11 @@
 """Explanations: the derivation of one value as a tree of data (:class:`TraceNode`).
 
-:func:`explain` replays the cell on the run that computed it (:mod:`planlang.trace`) with a
-:class:`TreeTracer`, which records each event as a node: the named values the cell depends on,
-down to the inputs and parameters, and every step that decided something. Renderers (text, JSON)
-turn the tree into words; nothing here formats a sentence.
+:func:`explain` records the cell on the run that computed it with a :class:`TreeTracer`: the cell's
+formula is evaluated by the plan's traced closures (:func:`planlang.run.traced.record`), which tell
+the tracer each typed event (:mod:`planlang.run.tracer`) as they find it, and the tracer makes each
+a node: the named values the cell depends on, down to the inputs and parameters, and every step
+that decided something. A node's ``detail`` is the mapping view of the typed detail it keeps as
+``recorded``. Renderers (text, JSON) turn the tree into words; nothing here formats a sentence.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import attrs
 from . import syntax as s
 from .periods import Period
 from .run import Results
-from .run.trace import Event, replay
+from .run.traced import record
+from .run.tracer import Detail, Event
 from .source import Span
 
 __all__ = ["TraceNode", "TreeTracer", "explain"]
@@ -40,10 +43,11 @@ class TraceNode:
     interpretations: tuple[str, ...] = ()
     detail: Mapping[str, Any] = attrs.field(factory=dict)
     children: tuple["TraceNode", ...] = ()
+    recorded: Detail | None = None  # the typed detail recorded; ``detail`` is its view, with expressions as their text
 
 
 class TreeTracer:
-    """Records a replay as :class:`TraceNode` s; a named value's node is built once and shared."""
+    """Records a traced evaluation as :class:`TraceNode` s; a named value's node is built once and shared."""
 
     def __init__(self, results: Results):
         self.text_of = results.run.text_of
@@ -61,28 +65,28 @@ class TreeTracer:
             self.named[(node.label, event.entity, event.period)] = node
             return node
         if event.kind == "member":
-            label = event.entity if event.detail["over"] == "members" else str(event.period)
+            label = event.entity if event.detail.over == "members" else str(event.period)
             return TraceNode("member", label=label, value=event.value, type=event.expr.type, entity=event.entity,
-                             period=event.period, children=tuple(children))
+                             period=event.period, children=tuple(children), recorded=event.detail)
         return TraceNode(event.kind, label=self._label(event.expr), value=event.value, type=event.expr.type,
-                         entity=event.entity, period=event.period, span=event.expr.span, detail=self._detail(event),
-                         children=tuple(children))
+                         entity=event.entity, period=event.period, span=event.expr.span,
+                         detail=event.detail.as_detail(self.text_of), children=tuple(children), recorded=event.detail)
 
     def _named(self, event: Event, children: list) -> TraceNode:
         decl = event.decl
-        detail = dict(event.detail)
+        detail = event.detail.as_detail(self.text_of) if event.detail is not None else {}
         citations = decl.citations
         if event.setting is not None:
             detail["setting"] = event.setting
-        if event.kind == "parameter":
+        if event.kind == "parameter" and event.detail.amendment is not None:
             # an amendment in force is cited first: it is where the value came from
-            citations = tuple(detail.pop("citations", ())) + decl.citations
+            citations = tuple(event.detail.amendment.citations) + decl.citations
         type_ = "bool" if event.kind == "flag" else "date" if event.kind == "deadline" else decl.type
         formula = self.text_of(event.formula.span) if event.formula is not None else None
         return TraceNode(event.kind, label=decl.name, value=event.value, type=type_, entity=event.entity,
                          period=event.period, span=decl.name_span, formula=formula, description=decl.description,
                          citations=citations, interpretations=decl.interpretations, detail=detail,
-                         children=tuple(children))
+                         children=tuple(children), recorded=event.detail)
 
     def _label(self, node: s.Expr) -> str:
         """A short name for a step: the start of its formula, not all of it (the definition shows that)."""
@@ -95,24 +99,6 @@ class TreeTracer:
             case s.Taper():
                 return f"taper {text(node.base.span)} by {text(node.shortfall.span)}"
         return text(node.span)
-
-    def _detail(self, event: Event) -> dict:
-        """The event's detail, with the expressions it names as their source text."""
-        detail = dict(event.detail)
-        text = self.text_of
-        if event.kind == "condition":
-            detail["condition"] = text(detail["condition"].span)
-        elif event.kind == "logical":
-            detail["parts"] = tuple(text(part.span) for part in detail["parts"])
-        elif event.kind == "bands":
-            amount = detail.pop("amount_expr")
-            detail = {"amount": detail.pop("amount"), "amount_label": text(amount.span), **detail}
-            for row in detail.get("rows", ()):
-                if row["threshold"] is not None:
-                    row["threshold"] = text(row["threshold"].span)
-            for margin in detail.get("margins", ()):
-                margin["threshold"] = text(margin["threshold"].span)
-        return detail
 
 
 _TRACERS: "weakref.WeakKeyDictionary[Results, TreeTracer]" = weakref.WeakKeyDictionary()
@@ -127,4 +113,4 @@ def explain(results: Results, name: str, entity: str | None, period: Period | No
     tracer = _TRACERS.get(results)
     if tracer is None:
         tracer = _TRACERS[results] = TreeTracer(results)
-    return replay(results.run, name, entity, period, tracer)
+    return record(results.run, name, entity, period, tracer)

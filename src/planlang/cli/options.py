@@ -93,7 +93,7 @@ def backend(command, *, bulk: bool = False) -> None:
         command.add_argument("--backend", choices=("auto", *BACKENDS), default="auto",
                              help="the engine that works the figures out: exact (one value at a time), vector (every "
                                   "organisation at once, exact to the penny) or auto (the faster for the data's size; "
-                                  "the default). Every backend prints the same figures; explain always replays the exact "
+                                  "the default). Every backend prints the same figures; explain always records on the exact "
                                   "engine")
 
 

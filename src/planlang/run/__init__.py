@@ -10,7 +10,8 @@
                      per-plan machinery built once (vector.compiled), each operation the kernel its
                      semantics row names (columns.KERNELS: the Column type, layout and kernels)
     results.Results  every value, flag and missing value of one run, keyed by (name, entity, period)
-    trace.replay     one cell replayed as typed events, for explanations
+    traced.record    one cell evaluated by the plan's traced closures, its steps recorded as typed events
+    tracer           the typed events and details, NullTracer (bulk work) and RecordingTracer
     totals.Total     the one exact total over cells, with its rule for missing cells
     bulk, scaleout   many steps of one plan (sweeps, uncertainty), in one process or on Dask
 

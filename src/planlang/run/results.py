@@ -73,7 +73,7 @@ class Cells:
 class Results:
     """Every computed value, flag and missing value of one run, keyed by (name, entity, period).
 
-    ``run`` is the backend's run that computed them; explanations replay cells on it.
+    ``run`` is the backend's run that computed them; explanations record cells on it.
     """
 
     run: "ExactRun | VectorRun"

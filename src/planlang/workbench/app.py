@@ -140,14 +140,14 @@ class Guard:
                     scope, receive, secured)
         sent = False
 
-        async def replay():
+        async def resend():
             nonlocal sent
             if not sent:
                 sent = True
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        await self.app(scope, replay, secured)
+        await self.app(scope, resend, secured)
 
     def _refusal(self, scope, headers) -> tuple[int, str] | None:
         host = _hostname(headers.get("host", ""))

@@ -14,7 +14,7 @@ covers every plan, and is fast exactly where the bulk is: arithmetic, comparison
 and sums over members. What the plan alone decides (which nodes read organisations' values, the
 names they read, each node's kernel) is :mod:`~planlang.run.vector.compiled`'s, made once per plan.
 
-Explanations never read this backend: :func:`planlang.explanation.explain` replays the exact engine
+Explanations never read this backend: :func:`planlang.explanation.explain` records on the exact engine
 that every vector run holds (``run.exact``), so every bulk figure stays explainable; a missing
 cell's reasons and a deferred cell's value are asked of it too.
 """
@@ -143,7 +143,7 @@ class VectorRun:
             return column.num
         return self.exact_step(k).value(name, entity, period)
 
-    # ---- what Results and explanations read; explanations replay the exact run ----
+    # ---- what Results and explanations read; explanations are recorded on the exact run ----
     def value(self, name: str, entity: str | None, period: Period | None):
         kind = self._kinds[name]
         if kind not in (s.DefineDecl, s.FlagDecl):
