@@ -72,3 +72,163 @@ def test_template_codes_are_text_never_formulas(tmp_path):
     write_template(path, program, load_data(data, program).organisations.values())
     sheet = openpyxl.load_workbook(path)["organisations"]
     assert sheet["A2"].data_type == "s" and sheet["A2"].quotePrefix and sheet["B2"].quotePrefix
+
+
+# ---- 2. tolerant reading and the mapping file ---------------------------------------------------
+
+WORKED = EXAMPLES / "erf_worked_example.json"
+MONTHS = ("2021-04", "2021-05", "2021-06", "2021-07")
+
+MAP = '''# the ERF planning template of each system: codes in column A, months across row 3, £000s
+[defaults]
+key_column = "A"
+header_row = 3
+scale = "£000s"
+
+[[organisation]]
+code = "EXAMPLE1"
+name = "Worked example 1: activity below the lower threshold"
+kind = "system"
+
+[[organisation]]
+code = "EXAMPLE2"
+name = "Worked example 2: activity above the upper threshold"
+kind = "system"
+
+[[organisation]]
+code = "EXAMPLE3"
+name = "Worked example 3: activity between the thresholds"
+kind = "system"
+
+[[sheet]]
+name = "Example 1"
+organisation = "EXAMPLE1"
+
+[[sheet]]
+name = "Example 2"
+organisation = "EXAMPLE2"
+
+[[sheet]]
+name = "Example 3"
+organisation = "EXAMPLE3"
+
+[[input]]
+name = "erf_baseline"
+row = "ERF01"
+
+[[input]]
+name = "erf_actual"
+row = "ERF02"
+
+[[input]]
+name = "erf_counting_coding_adjustment"
+row = "ERF03"
+sign = -1
+
+[[input]]
+name = "erf_counting_coding_category"
+row = "ERF04"
+'''
+
+
+def planning_template(path):
+    """A workbook as a region might keep it: a sheet per system, row codes, months across as dates, £000s,
+    the adjustment shown as a deduction, a Total column and a Notes sheet."""
+    import datetime as dt
+
+    worked = json.loads(WORKED.read_text())["inputs"]
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    book["Notes"]["A1"] = "Figures in £000s. Deductions are shown negative."
+    for number in (1, 2, 3):
+        code = f"EXAMPLE{number}"
+        sheet = book.create_sheet(f"Example {number}")
+        sheet["A1"] = f"Elective recovery plan: {code}"
+        sheet.append([])
+        sheet.append(["Code", "Line", *(dt.datetime(2021, int(m[5:]), 1) for m in MONTHS), "Total"])
+        for row_code, name, sign in (("ERF01", "erf_baseline", 1), ("ERF02", "erf_actual", 1),
+                                     ("ERF03", "erf_counting_coding_adjustment", -1)):
+            figures = [sign * int(str(worked[name][code][m]).replace("£", "").replace(",", "")) / 1000 for m in MONTHS]
+            sheet.append([row_code, name, *figures, sum(figures)])
+        sheet.append(["ERF04", "category", *(worked["erf_counting_coding_category"][code][m] for m in MONTHS)])
+        for cell in sheet[3][2:6]:
+            cell.number_format = "mmm-yy"
+    book.save(path)
+    return path
+
+
+def test_a_planning_template_read_through_a_mapping_gives_the_json_examples_figures(tmp_path, capsys):
+    from planlang.data.mapping import load_mapped
+
+    program = compile_pack(POLICIES / "2021_22")
+    book, mapping = planning_template(tmp_path / "book.xlsx"), tmp_path / "map.toml"
+    mapping.write_text(MAP)
+    mapped = load_mapped(book, mapping, program, 10**8)
+    expected = load_data(WORKED, program)
+    assert mapped.values == expected.values
+    assert list(mapped.organisations) == list(expected.organisations)
+    assert mapped.origins[("erf_actual", "EXAMPLE2", expected.periods("month")[1])] == f"{book}: Example 2!D5"
+    assert mapped.warnings == (f"{book}: Notes: the sheet 'Notes' is not read: the mapping does not name it",)
+    # the command line: the same figures as the JSON example, to the penny
+    assert main(["run", str(POLICIES / "2021_22"), "--data", str(WORKED), "--json", "--only", "erf_additional_funding"]) == 0
+    from_json = json.loads(capsys.readouterr().out)["results"]
+    assert main(["run", str(POLICIES / "2021_22"), "--data", str(book), "--map", str(mapping), "--json",
+                 "--only", "erf_additional_funding"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["results"] == from_json and "'Notes' is not read" in err
+
+
+def test_cells_and_ranges_and_a_sheet_of_organisations(tmp_path):
+    from planlang.data.mapping import load_mapped
+
+    program = compile_pack(POLICIES / "2021_22")
+    book = openpyxl.Workbook()
+    orgs = book.active
+    orgs.title = "Who"
+    orgs.append(["Code", "Name", "Kind", "System"])
+    orgs.append(["SYS1", "North", "system", None])
+    plan = book.create_sheet("Plan")
+    plan["B2"], plan["C4"], plan["D4"], plan["E4"] = 30, 20.5, 21, 22
+    book.save(tmp_path / "b.xlsx")
+    (tmp_path / "m.toml").write_text('organisations_sheet = "Who"\n[[sheet]]\nname = "Plan"\norganisation = "SYS1"\n'
+                                     '[[input]]\nname = "erf_baseline"\ncell = "B2"\nperiod = "2021-04"\nscale = "£m"\n'
+                                     '[[input]]\nname = "erf_actual"\nrange = "C4:E4"\nfirst_period = "2021-04"\nscale = "£m"\n')
+    data = load_mapped(tmp_path / "b.xlsx", tmp_path / "m.toml", program, 10**8)
+    from fractions import Fraction
+
+    from planlang.periods import parse_period
+    assert data.values[("erf_baseline", "SYS1", parse_period("2021-04"))] == 30_000_000
+    assert data.values[("erf_actual", "SYS1", parse_period("2021-06"))] == 22_000_000
+    assert data.values[("erf_actual", "SYS1", parse_period("2021-04"))] == Fraction(20_500_000)
+    assert data.origins[("erf_actual", "SYS1", parse_period("2021-05"))].endswith("b.xlsx: Plan!D4")
+
+
+@pytest.mark.parametrize("change, where, words", [
+    (("row = \"ERF02\"", "row = \"ERF09\""), "map.toml:40:7", "no row of the sheet 'Example 1' has the code 'ERF09'"),
+    (("name = \"erf_actual\"", "name = \"erf_actul\""), "map.toml:39:8", "'erf_actul' is not an input"),
+    (("sign = -1", "sign = 2"), "map.toml:45:8", "sign is 1 or -1"),
+    (("scale = \"£000s\"", "scale = 0.001"), "map.toml:5:9", "scale is £000s"),
+    (("name = \"Example 2\"", "name = \"Exmaple 2\""), "map.toml:27:8", "no sheet 'Exmaple 2'"),
+    (("header_row = 3", "header_rows = 3"), "map.toml:4:1", "unknown key 'header_rows'"),
+    (("[[input]]\nname = \"erf_baseline\"\nrow", "[[input]]\nname = \"erf_baseline\"\ncell = \"C4\"\nrow"), "map.toml:36:8",
+     "needs exactly one of row, cell or range"),
+    (("kind = \"system\"\n\n[[organisation]]\ncode = \"EXAMPLE2\"", "kind = \"sytem\"\n\n[[organisation]]\ncode = \"EXAMPLE2\""),
+     "map.toml:10:8", "expected the kind system, trust or ccg"),
+    (("[[sheet]]", "[sheet"), "map.toml:22:7", "is not TOML"),
+])
+def test_a_bad_mapping_gets_placed_errors(change, where, words, tmp_path, capsys):
+    book, mapping = planning_template(tmp_path / "book.xlsx"), tmp_path / "map.toml"
+    mapping.write_text(MAP.replace(*change, 1))
+    assert main(["run", str(POLICIES / "2021_22"), "--data", str(book), "--map", str(mapping)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path}/{where}" in err and words in err, err
+
+
+def test_a_bad_value_in_their_workbook_is_placed_in_their_cell(tmp_path, capsys):
+    book, mapping = planning_template(tmp_path / "book.xlsx"), tmp_path / "map.toml"
+    mapping.write_text(MAP)
+    edited = openpyxl.load_workbook(book)
+    edited["Example 3"]["E5"] = "lots"
+    edited.save(book)
+    assert main(["run", str(POLICIES / "2021_22"), "--data", str(book), "--map", str(mapping)]) == 2
+    assert f"{book}: Example 3!E5: expected an amount of money" in capsys.readouterr().err

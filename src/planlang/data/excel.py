@@ -27,7 +27,7 @@ from .checks import RAISE_WITH, SHEET_OF, SHEETS, Checker
 from .convert import SPACES, PercentCell, describe
 from .dataset import ORGANISATION_FIELDS, Dataset, Locate, Organisation, check_organisations
 
-__all__ = ["load_xlsx", "write_workbook"]
+__all__ = ["load_xlsx", "read_workbook", "sheet_rows", "write_workbook"]
 
 # Zip-bomb limits for workbooks: real planning workbooks are a few MB and compress perhaps 10-fold.
 _MAX_UNCOMPRESSED = 256 * 1024 * 1024
@@ -36,6 +36,12 @@ _MAX_RATIO = 200
 
 def load_xlsx(path: Path, display: str, program, max_bytes: int) -> Dataset:
     """A checked dataset from an Excel workbook of at most ``max_bytes``."""
+    return read_workbook(path, display, max_bytes, lambda book, formulas: _read_book(book, display, program, formulas))
+
+
+def read_workbook(path: Path, display: str, max_bytes: int, read: Callable):
+    """``read(book, formulas)`` over an untrusted workbook opened safely: a regular file of at most ``max_bytes``,
+    no zip bomb, XML parsed by defusedxml, read-only, links not followed; every failure an InputError."""
     check_regular(path, display, max_bytes, RAISE_WITH)
     openpyxl = _safe_openpyxl(display)
     _check_zip(path, display)
@@ -44,7 +50,7 @@ def load_xlsx(path: Path, display: str, program, max_bytes: int) -> Dataset:
     except Exception as error:  # openpyxl raises many kinds of error on a damaged workbook
         raise InputError(f"cannot be read as an Excel workbook ({_reason(error)})", display) from None
     try:
-        return _read_book(book, display, program, _formula_cells(path, openpyxl))
+        return read(book, _formula_cells(path, openpyxl))
     except InputError:
         raise
     except Exception as error:  # read-only mode parses sheets lazily, so damaged or refused XML surfaces here
@@ -177,6 +183,11 @@ def _sheet_names(names: list[str], display: str, warnings: list[str]) -> dict[st
             raise InputError(f"the sheets {found[key]!r} and {name!r} have the same name", f"{display}: {name}")
         found[key] = name
     return found
+
+
+def sheet_rows(sheet, display: str, formulas: Mapping[tuple[int, int], str]) -> dict[int, tuple]:
+    """Every row of a sheet that is not blank, by row number (from 1), each cell's value as read."""
+    return dict(_rows(sheet, display, formulas))
 
 
 def _rows(sheet, display: str, formulas: Mapping[tuple[int, int], str]):
