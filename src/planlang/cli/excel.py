@@ -11,7 +11,7 @@ from ..files import refuse_overwrites
 from . import load
 from .exits import EXIT_OK
 
-__all__ = ["cmd_template"]
+__all__ = ["cmd_template", "cmd_export"]
 
 
 def cmd_template(args) -> int:
@@ -30,6 +30,23 @@ def cmd_template(args) -> int:
     sheets = write_template(args.output, program, organisations)
     laid = ", ".join(f"{word} ({count} input{'s' * (count != 1)})" for word, count in sheets.items())
     print(f"wrote {args.output}: organisations, {laid}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    from ..audit.model import write_model
+    from ..run import run
+
+    _xlsx(args.excel_model, "--excel-model")
+    inputs = load.load(args, {"--excel-model": args.excel_model})
+    plan, dataset = inputs.plan, inputs.dataset
+    scenario = inputs.scenario()
+    baseline = run(plan, dataset, backend="exact")
+    results = run(plan, dataset, scenario, baseline=baseline, backend="exact") if scenario.settings else baseline
+    counts = write_model(args.excel_model, results)
+    print(f"wrote {args.excel_model}: {counts['formulas']} formulas over {counts['inputs']} input and "
+          f"{counts['parameters']} parameter cells; {counts['values']} of planlang's values where Excel cannot express the "
+          "rule (listed on the sheet 'Not expressed')", file=sys.stderr)
     return EXIT_OK
 
 

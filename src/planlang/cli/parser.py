@@ -73,6 +73,8 @@ def parser() -> argparse.ArgumentParser:
     add("template", "excel", _template, "write the pack's blank input workbook, ready to fill in Excel",
         "planlang template policies/2021_22 -o inputs.xlsx",
         "planlang template policies/2021_22 -o inputs.xlsx --entities examples/2021_22.xlsx")
+    add("export", "excel", _export, "compile the pack and its data into a live Excel model, every figure a formula",
+        "planlang export policies/2021_22 --data examples/2021_22.xlsx --excel-model model.xlsx")
     add("verify", "verify", _verify, "re-run a receipt and say whether anything changed",
         "planlang verify receipt.json", policy=False)
     add("diff", "diff", _diff, "compare two policy packs: declarations added, removed, renamed and changed",
