@@ -232,3 +232,124 @@ def test_a_bad_value_in_their_workbook_is_placed_in_their_cell(tmp_path, capsys)
     edited.save(book)
     assert main(["run", str(POLICIES / "2021_22"), "--data", str(book), "--map", str(mapping)]) == 2
     assert f"{book}: Example 3!E5: expected an amount of money" in capsys.readouterr().err
+
+
+# ---- 3. the live Excel model, recalculated by LibreOffice -------------------------------------
+
+LIBREOFFICE_HINT = ("no LibreOffice to recalculate the Excel model: install Debian's libreoffice-calc "
+                    "(apt-get install libreoffice-calc) or put soffice on the PATH")
+# each pack's example data, and a parameter changed in the model's Parameters sheet (with its new value)
+MODELS = [("2019_20", "2019_20.xlsx", "rtt52_sanction_per_breach", "£7,500"),
+          ("2020_21", "2020_21.xlsx", "frf_taper_rate", "40%"),
+          ("2021_22", "2021_22.xlsx", "erf_rate_above_upper", "150%"),
+          ("2021_22", "erf_worked_example.json", "erf_rate_above_upper", "150%")]
+
+
+def _soffice() -> str:
+    import shutil
+
+    from conftest import _unavailable
+
+    return shutil.which("soffice") or shutil.which("libreoffice") or _unavailable(LIBREOFFICE_HINT)
+
+
+def recalculated(soffice: str, path, folder):
+    """The workbook as LibreOffice computes it: every formula recalculated on load, saved, read back as values."""
+    import subprocess
+
+    profile = folder / "profile"
+    (profile / "user").mkdir(parents=True, exist_ok=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+        'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+        '<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">'
+        '<value>0</value></prop></item>\n</oor:items>\n')
+    out = folder / "out"
+    done = subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "xlsx",
+                           "--outdir", str(out), str(path)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return openpyxl.load_workbook(out / path.name, data_only=True)
+
+
+def _agrees(excel, exact, unit: str) -> bool:
+    import datetime as dt
+    from fractions import Fraction
+
+    from planlang.values import Missing
+
+    if type(exact) is Missing:
+        return isinstance(excel, str) and excel.startswith("#")
+    if isinstance(exact, bool):
+        return excel is exact
+    if isinstance(exact, Fraction):
+        if isinstance(excel, bool) or not isinstance(excel, (int, float)):
+            return False
+        if unit == "money":
+            return abs(Fraction(excel) - exact) < Fraction(1, 200)  # to the penny
+        return abs(Fraction(excel) - exact) <= max(abs(exact), 1) * Fraction(1, 10**9)
+    if isinstance(exact, dt.date):
+        return isinstance(excel, dt.datetime) and excel.date() == exact
+    return excel == exact
+
+
+def _disagreements(book, results) -> list[str]:
+    from planlang.periods import parse_period
+
+    wrong, seen = [], 0
+    for name, code, period, value, unit, how in book["Model"].iter_rows(min_row=2, values_only=True):
+        exact = results.get(name, code, parse_period(period) if period else None)
+        seen += 1
+        if not _agrees(value, exact, unit):
+            wrong.append(f"{name} {code} {period}: Excel {value!r}, planlang {exact!r} ({how})")
+    assert seen > 100
+    return wrong
+
+
+@pytest.mark.parametrize("year, data, parameter, value", MODELS)
+def test_the_excel_model_recalculated_by_libreoffice_agrees_to_the_penny_before_and_after_a_parameter_change(
+        year, data, parameter, value, tmp_path, capsys):
+    from planlang.data.convert import convert_value
+    from planlang.plan import compile_plan
+    from planlang.run import run
+    from planlang.scenario import scenario_from_sets
+
+    soffice = _soffice()
+    model = tmp_path / "model.xlsx"
+    assert main(["export", str(POLICIES / year), "--data", str(EXAMPLES / data), "--excel-model", str(model)]) == 0
+    assert "formulas" in capsys.readouterr().err
+    plan = compile_plan(compile_pack(POLICIES / year))
+    dataset = load_data(EXAMPLES / data, plan.program)
+    baseline = run(plan, dataset, backend="exact")
+    book = openpyxl.load_workbook(model)
+    formulas = [row for row in book["Model"].iter_rows(min_row=2) if row[5].value == "formula"]
+    assert len(formulas) > 0.8 * (book["Model"].max_row - 1)  # what is not a formula is a deadline, listed
+    listed = {row[1] for row in book["Not expressed"].iter_rows(min_row=2, values_only=True)}
+    static = {f"{r[0].value} for {r[1].value} in {r[2].value}" if r[1].value else f"{r[0].value} in {r[2].value}"
+              if r[2].value else r[0].value for r in book["Model"].iter_rows(min_row=2) if r[5].value != "formula"}
+    assert static <= listed
+    assert _disagreements(recalculated(soffice, model, tmp_path / "before"), baseline) == []
+    # change the parameter in Excel, in every period it has a cell for: every figure follows
+    decl = plan.program.declarations[parameter]
+    changed = [row for row in book["Parameters"].iter_rows(min_row=2) if row[0].value == parameter]
+    assert changed
+    for row in changed:
+        row[2].value = float(convert_value(value, decl.type, "test"))
+    book.save(model)
+    scenario = scenario_from_sets([f"{parameter} = {value}"], plan, dataset)
+    after = run(plan, dataset, scenario, baseline=baseline, backend="exact")
+    assert any(after.get(n, e, p) != baseline.get(n, e, p) for n, keys in after.scope.items() for e, p in keys)
+    assert _disagreements(recalculated(soffice, model, tmp_path / "after"), after) == []
+
+
+def test_the_model_keeps_text_as_text_and_reopens(tmp_path):
+    model = tmp_path / "model.xlsx"
+    data = tmp_path / "d.json"
+    worked = json.loads(WORKED.read_text())
+    worked["organisations"][0]["name"] = "=HYPERLINK(\"http://x\")"
+    worked["inputs"]["erf_counting_coding_category"]["EXAMPLE1"]["2021-04"] = "=1+1"
+    data.write_text(json.dumps(worked))
+    assert main(["export", str(POLICIES / "2021_22"), "--data", str(data), "--excel-model", str(model)]) == 0
+    book = openpyxl.load_workbook(model)
+    texts = [c for row in book["Inputs"].iter_rows(min_row=2) for c in row if c.value == "=1+1"]
+    assert texts and all(c.data_type == "s" and c.quotePrefix for c in texts)
+    assert main(["export", str(POLICIES / "2021_22"), "--data", str(data), "--excel-model", str(tmp_path / "m.csv")]) == 64

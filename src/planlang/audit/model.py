@@ -283,9 +283,11 @@ class _Model:
             return f"NOT(ISERROR({self.formula(node.args[0], entity, period)}))"
         raise _NotExpressed(f"{node.operation.name}(...)", "no Excel form")
 
-    def _errorflags(self, node, entity, period) -> str:
-        raise _NotExpressed("any_error_flag()", "it counts every error flag of the organisation; the model does not "
-                                                "gather flags by severity")
+    def _errorflags(self, node: ir.ErrorFlags, entity, period) -> str:
+        kind = self.organisations[entity].kind
+        cells = [self.value_cell(name, entity, p) for name, kinds in node.flags if kind in kinds
+                 for p in self.run.flag_periods(name, period)]
+        return _kleene("MAX", cells) if cells else "FALSE"
 
     def _logical(self, node: ir.Logical, entity, period) -> str:
         a, b = self.formula(node.left, entity, period), self.formula(node.right, entity, period)
@@ -338,25 +340,29 @@ class _Model:
             return f"{name.upper()}({','.join(values)})"
         if name == "count":
             return "SUM(" + ",".join(f"IF({v},1,0)" for v in values) + ")"
-        combine = _and if name == "all" else _or
-        result = values[0]
-        for value in values[1:]:
-            result = combine(result, value)
-        return result
+        return _kleene("MIN" if name == "all" else "MAX", values)
 
 
 _INFIX = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/"}
 _COMPARE = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "=", "ne": "<>"}
 
 
+def _truth(a: str) -> str:
+    """A condition as 1 (true), 0 (false) or 0.5 (missing: an error), naming it once so that nesting stays linear."""
+    return f"IFERROR(IF({a},1,0),0.5)"
+
+
+def _kleene(pick: str, values: list[str]) -> str:
+    """planlang's ``and`` (MIN) or ``or`` (MAX) over conditions: a decisive operand wins over a missing one."""
+    return f"CHOOSE({pick}({','.join(map(_truth, values))})*2+1,FALSE,NA(),TRUE)"
+
+
 def _and(a: str, b: str) -> str:
-    """planlang's ``and``: false wins over missing (an error here), whichever side it is on."""
-    return f"IF(ISERROR({a}),IF(IFERROR(NOT({b}),FALSE),FALSE,NA()),IF({a},{b},FALSE))"
+    return _kleene("MIN", [a, b])
 
 
 def _or(a: str, b: str) -> str:
-    """planlang's ``or``: true wins over missing, whichever side it is on."""
-    return f"IF(ISERROR({a}),IF(IFERROR({b},FALSE),TRUE,NA()),IF({a},TRUE,{b}))"
+    return _kleene("MAX", [a, b])
 
 
 def _literal(value, node: ir.Node) -> str:
