@@ -32,7 +32,7 @@ from planlang.render import format_value
 
 from conftest import EXAMPLES, POLICIES, ROOT
 
-COMMANDS = ("check", "run", "explain", "test", "deadlines", "rules", "report", "verify")
+COMMANDS = ("check", "run", "explain", "test", "deadlines", "rules", "report", "verify", "template", "export")
 
 
 def test_version_names_the_installed_version(capsys):
@@ -79,8 +79,12 @@ def test_data_is_defined_once_and_shared_with_one_help():
     assert defined == ["options.py"]
     helps = {name: action.help for name, command in _commands().items()
              for action in command._actions if "--data" in action.option_strings}
-    assert sorted(helps) == ["compare", "deadlines", "diff", "explain", "report", "run", "serve", "solve", "sweep"]
+    assert sorted(helps) == ["compare", "deadlines", "diff", "explain", "export", "report", "run", "serve", "solve", "sweep"]
     assert all(help_.endswith(DATA_HELP) for help_ in helps.values())
+    # --map (a workbook in another layout) goes wherever --data goes, with the same help
+    maps = {name: action.help for name, command in _commands().items()
+            for action in command._actions if "--map" in action.option_strings}
+    assert sorted(maps) == sorted(helps) and len(set(maps.values())) == 1
 
 
 def test_every_command_is_run_by_its_familys_module():

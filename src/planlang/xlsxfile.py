@@ -17,7 +17,7 @@ import zipfile
 
 from .diagnostics import UsageError
 
-__all__ = ["save_workbook", "saved_at", "EPOCH_VARIABLE"]
+__all__ = ["save_workbook", "saved_at", "put_text", "EPOCH_VARIABLE"]
 
 EPOCH_VARIABLE = "SOURCE_DATE_EPOCH"
 _UNIX = dt.datetime(1970, 1, 1)
@@ -35,6 +35,21 @@ def saved_at() -> dt.datetime:
                          f"(1980 to 2107, the years a zip file can record), found {text!r}", EPOCH_VARIABLE,
                          f"unset {EPOCH_VARIABLE} to write 1980-01-01")
     return _UNIX + dt.timedelta(seconds=int(text))
+
+
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def put_text(cell, value) -> None:
+    """Put a value read from someone's data (a code, a name, a heading) in a cell: text stays text.
+
+    Text that Excel would run as a formula (``=HYPERLINK(...)``, ``@SUM``, ``+cmd``) or read as an
+    error code is stored as a string and shown with a quote prefix, never as a formula.
+    """
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+        cell.quotePrefix = value.startswith(_FORMULA_START)
 
 
 def save_workbook(book, path: str) -> None:

@@ -26,6 +26,7 @@ from ..files import refuse_overwrites
 from ..plan import Plan, compile_plan
 from ..render import Selection
 from ..scenario import BASELINE, Scenario, read_scenarios, scenario_from_sets
+from . import messages
 
 __all__ = ["Inputs", "load", "pack", "data", "no_data", "max_bytes", "scenario_spec"]
 
@@ -44,7 +45,14 @@ def no_data() -> Dataset:
 
 def data(args, program: Program) -> Dataset:
     """The data of ``--data`` as ``program`` reads it; no organisations at all when the command was given none."""
-    return load_data(args.data, program, max_bytes=max_bytes(args)) if args.data else no_data()
+    if not args.data:
+        if getattr(args, "map", None):
+            raise UsageError("reads a workbook, but no --data was given", f"--map {args.map}", "give the workbook as --data")
+        return no_data()
+    dataset = load_data(args.data, program, max_bytes=max_bytes(args), mapping=getattr(args, "map", None))
+    for text in dataset.warnings:
+        messages.warning(text)
+    return dataset
 
 
 def load(args, writes: dict[str, str | None] | None = None, *, documents: bool = False) -> Inputs:
@@ -139,6 +147,8 @@ def _refuse_overwrites(args, program: Program, writes: dict[str, str | None], *,
         return
     read: list[tuple[str, str | Path]] = [("the policy file", p) for p in sorted(Path(args.policy).glob("*.plan"))]
     read.append(("--data", args.data))
+    if getattr(args, "map", None):
+        read.append(("--map", args.map))
     if Path(args.data).suffix.lower() in (".csv", ".parquet"):
         from ..data.columnar import companions
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import sys
 
 from ..diagnostics import format_diagnostic
+from ..source import printable
 from .colour import paint, paint_severities
 
-__all__ = ["print_diagnostics", "error", "summary", "internal"]
+__all__ = ["print_diagnostics", "error", "warning", "summary", "internal"]
 
 
 def print_diagnostics(diagnostics, sources, stream) -> None:
@@ -23,6 +24,11 @@ def print_diagnostics(diagnostics, sources, stream) -> None:
 def error(message: str) -> None:
     """``planlang: error: message`` on standard error."""
     print(f"planlang: {paint('error', 'error', sys.stderr)}: {message}", file=sys.stderr)
+
+
+def warning(message: str) -> None:
+    """``planlang: warning: message`` on standard error."""
+    print(f"planlang: {paint('warning', 'warning', sys.stderr)}: {printable(message)}", file=sys.stderr)
 
 
 def summary(diagnostics) -> str:

@@ -1,7 +1,7 @@
 """The options several commands share, each defined once here, with one help text wherever it appears.
 
     data         --data FILE (required, or optional with what it is for)   run compare explain solve sweep report
-                                                                          deadlines diff
+                 and --map FILE.toml (a workbook in another layout)        deadlines diff serve export
     data_limit   --max-data-mb N                                          every command that reads a data file
     scenario     --set 'TARGET = EXPR'..., --scenario FILE_OR_DIR[:NAME]  run compare explain solve sweep report
     filters      --only NAME..., --entity CODE...                         run compare
@@ -22,16 +22,19 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["DATA_HELP", "data", "data_limit", "scenario", "filters", "entity", "json", "output_file", "output_names",
+__all__ = ["DATA_HELP", "MAP_HELP", "data", "data_limit", "scenario", "filters", "entity", "json", "output_file", "output_names",
            "receipt", "backend", "count_of", "depth"]
 
+MAP_HELP = ("read --data, a workbook in another layout, through this mapping: where each input is (sheet, cell, range, "
+            "or row code and period heading), its scale and sign, whose each sheet is")
 DATA_HELP = "a .json, .xlsx, .csv or .parquet data file (.csv/.parquet: long form beside <stem>.organisations.csv)"
 
 
 def data(command, *, purpose: str | None = None) -> None:
-    """``--data FILE``: required, unless ``purpose`` says what the optional data is for."""
+    """``--data FILE``: required, unless ``purpose`` says what the optional data is for; with it ``--map FILE``."""
     command.add_argument("--data", required=purpose is None, metavar="FILE",
                          help=DATA_HELP if purpose is None else f"{purpose}: {DATA_HELP}")
+    command.add_argument("--map", metavar="FILE.toml", help=MAP_HELP)
 
 
 def data_limit(command) -> None:

@@ -6,6 +6,7 @@ Each command names its family, the module of this package that runs it (``cmd_<c
     explain   explain               test      test                 diff      diff
     verify    verify                deadlines deadlines            rules     rules       lsp  lsp
     serve     serve (the workbench: :mod:`planlang.workbench`)
+    excel     template (a blank input workbook), export (the pack as a live Excel model)
 
 A command's parser is built the first time it is looked up, so ``planlang --version`` and
 ``planlang --help`` build none of them and import no command's modules (a test holds this).
@@ -69,6 +70,11 @@ def parser() -> argparse.ArgumentParser:
         "planlang rules policies/2021_22 > rules.md")
     add("report", "run", _report, "write a self-contained HTML audit report of a run",
         "planlang report policies/2020_21 --data examples/2020_21.xlsx -o report.html")
+    add("template", "excel", _template, "write the pack's blank input workbook, ready to fill in Excel",
+        "planlang template policies/2021_22 -o inputs.xlsx",
+        "planlang template policies/2021_22 -o inputs.xlsx --entities examples/2021_22.xlsx")
+    add("export", "excel", _export, "compile the pack and its data into a live Excel model, every figure a formula",
+        "planlang export policies/2021_22 --data examples/2021_22.xlsx --excel-model model.xlsx")
     add("verify", "verify", _verify, "re-run a receipt and say whether anything changed",
         "planlang verify receipt.json", policy=False)
     add("diff", "diff", _diff, "compare two policy packs: declarations added, removed, renamed and changed",
@@ -248,6 +254,21 @@ def _report(command) -> None:
     command.add_argument("--sources", metavar="DIR", help="the folder of the guidance documents the pack cites "
                                                           "(default: beside the pack, or shared/seeds above it)")
     options.receipt(command, "also write the run's receipt to FILE.json")
+    options.data_limit(command)
+    options.scenario(command)
+
+
+def _template(command) -> None:
+    options.output_file(command, "FILE.xlsx", "where to write the blank input workbook", required=True)
+    command.add_argument("--entities", metavar="FILE",
+                         help="lay out a row for each organisation of this data file and period: " + options.DATA_HELP)
+    options.data_limit(command)
+
+
+def _export(command) -> None:
+    options.data(command)
+    command.add_argument("--excel-model", required=True, metavar="FILE.xlsx",
+                         help="where to write the live workbook: inputs and parameters in cells, every definition a formula")
     options.data_limit(command)
     options.scenario(command)
 

@@ -56,6 +56,8 @@ class Dataset:
     # precomputed because the evaluator asks for them in its inner loops
     _members: dict[str, tuple[str, ...]] = attrs.field(factory=dict, repr=False)
     _periods: dict[str, tuple[Period, ...]] = attrs.field(factory=dict, repr=False)
+    # what a reader let pass but the user should hear about (an extra sheet, an unknown column), each with its place
+    warnings: tuple[str, ...] = ()
 
     def members(self, system: str) -> tuple[str, ...]:
         """The codes of the trusts and CCGs of a system, in file order."""

@@ -17,6 +17,8 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
+import attrs
+
 from ..diagnostics import InputError, suggest
 from ..files import check_regular, write_workbook_atomically
 from ..periods import Period
@@ -25,7 +27,7 @@ from .checks import RAISE_WITH, SHEET_OF, SHEETS, Checker
 from .convert import SPACES, PercentCell, describe
 from .dataset import ORGANISATION_FIELDS, Dataset, Locate, Organisation, check_organisations
 
-__all__ = ["load_xlsx", "write_workbook"]
+__all__ = ["load_xlsx", "read_workbook", "sheet_rows", "write_workbook"]
 
 # Zip-bomb limits for workbooks: real planning workbooks are a few MB and compress perhaps 10-fold.
 _MAX_UNCOMPRESSED = 256 * 1024 * 1024
@@ -34,6 +36,12 @@ _MAX_RATIO = 200
 
 def load_xlsx(path: Path, display: str, program, max_bytes: int) -> Dataset:
     """A checked dataset from an Excel workbook of at most ``max_bytes``."""
+    return read_workbook(path, display, max_bytes, lambda book, formulas: _read_book(book, display, program, formulas))
+
+
+def read_workbook(path: Path, display: str, max_bytes: int, read: Callable):
+    """``read(book, formulas)`` over an untrusted workbook opened safely: a regular file of at most ``max_bytes``,
+    no zip bomb, XML parsed by defusedxml, read-only, links not followed; every failure an InputError."""
     check_regular(path, display, max_bytes, RAISE_WITH)
     openpyxl = _safe_openpyxl(display)
     _check_zip(path, display)
@@ -42,7 +50,7 @@ def load_xlsx(path: Path, display: str, program, max_bytes: int) -> Dataset:
     except Exception as error:  # openpyxl raises many kinds of error on a damaged workbook
         raise InputError(f"cannot be read as an Excel workbook ({_reason(error)})", display) from None
     try:
-        return _read_book(book, display, program, _formula_cells(path, openpyxl))
+        return read(book, _formula_cells(path, openpyxl))
     except InputError:
         raise
     except Exception as error:  # read-only mode parses sheets lazily, so damaged or refused XML surfaces here
@@ -123,7 +131,8 @@ def _check_zip(path: Path, display: str) -> None:
 
 
 def _read_book(book, display: str, program, formulas: dict[str, dict[tuple[int, int], str]]) -> Dataset:
-    sheets = _sheet_names(book.sheetnames, display)
+    warnings: list[str] = []
+    sheets = _sheet_names(book.sheetnames, display, warnings)
     if "organisations" not in sheets:
         raise InputError("the workbook has no sheet named 'organisations'", display,
                          "add a sheet 'organisations' with the columns code, name, kind, system")
@@ -131,14 +140,17 @@ def _read_book(book, display: str, program, formulas: dict[str, dict[tuple[int, 
     def rows(word: str):
         return _rows(book[sheets[word]], display, formulas.get(sheets[word], {}))
 
-    organisations, locate = _xlsx_organisations(sheets["organisations"], rows("organisations"), display)
+    organisations, locate = _xlsx_organisations(sheets["organisations"], rows("organisations"), display, warnings)
+    if not organisations:
+        warnings.append(f"{display}: {sheets['organisations']}!A2: the organisations sheet lists no organisation, so there "
+                        "is nothing to work out (fill in a row for each: code, name, kind, system)")
     checker = Checker(program, check_organisations(organisations, locate, display))
     for word in SHEETS:
         if word in sheets:
-            _xlsx_values(sheets[word], rows(word), word, display, checker)
+            _xlsx_values(sheets[word], rows(word), word, display, checker, warnings)
     if "submissions" in sheets:
         _xlsx_submissions(sheets["submissions"], rows("submissions"), display, checker)
-    return checker.dataset(organisations, display, locate)
+    return attrs.evolve(checker.dataset(organisations, display, locate), warnings=tuple(warnings))
 
 
 def _xlsx_submissions(title: str, rows, display: str, checker: Checker) -> None:
@@ -155,19 +167,27 @@ def _xlsx_submissions(title: str, rows, display: str, checker: Checker) -> None:
             checker.submission(str(cell("code") or "").strip(), str(cell("milestone") or "").strip(), cell("date"), where)
 
 
-def _sheet_names(names: list[str], display: str) -> dict[str, str]:
-    """Sheet names as matched (lower case, trimmed) -> as written; unknown sheets are errors."""
+def _sheet_names(names: list[str], display: str, warnings: list[str]) -> dict[str, str]:
+    """Sheet names as matched (lower case, trimmed) -> as written; another sheet (notes, a chart) is passed over
+    with a warning, which suggests the sheet it may have meant to be."""
     allowed = ["organisations", *SHEETS, "submissions"]
     found: dict[str, str] = {}
     for name in names:
         key = name.strip().lower()
         if key not in allowed:
-            raise InputError(f"unknown sheet {name!r}; a data workbook has only the sheets {', '.join(allowed)}",
-                             f"{display}: {name}", suggest(key, allowed))
+            hint = suggest(key, allowed)
+            warnings.append(f"{display}: {name}: the sheet {name!r} is not read (a data workbook reads the sheets "
+                            f"{', '.join(allowed)})" + (f"; {hint}" if hint else ""))
+            continue
         if key in found:
             raise InputError(f"the sheets {found[key]!r} and {name!r} have the same name", f"{display}: {name}")
         found[key] = name
     return found
+
+
+def sheet_rows(sheet, display: str, formulas: Mapping[tuple[int, int], str]) -> dict[int, tuple]:
+    """Every row of a sheet that is not blank, by row number (from 1), each cell's value as read."""
+    return dict(_rows(sheet, display, formulas))
 
 
 def _rows(sheet, display: str, formulas: Mapping[tuple[int, int], str]):
@@ -225,14 +245,20 @@ def _text(cell) -> str:
     return str(cell).strip(SPACES)
 
 
-def _headings(row, title: str, display: str, known: Callable[[str, str], str], required: tuple[str, ...]) -> dict[str, int]:
-    """Column name -> index from the first row; ``known(text, where)`` names a heading or raises."""
+def _headings(row, title: str, display: str, known: Callable[[str, str], str | None], required: tuple[str, ...],
+              ignored: list[int] | None = None) -> dict[str, int]:
+    """Column name -> index from the first row; ``known(text, where)`` names a heading, raises, or (None) passes
+    over a column whose index then goes into ``ignored``."""
     columns: dict[str, int] = {}
     for index, cell in enumerate(row or ()):
         if _blank(cell):
             continue
         where = f"{display}: {_cell(title, index, 1)}"
         name = known(str(cell).strip(), where)
+        if name is None:
+            if ignored is not None:
+                ignored.append(index)
+            continue
         if name in columns:
             raise InputError(f"the column {name!r} appears twice (first at {_cell(title, columns[name], 1)})", where)
         columns[name] = index
@@ -242,28 +268,31 @@ def _headings(row, title: str, display: str, known: Callable[[str, str], str], r
     return columns
 
 
-def _unheaded(row, columns: dict[str, int], title: str, number: int, display: str) -> None:
+def _unheaded(row, columns: dict[str, int], title: str, number: int, display: str, ignored=()) -> None:
     # a value in a column without a heading would otherwise be ignored without a word
-    used = set(columns.values())
+    used = set(columns.values()) | set(ignored)
     for index, cell in enumerate(row):
         if index not in used and not _blank(cell):
             raise InputError(f"this cell holds {describe(cell)}, but its column has no heading",
                              f"{display}: {_cell(title, index, number)}")
 
 
-def _xlsx_organisations(title: str, rows, display: str) -> tuple[list[Organisation], Locate]:
+def _xlsx_organisations(title: str, rows, display: str, warnings: list[str]) -> tuple[list[Organisation], Locate]:
 
-    def known(text: str, where: str) -> str:
+    def known(text: str, where: str) -> str | None:
         if text.lower() not in ORGANISATION_FIELDS:
-            raise InputError(f"unknown column {text!r}; the organisations sheet has code, name, kind and system", where,
-                             suggest(text.lower(), ORGANISATION_FIELDS))
+            hint = suggest(text.lower(), ORGANISATION_FIELDS)
+            warnings.append(f"{where}: the column {text!r} is not read (the organisations sheet reads code, name, kind "
+                            "and system)" + (f"; {hint}" if hint else ""))
+            return None
         return text.lower()
 
     _, heading = next(rows, (1, ()))
-    columns = _headings(heading, title, display, known, ("code", "kind"))
+    ignored: list[int] = []
+    columns = _headings(heading, title, display, known, ("code", "kind"), ignored)
     organisations, numbers = [], []
     for number, row in rows:
-        _unheaded(row, columns, title, number, display)
+        _unheaded(row, columns, title, number, display, ignored)
         field = {name: _text(_get(row, index)) for name, index in columns.items()}
         code = field["code"]
         if not code:
@@ -277,13 +306,18 @@ def _xlsx_organisations(title: str, rows, display: str) -> tuple[list[Organisati
     return organisations, locate
 
 
-def _xlsx_values(title: str, rows, word: str, display: str, checker: Checker) -> None:
+def _xlsx_values(title: str, rows, word: str, display: str, checker: Checker, warnings: list[str]) -> None:
     kind = SHEETS[word]
 
-    def known(text: str, where: str) -> str:
+    def known(text: str, where: str) -> str | None:
         if text.lower() in ("code", "period"):
             return text.lower()
-        name = checker.heading(text, where)
+        try:
+            name = checker.heading(text, where)
+        except InputError as error:  # a column of the analyst's own (a note, a check total): read past, said once
+            warnings.append(f"{where}: the column {text!r} is not read: it is not an input of the policy"
+                            + (f"; {error.suggestion}" if error.suggestion and "did you mean" in error.suggestion else ""))
+            return None
         granularity = checker.declared[name].granularity
         if granularity != kind:
             raise InputError(f"{name} is {SHEET_OF[granularity]}, so its column belongs on the sheet "
@@ -291,18 +325,22 @@ def _xlsx_values(title: str, rows, word: str, display: str, checker: Checker) ->
         return name
 
     _, heading = next(rows, (1, ()))
-    columns = _headings(heading, title, display, known, ("code", "period"))
+    ignored: list[int] = []
+    columns = _headings(heading, title, display, known, ("code", "period"), ignored)
     inputs = {name: index for name, index in columns.items() if name not in ("code", "period")}
     for number, row in rows:
         with checker.each(display):
-            _xlsx_row(row, number, title, word, columns, inputs, display, checker)
+            _xlsx_row(row, number, title, word, columns, inputs, display, checker, ignored)
 
 
-def _xlsx_row(row, number: int, title: str, word: str, columns: dict, inputs: dict, display: str, checker: Checker):
-    _unheaded(row, columns, title, number, display)
+def _xlsx_row(row, number: int, title: str, word: str, columns: dict, inputs: dict, display: str, checker: Checker,
+              ignored=()):
+    _unheaded(row, columns, title, number, display, ignored)
     code_at = f"{display}: {_cell(title, columns['code'], number)}"
     period_at = f"{display}: {_cell(title, columns['period'], number)}"
     code = _text(_get(row, columns["code"]))
+    if not code and all(_blank(_get(row, index)) for index in inputs.values()):
+        return  # a template's row not filled in (a period laid out, nothing else): it says nothing
     if not code:
         raise InputError("the row has no organisation code", code_at)
     if code not in checker.organisations:

@@ -19,13 +19,19 @@ DATA_SUFFIXES = "a .json, .xlsx, .csv or .parquet"
 _READERS = {".json": load_json, ".xlsx": load_xlsx, ".csv": load_columnar, ".parquet": load_columnar}
 
 
-def load_data(path: str | os.PathLike, program, *, max_bytes: int = MAX_DATA_BYTES) -> Dataset:
+def load_data(path: str | os.PathLike, program, *, max_bytes: int = MAX_DATA_BYTES,
+              mapping: str | os.PathLike | None = None) -> Dataset:
     """Read a ``.json``, ``.xlsx``, ``.csv`` or ``.parquet`` data file for a compiled policy, checking every value.
 
     Only regular files of at most ``max_bytes`` are read (``run --max-data-mb`` raises it). A
     ``.csv`` or ``.parquet`` file holds values in long form, its organisations in a file beside it
-    (:mod:`planlang.data.columnar`).
+    (:mod:`planlang.data.columnar`). With ``mapping`` (a TOML file, :mod:`planlang.data.mapping`),
+    an ``.xlsx`` workbook in any layout is read through it.
     """
+    if mapping is not None:
+        from .mapping import load_mapped
+
+        return load_mapped(path, mapping, program, max_bytes)
     display = os.fspath(path)
     path = Path(path)
     suffix = path.suffix.lower()
