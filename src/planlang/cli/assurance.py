@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..assurance.mutate import mutate
 from ..assurance.reconcile import read_figures, reconcile
 from ..assurance.register import REGISTER_FILE, Register, read_register
 from ..diagnostics import InputError
+from ..render.mutate import mutation_json, mutation_text
 from ..render.reconcile import reconciliation_json, reconciliation_text
 from ..run import run
 from . import load
 from .exits import EXIT_OK, EXIT_POLICY
 
-__all__ = ["cmd_reconcile"]
+__all__ = ["cmd_reconcile", "cmd_mutate"]
 
 
 def _register(args) -> Register:
@@ -40,3 +42,15 @@ def cmd_reconcile(args) -> int:
         title = f"{inputs.program.title} ({inputs.program.year}) on {dataset.source} against {args.expected}"
         print(reconciliation_text(title, result))
     return EXIT_POLICY if result.new else EXIT_OK
+
+
+def cmd_mutate(args) -> int:
+    program = load.pack(args)
+    report = mutate(program, read_register(Path(args.policy) / REGISTER_FILE), workers=args.workers,
+                    max_seconds=args.max_seconds)
+    if args.json:
+        print(json.dumps(mutation_json(report), indent=2, ensure_ascii=False))
+    else:
+        print(mutation_text(f"{program.title} ({program.year})", report))
+    score = report.score()
+    return EXIT_POLICY if args.fail_under is not None and score is not None and score * 100 < args.fail_under else EXIT_OK
