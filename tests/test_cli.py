@@ -29,7 +29,7 @@ def _erf_pack() -> str:
 
     folder = Path(tempfile.mkdtemp(prefix="planlang-erf-")) / "erf_2021_22"
     folder.mkdir()
-    for name in ("policy.plan", "erf.plan", "erf_worked_example.plan"):
+    for name in ("policy.plan", "erf.plan", "erf_worked_example.plan", "assurance.toml"):
         shutil.copyfile(POLICIES / "2021_22" / name, folder / name)
     return str(folder)
 

@@ -43,7 +43,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = tuple((name, frozenset(prefixes
     ("run", {"run", "explanation"}),
     ("analysis", {"assumptions", "coverage", "compare", "impact", "solve", "sweep", "rulediff"}),
     ("render", {"render", "audit"}),
-    ("tools", {"testing", "lexer", "lsp", "api"}),
+    ("tools", {"testing", "lexer", "lsp", "api", "assurance"}),
     ("workbench", {"workbench"}),
     ("cli", {"cli", "__main__", ""}),
 ))

@@ -79,10 +79,13 @@ def _matches(expected, actual, text: str) -> bool:
     return expected == actual
 
 
-def run_test(program: Program, test: s.TestDecl, scenarios: str | None = None) -> TestOutcome:
-    """Run one test; a test written ``under`` a scenario runs under it, read from ``scenarios`` (its file or folder)."""
+def run_test(program: Program, test: s.TestDecl, scenarios: str | None = None, plan=None) -> TestOutcome:
+    """Run one test; a test written ``under`` a scenario runs under it, read from ``scenarios`` (its file or folder).
+
+    ``plan``, when given, is the program's compiled plan, shared by every test of a run (compiled here otherwise).
+    """
     organisations = _organisations(test, program)
-    plan = compile_plan(program)
+    plan = plan if plan is not None else compile_plan(program)
     values, origins = {}, {}
     for given in test.givens:
         decl = program.declarations[given.target.name]
@@ -127,8 +130,9 @@ def run_test(program: Program, test: s.TestDecl, scenarios: str | None = None) -
 
 
 def run_tests(program: Program) -> list[TestOutcome]:
-    """Run every test of a pack, in the order they are written."""
-    return [run_test(program, test) for test in program.tests]
+    """Run every test of a pack, in the order they are written, on one compiled plan."""
+    plan = compile_plan(program)
+    return [run_test(program, test, plan=plan) for test in program.tests]
 
 
 def run_scenario_tests(program: Program, scenarios: str, dataset) -> list[TestOutcome]:
@@ -138,4 +142,4 @@ def run_scenario_tests(program: Program, scenarios: str, dataset) -> list[TestOu
     """
     plan = compile_plan(program)
     found = read_scenarios(scenarios, plan, dataset)
-    return [run_test(program, test, scenarios) for scenario in found.values() for test in scenario.tests]
+    return [run_test(program, test, scenarios, plan) for scenario in found.values() for test in scenario.tests]

@@ -5,11 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..assurance.register import REGISTER_FILE, read_register
+from ..assurance.static import findings
 from ..citations import SOURCES_VARIABLE, check_quotes, cited, source_folders
 from ..compiler import compile_sources, read_pack, read_policy_file
 from ..diagnostics import InputError
 from ..files import write_atomically
 from ..formatter import format_source
+from ..plan import compile_plan
 from ..source import SourceFile
 from .exits import EXIT_OK, EXIT_POLICY
 from .messages import print_diagnostics, summary
@@ -26,7 +29,9 @@ def cmd_check(args) -> int:
     unchecked: tuple[str, ...] = ()
     if program is not None:
         quotes = check_quotes(program, source_folders(args.policy, args.sources))
-        diagnostics = sorted([*diagnostics, *quotes.diagnostics], key=lambda d: (d.span.file, d.span.line, d.span.column))
+        register = read_register(Path(args.policy) / REGISTER_FILE)
+        static = [f.diagnostic() for f in findings(compile_plan(program)) if not register.explains(f.kind, f.rule)]
+        diagnostics = sorted([*diagnostics, *quotes.diagnostics, *static], key=lambda d: (d.span.file, d.span.line, d.span.column))
         unchecked = tuple(name for name in quotes.missing
                           if any(c.source == name and c.quote is not None for c in cited(program)))
     print_diagnostics(diagnostics, {x.name: x for x in sources}, sys.stdout)

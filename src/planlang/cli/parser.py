@@ -3,6 +3,7 @@
 Each command names its family, the module of this package that runs it (``cmd_<command>`` there):
 
     check     check, fmt            run       run, report          whatif    compare, solve, sweep
+    assurance reconcile, mutate
     explain   explain               test      test                 diff      diff
     verify    verify                deadlines deadlines            rules     rules       lsp  lsp
     serve     serve (the workbench: :mod:`planlang.workbench`)
@@ -86,6 +87,10 @@ def parser() -> argparse.ArgumentParser:
         f"planlang serve policies/2021_22 --data {WORKED}")
     add("lsp", "lsp", _lsp, "run the language server for editors, on standard input and output",
         "planlang lsp", policy=False)
+    add("reconcile", "assurance", _reconcile, "compare someone else's figures with a run: where the derivations part",
+        f"planlang reconcile policies/2021_22 --data {WORKED} --expected examples/erf_worked_example.figures.csv")
+    add("mutate", "assurance", _mutate, "mutation testing: the one-line rule changes no test of the pack notices",
+        "planlang mutate policies/2021_22 --max-seconds 300")
     add("test", "test", _test, "run the tests written in a policy pack, or those written under scenarios",
         "planlang test policies/2021_22",
         "planlang test policies/2021_22 --scenario examples/scenarios/2021_22/erf.plan")
@@ -302,6 +307,27 @@ def _fmt(command) -> None:
 
 def _lsp(command) -> None:
     command.set_defaults(policy="lsp")
+
+
+def _reconcile(command) -> None:
+    options.data(command)
+    command.add_argument("--expected", required=True, metavar="FIGURES",
+                         help="their figures: a .csv (name, entity, period, value) or .json file (a list of those, "
+                              "or the `results` of `planlang run --json`)")
+    command.add_argument("--register", action="append", metavar="FILE",
+                         help="an expected-differences register (TOML) besides the pack's assurance.toml (repeatable)")
+    options.json(command)
+    options.data_limit(command)
+
+
+def _mutate(command) -> None:
+    command.add_argument("--workers", type=options.count_of("workers", 256), metavar="N",
+                         help="judge the mutants on N processes (default: one per core, at most 8; 1 runs them here)")
+    command.add_argument("--max-seconds", type=options.count_of("seconds", 86_400), metavar="S",
+                         help="stop after S seconds; mutants not judged by then are counted as not run")
+    command.add_argument("--fail-under", type=options.count_of("percent", 100, lowest=0), metavar="PERCENT",
+                         help="exit 1 when the score (killed of the mutants judged, equivalent ones aside) is below PERCENT")
+    options.json(command)
 
 
 def _test(command) -> None:

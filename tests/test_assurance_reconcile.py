@@ -1,0 +1,91 @@
+"""`planlang reconcile` (issue 20, item 4): the ERF worked example's published table against the pack, and a
+figures file built to differ in one input."""
+
+from __future__ import annotations
+
+import json
+
+from planlang.cli import main
+
+from conftest import EXAMPLES, POLICIES
+
+PACK = str(POLICIES / "2021_22")
+DATA = str(EXAMPLES / "erf_worked_example.json")
+TABLE = str(EXAMPLES / "erf_worked_example.figures.csv")
+
+
+def cli(capsys, *argv):
+    capsys.readouterr()
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_published_worked_example_reconciles_with_example_1_may_explained(capsys):
+    code, out, err = cli(capsys, "reconcile", PACK, "--data", DATA, "--expected", TABLE)
+    assert code == 0, out + err
+    assert "44 figures: 42 agree, 2 differ (0 new, 2 explained); 0 register entries no longer occur" in out
+    assert "explained  erf_additional_funding for EXAMPLE1 in 2021-05" in out
+    assert "theirs £ -, ours £142,857.14: theirs less ours -£142,857.14" in out
+    assert "The published table shows £- (nil) additional funding for May in Example 1." in out
+    assert "the derivations part at erf_actual for EXAMPLE1 in 2021-05 (input): ours £20,000,000.00" in out
+
+
+def test_the_register_quotes_the_discrepancy_recorded_in_the_packs_test():
+    test_text = (POLICIES / "2021_22" / "erf_worked_example.plan").read_text(encoding="utf-8")
+    recorded = test_text.split('discrepancy "', 1)[1].split('"', 1)[0]
+    register = (POLICIES / "2021_22" / "assurance.toml").read_text(encoding="utf-8")
+    assert " ".join(recorded.split()) in " ".join(register.replace("\\\n", "").split())
+
+
+def _figures_differing_in_one_input(tmp_path, capsys) -> str:
+    code, out, _ = cli(capsys, "run", PACK, "--data", DATA, "--json",
+                       "--set", "erf_actual for EXAMPLE2 in 2021-05 = £26,500,000")
+    assert code == 0
+    path = tmp_path / "theirs.json"
+    path.write_text(out, encoding="utf-8")
+    return str(path)
+
+
+def test_a_figures_file_that_differs_in_one_input_names_that_input_and_its_value(tmp_path, capsys):
+    figures = _figures_differing_in_one_input(tmp_path, capsys)
+    code, out, _ = cli(capsys, "reconcile", PACK, "--data", DATA, "--expected", figures, "--json")
+    assert code == 1  # a new difference
+    document = json.loads(out)
+    assert document["explained"] == 0 and document["new"] == len(document["differences"]) >= 2
+    for difference in document["differences"]:
+        assert (difference["entity"], difference["period"]) == ("EXAMPLE2", "2021-05")
+        assert difference["reproduced_by"] == {"kind": "input", "name": "erf_actual", "entity": "EXAMPLE2",
+                                               "period": "2021-05", "ours": "26000000.00", "needed": "26500000.00"}
+    funding = next(d for d in document["differences"] if d["name"] == "erf_additional_funding")
+    assert funding["ours"] == "6828571.43" and funding["difference"] == "600000.00"
+
+
+def test_the_text_says_new_and_names_the_input(tmp_path, capsys):
+    figures = _figures_differing_in_one_input(tmp_path, capsys)
+    code, out, _ = cli(capsys, "reconcile", PACK, "--data", DATA, "--expected", figures)
+    assert code == 1
+    assert "NEW  erf_additional_funding for EXAMPLE2 in 2021-05" in out
+    assert ("the derivations part at erf_actual for EXAMPLE2 in 2021-05 (input): ours £26,000,000.00, theirs needs "
+            "£26,500,000.00, the single value that reproduces their figure") in out
+
+
+def test_an_entry_for_a_figure_that_now_agrees_is_stale(tmp_path, capsys):
+    figures = tmp_path / "figures.csv"
+    figures.write_text("name,entity,period,value\nerf_additional_funding,EXAMPLE1,2021-05,\"£142,857\"\n", encoding="utf-8")
+    code, out, _ = cli(capsys, "reconcile", PACK, "--data", DATA, "--expected", figures)
+    assert code == 0
+    assert "1 figure: 1 agree, 0 differ" in out
+    assert "stale  erf_additional_funding for EXAMPLE1 in 2021-05: the register expects a difference that no longer occurs" in out
+
+
+def test_a_figure_of_no_such_rule_is_bad_data_without_a_traceback(tmp_path, capsys):
+    figures = tmp_path / "figures.json"
+    figures.write_text('[{"name": "erf_funding", "entity": "EXAMPLE1", "period": "2021-05", "value": "£1"}]')
+    code, out, err = cli(capsys, "reconcile", PACK, "--data", DATA, "--expected", figures)
+    assert code == 2 and "Traceback" not in err and "`erf_funding` is not a definition" in err
+
+
+def test_a_register_given_that_is_not_there_is_said(tmp_path, capsys):
+    code, _, err = cli(capsys, "reconcile", PACK, "--data", DATA, "--expected", TABLE, "--register", tmp_path / "no.toml")
+    assert code == 2 and "no such register file" in err
