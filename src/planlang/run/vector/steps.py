@@ -17,8 +17,8 @@ import numpy as np
 from ...data import Dataset
 from ...plan import Plan
 from ..backends import run
-from ..columns.column import NUM, SCALAR, exact_sum, row
-from ..totals import Total
+from ..columns.column import NUM, SCALAR, row
+from ..totals import Total, column_sum
 from .engine import VectorRun
 
 __all__ = ["vector_steps", "StepView", "CHUNK_CELLS"]
@@ -100,7 +100,7 @@ class StepView:
             doubt = part(column.defer) & ~gone if column.defer is not None else np.zeros(len(codes), dtype=bool)
             known = ~gone & ~doubt
             den = column.den if type(column.den) is int else part(column.den)[known]
-            present += exact_sum(part(column.num)[known], den)
+            present += column_sum(part(column.num)[known], den)
             missing += int(np.count_nonzero(gone))
             for i in np.flatnonzero(doubt):  # deferred cells: the exact engine's values
                 value = batch.exact_step(k).value(output, codes[i], period)
