@@ -28,9 +28,11 @@ __all__ = ["vector_steps", "StepView", "CHUNK_CELLS"]
 CHUNK_CELLS = 1 << 18
 
 
-def vector_steps(plan: Plan, dataset: Dataset, steps, outputs: Sequence[str], *, chunk_cells: int = CHUNK_CELLS):
+def vector_steps(plan: Plan, dataset: Dataset, steps, outputs: Sequence[str], *, chunk_cells: int = CHUNK_CELLS,
+                 engine: type[VectorRun] = VectorRun):
     """Each step's results for ``outputs`` (see :func:`planlang.bulk.step_results`), worked out a chunk of
-    steps at a time along the steps' axis; steps with factors and the same scenario share a chunk."""
+    steps at a time along the steps' axis; steps with factors and the same scenario share a chunk.
+    ``engine`` runs each chunk: a :class:`VectorRun`, or a kind of one (the compiled backend's)."""
     baseline = _baseline_of(plan, dataset)
     width = max(1, chunk_cells // max(1, baseline.run.size))
     steps = list(steps)
@@ -40,11 +42,11 @@ def vector_steps(plan: Plan, dataset: Dataset, steps, outputs: Sequence[str], *,
         if any(step.factors for step in chunk):
             settings = chunk[0].scenario.settings
             chunk = chunk[:next((k for k, step in enumerate(chunk) if step.scenario.settings != settings), len(chunk))]
-            batch = VectorRun(plan, dataset, factors=[step.factors for step in chunk])
+            batch = engine(plan, dataset, factors=[step.factors for step in chunk])
             if settings:
-                batch = VectorRun(plan, dataset, chunk[0].scenario, baseline=batch)
+                batch = engine(plan, dataset, chunk[0].scenario, baseline=batch)
         else:
-            batch = VectorRun(plan, dataset, baseline=baseline.run, steps=[step.scenario for step in chunk])
+            batch = engine(plan, dataset, baseline=baseline.run, steps=[step.scenario for step in chunk])
         for k, step in enumerate(chunk):
             yield StepView(step, batch, k, outputs, baseline.scope)
         start += len(chunk)
