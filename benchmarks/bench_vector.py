@@ -9,15 +9,21 @@ April to September 2021, of policies/2021_22/erf.plan), the columns are:
 - ``vector``: ``run(plan, dataset, backend="vector")``: every output and flag of the rule, exact
   ("not available" until the backend is registered in ``planlang.run.BACKENDS``); ``vector
   1st`` is the first run over the dataset, which may convert its values to arrays for later runs;
+- ``compiled``: the same through the compiled backend (formulas fused into numba loops; "not
+  available" without numba); ``compiled 1st`` includes loading (or compiling) its loops;
 - ``numpy``: hand-written NumPy of the rule in float64, the obvious vectorised code: thresholds
   from baseline x threshold x working-day ratio - adjustment, bands 0%/100%/120%, gateway mask;
+- ``int64``: the rule by hand in exact int64 NumPy (:func:`exact_funding`: every amount scaled to
+  an integer), the exact answer the others are checked against;
 - ``floor``: ``np.add(a, b, out=c)`` on float64 arrays of the same length: reading two arrays and
   writing one, the least any evaluation over the inputs can cost (memory bandwidth);
 - ``openfisca``: ``simulation.calculate`` of the funding for the 6 months in the same rule written
   as an OpenFisca TaxBenefitSystem (openfisca_erf.py; float32, OpenFisca's default), a fresh
   simulation each time so that nothing is cached (skipped with a note when not installed).
 
-Times are ns per system-month, the best of 5 runs up to 10^5 and of 3 above (never one alone: a
+The hand versions, the floor and the planlang backends are timed interleaved: in each round every
+candidate is called once in turn, so that load drift on a shared machine biases no ratio. Times are
+ns per system-month, the best of 5 rounds up to 10^5 and of 3 above (never one alone: a
 first run that touches new memory pays for the machine to supply it, which at 10^7 can cost more
 than the arithmetic); a cheap call is repeated within a run so that each timing lasts long enough
 to read. The exact engine is timed once above 10^4. ``£ err`` is the largest
@@ -230,6 +236,27 @@ def time_openfisca(data: Synthetic, repeat: int):
     return np.stack(funding), best
 
 
+def interleaved(candidates: dict, repeat: int) -> dict:
+    """Each candidate's (result, best time per call), timed in rounds that call every candidate once in turn,
+    so that load drift on a shared machine biases no ratio; a call faster than 20 ms is repeated within
+    its turn so that the clock's resolution does not show."""
+    found = {name: once(fn) for name, fn in candidates.items()}  # the first call: results, and how long a call takes
+    numbers = {name: max(1, int(0.02 / max(t, 1e-9))) for name, (_, t) in found.items()}
+    best = {name: t for name, (_, t) in found.items()}
+    for _ in range(repeat):
+        for name, fn in candidates.items():
+            start = time.perf_counter()
+            for _ in range(numbers[name]):
+                fn()
+            best[name] = min(best[name], (time.perf_counter() - start) / numbers[name])
+    return {name: (found[name][0], best[name]) for name in candidates}
+
+
+def exact_total(numerators: np.ndarray, denominators: np.ndarray) -> Fraction:
+    """The exact total of E / D over every system-month (one Python int per month, as the totals of a sweep are)."""
+    return sum((Fraction(int(row.sum()), int(d)) for row, d in zip(numerators, denominators[:, 0])), Fraction(0))
+
+
 def measure(system_months: int, *, repeat: int | None = None, openfisca: bool = True, exact_limit: int = 10**5,
             vector_limit: int = 10**6, plan=None) -> dict:
     """Every figure of one row of the table (times in seconds, errors in £; None: not measured)."""
@@ -237,34 +264,45 @@ def measure(system_months: int, *, repeat: int | None = None, openfisca: bool = 
     data = Synthetic(system_months)
     cells = data.cells
     repeat = repeat or (5 if cells <= 10**5 else 3)
-    row = {"cells": cells, "data": None, "exact": None, "vector_first": None, "vector": None, "numpy": None, "floor": None,
-           "openfisca": None, "numpy_err": None, "openfisca_err": None, "vector_err": None}
+    row = {"cells": cells, "data": None, "exact": None, "vector_first": None, "vector": None, "compiled_first": None,
+           "compiled": None, "numpy": None, "int64": None, "floor": None, "openfisca": None, "numpy_err": None,
+           "openfisca_err": None, "vector_err": None, "compiled_err": None}
 
     numerators, denominators = exact_funding(data)
     for month, system in sample_cells(data, 200):
         assert exact_cell(data, month, system) == Fraction(int(numerators[month, system]), int(denominators[month, 0]))
 
     floats = data.floats()
-    funding, row["numpy"] = best_time(lambda: hand_numpy(*floats), repeat)
-    row["numpy_err"] = max_error(funding, numerators, denominators)
-
     a, b = floats[0].ravel(), floats[1].ravel()
     out = np.empty_like(a)
-    _, row["floor"] = best_time(lambda: np.add(a, b, out=out), repeat)
+    candidates = {"numpy": lambda: hand_numpy(*floats), "int64": lambda: exact_funding(data),
+                  "floor": lambda: np.add(a, b, out=out)}
 
     vector = "vector" in BACKENDS and system_months <= vector_limit
+    compiled = "compiled" in BACKENDS and system_months <= vector_limit
     exact = system_months <= exact_limit
-    if vector or exact:
+    dataset = None
+    if vector or compiled or exact:
         dataset, row["data"] = once(data.dataset)
         if exact:
             results, row["exact"] = best_time(lambda: run(plan, dataset), 1 if cells > 10**4 else repeat)
             assert check_results(results, data, numerators, denominators, sample_cells(data, 10**6)) == 0
-        if vector:
-            # the first run over a dataset may convert its values to arrays once; later runs reuse them
-            _, row["vector_first"] = once(lambda: run(plan, dataset, backend="vector"))
-            results, row["vector"] = best_time(lambda: run(plan, dataset, backend="vector"), repeat)
-            row["vector_err"] = check_results(results, data, numerators, denominators, sample_cells(data, 20_000))
-        del dataset, results  # before OpenFisca's arrays: the largest sizes are near the memory there is
+            del results
+        # the first run over a dataset may convert its values to arrays (and, compiled, load or compile its loops)
+        for backend in ("vector", "compiled"):
+            if backend == "vector" and vector or backend == "compiled" and compiled:
+                _, row[f"{backend}_first"] = once(lambda b=backend: run(plan, dataset, backend=b))
+                candidates[backend] = lambda b=backend: run(plan, dataset, backend=b)
+    timed = interleaved(candidates, repeat)
+    for name, (_, seconds) in timed.items():
+        row[name] = seconds
+    row["numpy_err"] = max_error(timed["numpy"][0], numerators, denominators)
+    assert exact_total(*timed["int64"][0]) == exact_total(numerators, denominators)
+    for backend in ("vector", "compiled"):
+        if backend in timed:
+            row[f"{backend}_err"] = check_results(timed[backend][0], data, numerators, denominators,
+                                                  sample_cells(data, 20_000))
+    dataset = timed = candidates = None  # freed before OpenFisca's arrays: the largest sizes are near the memory there is
 
     if openfisca and openfisca_available():
         funding, row["openfisca"] = time_openfisca(data, repeat)
@@ -272,8 +310,9 @@ def measure(system_months: int, *, repeat: int | None = None, openfisca: bool = 
     return row
 
 
-COLUMNS = ("system-months", "data s", "exact", "vector 1st", "vector", "numpy", "floor", "openfisca",
-           "numpy £err", "openfisca £err", "vector £err", "openfisca/vector", "vector/numpy", "vector/floor")
+COLUMNS = ("system-months", "data s", "exact", "vector 1st", "vector", "compiled 1st", "compiled", "numpy", "int64",
+           "floor", "openfisca", "numpy £err", "openfisca £err", "vector £err", "compiled £err", "openfisca/vector",
+           "vector/numpy", "vector/floor", "openfisca/compiled", "compiled/numpy", "compiled/int64", "compiled/floor")
 
 
 def _ns(seconds, cells):
@@ -291,11 +330,16 @@ def _err(x):
 def table_row(row: dict, vector: bool) -> list[str]:
     cells = row["cells"]
     absent = "not available" if not vector else "opt-in" if row["vector"] is None else None
+    gone = "not available" if "compiled" not in BACKENDS else "opt-in" if row.get("compiled") is None else None
     return [f"{cells:,}", "-" if row["data"] is None else f"{row['data']:.2f}", _ns(row["exact"], cells),
             absent or _ns(row["vector_first"], cells), absent or _ns(row["vector"], cells),
-            _ns(row["numpy"], cells), _ns(row["floor"], cells),
+            gone or _ns(row.get("compiled_first"), cells), gone or _ns(row.get("compiled"), cells),
+            _ns(row["numpy"], cells), _ns(row.get("int64"), cells), _ns(row["floor"], cells),
             _ns(row["openfisca"], cells), _err(row["numpy_err"]), _err(row["openfisca_err"]), _err(row["vector_err"]),
-            _ratio(row["openfisca"], row["vector"]), _ratio(row["vector"], row["numpy"]), _ratio(row["vector"], row["floor"])]
+            _err(row.get("compiled_err")), _ratio(row["openfisca"], row["vector"]), _ratio(row["vector"], row["numpy"]),
+            _ratio(row["vector"], row["floor"]), _ratio(row["openfisca"], row.get("compiled")),
+            _ratio(row.get("compiled"), row["numpy"]), _ratio(row.get("compiled"), row.get("int64")),
+            _ratio(row.get("compiled"), row["floor"])]
 
 
 def print_header() -> None:
@@ -323,6 +367,15 @@ def aims(measured: list[dict]) -> list[str]:
         if row["cells"] >= 10**6:
             floor = row["vector"] / row["floor"]
             lines.append(f"{n}: vector/floor {floor:.2f} (aim <= 3): {'met' if floor <= 3 else 'missed'}")
+    for row in (x for x in measured if x.get("compiled") is not None):  # issue 22's aims for the compiled backend
+        n = f"{row['cells']:,}"
+        if row["openfisca"] is not None:
+            speedup = row["openfisca"] / row["compiled"]
+            lines.append(f"{n}: openfisca/compiled {speedup:.2f} (aim >= 4): {'met' if speedup >= 4 else 'missed'}")
+        per = row["compiled"] / row["numpy"]
+        lines.append(f"{n}: compiled/numpy {per:.2f} (aim <= 0.5): {'met' if per <= 0.5 else 'missed'}")
+        floor = row["compiled"] / row["floor"]
+        lines.append(f"{n}: compiled/floor {floor:.2f} (aim <= 3): {'met' if floor <= 3 else 'missed'}")
     return lines
 
 

@@ -89,13 +89,16 @@ def backend(command, *, bulk: bool = False) -> None:
 
         command.add_argument("--backend", choices=list(BULK_BACKENDS), default="vector",
                              help="the evaluation backend: vector (a chunk of steps at once along a steps' axis, exact to "
-                                  "the penny; the default) or exact (one step at a time); both give the same figures")
+                                  "the penny; the default), compiled (the same with formulas fused into compiled loops; "
+                                  "needs the fast extra, else it is vector) or exact (one step at a time); all give the "
+                                  "same figures")
     else:
         from ..run import BACKENDS
 
         command.add_argument("--backend", choices=("auto", *BACKENDS), default="auto",
                              help="the engine that works the figures out: exact (one value at a time), vector (every "
-                                  "organisation at once, exact to the penny) or auto (the faster for the data's size; "
+                                  "organisation at once, exact to the penny), compiled (vector with formulas fused into "
+                                  "compiled loops, for large data; needs the fast extra) or auto (the faster for the data's size; "
                                   "the default). Every backend prints the same figures; explain always records on the exact "
                                   "engine")
 

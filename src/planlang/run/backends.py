@@ -15,6 +15,7 @@ from ..data import Dataset
 from ..plan import Plan, compile_plan
 from ..scenario import BASELINE, Scenario
 from .exact import ExactRun
+from .fused import CompiledRun
 from .protocol import BackendClass
 from .results import Cells, Results, periods_for
 from .vector import VectorRun
@@ -54,7 +55,7 @@ def run(plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, on_computed=
     return Results(engine, scope)
 
 
-BACKENDS: dict[str, BackendClass] = {"exact": ExactRun, "vector": VectorRun}
+BACKENDS: dict[str, BackendClass] = {"exact": ExactRun, "vector": VectorRun, "compiled": CompiledRun}
 
 # the organisations of each set of kinds, by dataset: a run over the same data (a scenario's, a sweep's) lists them once
 _ENTITIES: "weakref.WeakKeyDictionary[Dataset, dict]" = weakref.WeakKeyDictionary()

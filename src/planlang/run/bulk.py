@@ -16,6 +16,7 @@ cells every command shares.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 
@@ -28,6 +29,7 @@ from ..scenario import BASELINE, Scenario
 from .backends import run
 from .columns import with_factors
 from .exact import ExactRun
+from .fused import CompiledRun
 from .results import Results
 from .totals import Total, total_of
 from .vector.steps import vector_steps
@@ -95,7 +97,8 @@ def _exact(plan: Plan, dataset: Dataset, steps: Iterable[Step], outputs: Sequenc
 
 
 Backend = Callable[[Plan, Dataset, Iterable[Step], Sequence[str]], Iterator[StepResult]]
-BACKENDS: dict[str, Backend] = {"exact": _exact, "vector": vector_steps}
+BACKENDS: dict[str, Backend] = {"exact": _exact, "vector": vector_steps,
+                                 "compiled": functools.partial(vector_steps, engine=CompiledRun)}
 
 
 def step_results(plan: Plan, dataset: Dataset, steps: Iterable[Step], outputs: Sequence[str],

@@ -13,19 +13,28 @@ the same thing by a total:
   members)``, whose empty case is a missing value with its reason).
 
 Numbers are added per denominator first (whole numbers, no gcd at each step), then the few partial
-sums as fractions: exact, and fast over many figures.
+sums as fractions: exact, and fast over many figures. A column backend's numerators (int64 arrays)
+are added by :func:`integer_sum` and :func:`column_sum`: in int64 chunks each of which provably
+fits (the chunk's length times the largest numerator stays within 2^62), then one Python integer
+per chunk, so a total of many values is never worked value by value in Python.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from fractions import Fraction
 
 import attrs
+import numpy as np
 
 from ..values import Missing
 
-__all__ = ["Total", "total_of"]
+__all__ = ["Total", "total_of", "integer_sum", "column_sum"]
+
+# A chunk of int64 values is added in int64 only while its length times its largest magnitude stays
+# within this: the sum, and every partial sum on the way, then fits with room to spare.
+CHUNK_LIMIT = 1 << 62
 
 
 @attrs.frozen
@@ -93,3 +102,60 @@ def total_of(values: Iterable[object], *, why: bool = True) -> Total:
                 reasons |= value.reasons
     present = sum((Fraction(n, d) for d, n in by_denominator.items()), Fraction(0))
     return Total.of_sum(present, missing, cells, Missing(reasons) if reasons else None)
+
+
+def _largest(num: np.ndarray) -> int:
+    """The largest magnitude in an int64 array, as a Python int (no overflow at -2^63)."""
+    return max(int(num.max()), -int(num.min())) if len(num) else 0
+
+
+def _chunk_starts(num: np.ndarray, breaks=None) -> np.ndarray:
+    """Where each int64 chunk of ``num`` starts: every chunk short enough that its sum fits (and at ``breaks``)."""
+    per = max(1, CHUNK_LIMIT // max(1, _largest(num)))
+    starts = np.arange(0, len(num), per)
+    return starts if breaks is None else np.union1d(starts, breaks)
+
+
+def integer_sum(num: np.ndarray) -> int:
+    """The exact sum of an array of integers (int64, or Python integers in an object array), as a Python int.
+
+    >>> integer_sum(np.array([2**62, 2**62, -1], dtype=np.int64)) == 2**63 - 1
+    True
+    >>> integer_sum(np.array([], dtype=np.int64))
+    0
+    """
+    if num.dtype == object:
+        return int(sum(num.tolist(), 0))
+    if not len(num):
+        return 0
+    starts = _chunk_starts(num)
+    if len(starts) == 1:
+        return int(num.sum())
+    return sum(np.add.reduceat(num, starts).tolist(), 0)
+
+
+def column_sum(num: np.ndarray, den) -> Fraction:
+    """The exact sum of the fractions ``num / den`` (``den`` one int, or an array with one per value):
+    numerators added per denominator in int64 chunks that fit (:func:`integer_sum`), then the few
+    partial sums over their least common multiple, in Python integers.
+
+    >>> column_sum(np.array([1, 1, 3], dtype=np.int64), np.array([2, 3, 2], dtype=np.int64))
+    Fraction(7, 3)
+    """
+    if type(den) is int:
+        return Fraction(integer_sum(num), den)
+    if not len(num):
+        return Fraction(0)
+    order = np.argsort(den, kind="stable")
+    dens, nums = den[order], num[order]
+    groups = np.flatnonzero(np.r_[True, dens[1:] != dens[:-1]])
+    if nums.dtype == object:
+        starts, sums = groups, np.add.reduceat(nums, groups).tolist()
+    else:
+        starts = _chunk_starts(nums, groups)
+        sums = np.add.reduceat(nums, starts).tolist()
+    by_denominator: dict[int, int] = {}
+    for d, s in zip(dens[starts].tolist(), sums):
+        by_denominator[d] = by_denominator.get(d, 0) + int(s)
+    common = math.lcm(*by_denominator)
+    return Fraction(sum(s * (common // d) for d, s in by_denominator.items()), common)

@@ -31,7 +31,7 @@ from ...values import Missing
 __all__ = ["Column", "LIMIT", "BIG_BITS", "SCALAR", "NUM", "BOOL", "OBJ", "ABSENT", "any_of", "fits", "bound_of",
            "number", "measured", "over", "is_big", "scaled", "cross_sizes", "reduced", "numeric", "fitted", "as_big",
            "from_values", "numbers", "reshaped", "row", "masked_at", "value_at", "nonempty", "broadcast", "select",
-           "full", "blank", "masked", "deferred", "stacked", "per_step", "exact_sum"]
+           "full", "blank", "masked", "deferred", "stacked", "per_step"]
 
 # Every numerator and denominator of a column stays at most LIMIT in size, so that one addition
 # of two of them cannot pass int64's 2**63 - 1.
@@ -403,22 +403,3 @@ def stacked(size: int, columns: list[Column]) -> Column:
     den = every[0].den if type(every[0].den) is int else np.stack([np.broadcast_to(c.den, shape) for c in every])
     return Column(NUM, nums, den, max(c.bound for c in every), max(c.dbound for c in every), *masks)
 
-
-def exact_sum(num, den) -> Fraction:
-    """The exact sum of the fractions ``num / den`` (``den`` one int, or one per value): numerators added
-    per denominator, then the few partial sums over their least common multiple, in Python integers."""
-    if type(den) is int:
-        if len(num) * max(1, bound_of(num)) <= LIMIT:
-            return Fraction(int(num.sum()), den)
-        return Fraction(sum(int(x) for x in num), den)
-    if not len(num):
-        return Fraction(0)
-    order = np.argsort(den, kind="stable")
-    dens, nums = den[order], num[order]
-    starts = np.flatnonzero(np.r_[True, dens[1:] != dens[:-1]])
-    if len(num) * max(1, bound_of(num)) > LIMIT:
-        nums = nums.astype(object)
-    sums = np.add.reduceat(nums, starts)
-    dens = [int(d) for d in dens[starts]]
-    common = math.lcm(*dens)
-    return Fraction(sum(int(s) * (common // d) for s, d in zip(sums, dens)), common)

@@ -34,6 +34,8 @@ class Layout:
         self.parent = np.array([self.index.get(x, 0) if x is not None else 0 for x in systems], dtype=np.intp)
         self.orphan = np.array([x is None for x in systems], dtype=bool)  # systems themselves: no system of their own
         self._grouped: dict[tuple[str, ...], tuple] = {}
+        # (kept codes, their places) for a tuple of codes: every run over the dataset (a sweep's steps) shares them
+        self.positions: dict[tuple, tuple] = {}
 
     def groups(self, kinds: tuple[str, ...]):
         """(order, starts, systems, largest): the members of these kinds sorted by system, where each system's

@@ -103,7 +103,6 @@ class VectorRun:
         self._columns: dict[tuple[str, Period | None], Column] = {}
         self._outside: dict[int, tuple[s.Expr, NodeInfo]] = {}  # nodes from outside the plan (a scenario's)
         self._exact_steps: dict[int, object] = {}
-        self._positions: dict[tuple, tuple] = {}
 
     def exact_step(self, k: int):
         """The exact run of step ``k`` (its scenario, its factored data): what a masked cell of the step is asked of."""
@@ -119,10 +118,10 @@ class VectorRun:
 
     def positions(self, codes: tuple) -> tuple[list, np.ndarray]:
         """The organisations of ``codes`` this run has, and where each sits in a column (remembered)."""
-        found = self._positions.get(codes)
+        found = self.layout.positions.get(codes)
         if found is None:
             kept = [code for code in codes if code in self.index]
-            found = self._positions[codes] = (kept, np.array([self.index[code] for code in kept], dtype=np.intp))
+            found = self.layout.positions[codes] = (kept, np.array([self.index[code] for code in kept], dtype=np.intp))
         return found
 
     def _step_parameter(self, step: Scenario, name: str, period: Period | None):

@@ -17,8 +17,8 @@ import numpy as np
 from ...data import Dataset
 from ...plan import Plan
 from ..backends import run
-from ..columns.column import NUM, SCALAR, exact_sum, row
-from ..totals import Total
+from ..columns.column import NUM, SCALAR, row
+from ..totals import Total, column_sum
 from .engine import VectorRun
 
 __all__ = ["vector_steps", "StepView", "CHUNK_CELLS"]
@@ -28,9 +28,11 @@ __all__ = ["vector_steps", "StepView", "CHUNK_CELLS"]
 CHUNK_CELLS = 1 << 18
 
 
-def vector_steps(plan: Plan, dataset: Dataset, steps, outputs: Sequence[str], *, chunk_cells: int = CHUNK_CELLS):
+def vector_steps(plan: Plan, dataset: Dataset, steps, outputs: Sequence[str], *, chunk_cells: int = CHUNK_CELLS,
+                 engine: type[VectorRun] = VectorRun):
     """Each step's results for ``outputs`` (see :func:`planlang.bulk.step_results`), worked out a chunk of
-    steps at a time along the steps' axis; steps with factors and the same scenario share a chunk."""
+    steps at a time along the steps' axis; steps with factors and the same scenario share a chunk.
+    ``engine`` runs each chunk: a :class:`VectorRun`, or a kind of one (the compiled backend's)."""
     baseline = _baseline_of(plan, dataset)
     width = max(1, chunk_cells // max(1, baseline.run.size))
     steps = list(steps)
@@ -40,11 +42,11 @@ def vector_steps(plan: Plan, dataset: Dataset, steps, outputs: Sequence[str], *,
         if any(step.factors for step in chunk):
             settings = chunk[0].scenario.settings
             chunk = chunk[:next((k for k, step in enumerate(chunk) if step.scenario.settings != settings), len(chunk))]
-            batch = VectorRun(plan, dataset, factors=[step.factors for step in chunk])
+            batch = engine(plan, dataset, factors=[step.factors for step in chunk])
             if settings:
-                batch = VectorRun(plan, dataset, chunk[0].scenario, baseline=batch)
+                batch = engine(plan, dataset, chunk[0].scenario, baseline=batch)
         else:
-            batch = VectorRun(plan, dataset, baseline=baseline.run, steps=[step.scenario for step in chunk])
+            batch = engine(plan, dataset, baseline=baseline.run, steps=[step.scenario for step in chunk])
         for k, step in enumerate(chunk):
             yield StepView(step, batch, k, outputs, baseline.scope)
         start += len(chunk)
@@ -100,7 +102,7 @@ class StepView:
             doubt = part(column.defer) & ~gone if column.defer is not None else np.zeros(len(codes), dtype=bool)
             known = ~gone & ~doubt
             den = column.den if type(column.den) is int else part(column.den)[known]
-            present += exact_sum(part(column.num)[known], den)
+            present += column_sum(part(column.num)[known], den)
             missing += int(np.count_nonzero(gone))
             for i in np.flatnonzero(doubt):  # deferred cells: the exact engine's values
                 value = batch.exact_step(k).value(output, codes[i], period)
