@@ -34,6 +34,8 @@ from .ops import merge_missing
 from .plan import compile_plan, formula_of
 from .rulediff import Change, RulebookDiff
 from .run import run
+from .run.exact import compiled
+from .run.shared import Shared
 from .run.totals import total_of
 from .values import Missing
 
@@ -137,9 +139,16 @@ def _data(old_data: Dataset, new_data: Dataset) -> Dataset:
                         {**old_data.origins, **new_data.origins}, new_data.source)
 
 
-def _totals(program: Program, data: Dataset, outputs: list[str]) -> dict[str, tuple[object, dict[str, object]]]:
-    """For each output: its total over every entity and period, and its total per entity."""
-    results = run(compile_plan(program), data)
+def _totals(program: Program, data: Dataset, outputs: list[str], shared: Shared | None = None
+            ) -> dict[str, tuple[object, dict[str, object]]]:
+    """For each output: its total over every entity and period, and its total per entity.
+
+    Given ``shared``, the hybrid's plan takes every declaration another hybrid of the attribution
+    has lowered and compiled (in the same surroundings) rather than compiling it again.
+    """
+    plan = compile_plan(program)
+    compiled(plan, shared)  # the run below finds the plan's closures, built here with the family's
+    results = run(plan, data)
     out = {}
     for name in outputs:
         by_entity: dict[str, list] = {}
@@ -173,10 +182,11 @@ def attribute(diff: RulebookDiff, old_data: Dataset, new_data: Dataset, outputs:
     group = players(diff)
     data = _data(old_data, new_data)
     cache: dict[frozenset[int], dict] = {}
+    shared = Shared()  # the hybrids' machinery: each declaration compiled once for the attribution
 
     def value(on: frozenset[int]):
         if on not in cache:
-            cache[on] = _totals(hybrid(diff, [group[k] for k in sorted(on)]), data, outputs)
+            cache[on] = _totals(hybrid(diff, [group[k] for k in sorted(on)]), data, outputs, shared)
         return cache[on]
 
     n = len(group)
