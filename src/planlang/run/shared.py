@@ -11,7 +11,9 @@ A lowered declaration is taken for a plan only when it would lower the same ther
 the same declaration object with the same amendments, every name a reference reads has the kind it
 had, and every flag ``any_error_flag()`` counts is the same declaration. Everything else the
 lowering reads (the built-ins' registry, the semantics table, the declaration's own source text) is
-the same for every plan. The pieces are held here, so an identity compared is never a dead object's.
+the same for every plan. (The exact closure of ``any_error_flag()`` asks the plan that compiled it
+for the flags' periods; the flags being the same declarations, every plan of the family answers the
+same.) The pieces are held here, so an identity compared is never a dead object's.
 """
 
 from __future__ import annotations
