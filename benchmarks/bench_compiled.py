@@ -11,9 +11,15 @@ minutes, so the ratio is the saving.
   :func:`planlang.run.bulk.step_results` (exact backend), as ``planlang sweep`` does;
 - **sweep step, 2020/21**: the FRF pack over examples/2020_21.xlsx, each step setting ``frf_taper_rate``;
 - **Shapley coalition**: ``planlang diff --data --output`` attribution over the 2020/21 FRF pack with
-  three edits; each coalition is a hybrid program, so a plan of its own: compiled once either way.
+  three edits (8 coalitions); each coalition is a hybrid program, so a plan of its own. "alone" builds
+  it as every coalition used to: its program (uses, graph, order) from scratch, every declaration
+  lowered and compiled, every name run; "shared" as :func:`planlang.impact.attribute` now does: one
+  :class:`~planlang.impact.Hybrids` and one :class:`~planlang.run.shared.Shared` per attribution (made
+  afresh each round, so the first coalition of each pays the whole compile), only the output run.
+  The two are interleaved coalition by coalition, and every coalition's total is checked equal.
 
-Printed: milliseconds per step (median of each, after one warm-up) and the ratio recompile / reuse.
+Printed: milliseconds per step (median of each, after one warm-up) and the ratio recompile / reuse;
+for coalitions, the mean per coalition over whole attributions, by phase.
 Usage: ``python benchmarks/bench_compiled.py [STEPS]`` (default 40). The results go in docs/performance.md.
 """
 
@@ -24,15 +30,17 @@ import statistics
 import sys
 import tempfile
 import time
+from fractions import Fraction
 from pathlib import Path
 
 from planlang.compiler import compile_pack
 from planlang.data import load_data
-from planlang.impact import hybrid, players
+from planlang.impact import Hybrids, hybrid, players
 from planlang.plan import compile_plan
 from planlang.rulediff import diff_programs
 from planlang.run import exact, lower, run
 from planlang.run.bulk import Step, step_results
+from planlang.run.shared import Shared
 from planlang.scenario import scenario_from_sets
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,7 +82,7 @@ _EDITS = (("  = 100%\n  cites \"001_9635b6ad1121052d.txt\" §FRF \"Trusts and CC
            "  = 40%\n  cites \"001_9635b6ad1121052d.txt\" §FRF \"The other 50%"))
 
 
-def _coalitions(rounds: int) -> tuple[float, float]:
+def _coalitions(rounds: int) -> dict[str, list[float]]:
     pack = ROOT / "policies" / "2020_21"
     with tempfile.TemporaryDirectory() as folder:
         new = Path(folder) / "new"
@@ -87,18 +95,30 @@ def _coalitions(rounds: int) -> tuple[float, float]:
     group = players(diff)
     data = load_data(ROOT / "examples" / "2020_21.xlsx", diff.old)
     coalitions = [[group[k] for k in range(len(group)) if mask >> k & 1] for mask in range(1 << len(group))]
+    output = "frf_earned_year"
 
-    compile_ms, run_ms = [], []
+    def one(on, family) -> tuple[list[float], object]:
+        times = [time.perf_counter()]
+        plan = compile_plan(hybrid(diff, on, family[0]) if family else hybrid(diff, on))
+        times.append(time.perf_counter())
+        exact.compiled(plan, family[1] if family else None)
+        times.append(time.perf_counter())
+        results = run(plan, data, names=[output]) if family else run(plan, data)
+        total = sum((results.get(output, e, p) for e, p in results.scope[output]), Fraction(0))
+        times.append(time.perf_counter())
+        return [b - a for a, b in zip(times, times[1:])], total
+
+    one(coalitions[0], None), one(coalitions[0], (Hybrids(), Shared()))  # warm-up
+    phases: dict[str, list[float]] = {"alone": [0.0, 0.0, 0.0], "shared": [0.0, 0.0, 0.0]}
     for _ in range(rounds):
-        for on in coalitions:
-            plan = compile_plan(hybrid(diff, on))
-            start = time.perf_counter()
-            exact.compiled(plan)
-            middle = time.perf_counter()
-            run(plan, data)
-            compile_ms.append(middle - start)
-            run_ms.append(time.perf_counter() - middle)
-    return statistics.median(compile_ms), statistics.median(run_ms)
+        family = (Hybrids(), Shared())  # one attribution's
+        for on in coalitions:  # interleaved, so both see the same machine
+            alone, before = one(on, None)
+            shared, after = one(on, family)
+            assert before == after, (before, after)
+            for label, taken in (("alone", alone), ("shared", shared)):
+                phases[label] = [x + y / (rounds * len(coalitions)) for x, y in zip(phases[label], taken)]
+    return phases
 
 
 def main(argv: list[str]) -> None:
@@ -111,9 +131,12 @@ def main(argv: list[str]) -> None:
     print(f"{'':44} {'recompile ms':>13} {'reuse ms':>9} {'ratio':>6}")
     for label, again, reuse in rows:
         print(f"{label:44} {again * 1000:13.2f} {reuse * 1000:9.2f} {again / reuse:6.1f}x")
-    compile_s, run_s = _coalitions(2)
-    print(f"Shapley coalition (2020/21 FRF, 3 edits): a hybrid program, so a plan of its own, compiled once either way:"
-          f" compile {compile_s * 1000:.2f} ms, then its run {run_s * 1000:.2f} ms (ratio 1.0x: nothing to reuse)")
+    phases = _coalitions(max(2, steps // 4))
+    print(f"\nShapley coalition (2020/21 FRF, 3 edits), mean ms per coalition over whole attributions:\n"
+          f"{'':10} {'program+plan':>13} {'compile':>8} {'run':>8} {'total':>8}")
+    for label, (build, compile_s, run_s) in phases.items():
+        print(f"{label:10} {build * 1000:13.2f} {compile_s * 1000:8.2f} {run_s * 1000:8.2f} {(build + compile_s + run_s) * 1000:8.2f}")
+    print(f"ratio {sum(phases['alone']) / sum(phases['shared']):.1f}x")
 
 
 if __name__ == "__main__":

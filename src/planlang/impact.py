@@ -34,6 +34,8 @@ from .ops import merge_missing
 from .plan import compile_plan, formula_of
 from .rulediff import Change, RulebookDiff
 from .run import run
+from .run.exact import compiled
+from .run.shared import Shared
 from .run.totals import total_of
 from .values import Missing
 
@@ -107,8 +109,35 @@ def _uses(decl: s.Decl | None) -> set[str]:
     return names
 
 
-def hybrid(diff: RulebookDiff, switched_on: Iterable[Player]) -> Program:
-    """The old pack with the changes of ``switched_on`` taken from the new pack."""
+class Hybrids:
+    """What the hybrids of one attribution share while their programs are built: the names each
+    declaration uses (found once per declaration object) and the evaluation order of each graph (the
+    same whenever the names and edges are, as they are when the changes switched on keep every
+    dependency: a parameter's new value, a formula's new constant)."""
+
+    def __init__(self) -> None:
+        self._uses: dict[str, tuple[s.Decl, tuple[Use, ...]]] = {}
+        self._orders: dict[tuple[frozenset, frozenset], tuple[str, ...]] = {}
+
+    def uses(self, user: str, decl: s.Decl) -> tuple[Use, ...]:
+        found = self._uses.get(user)
+        if found is None or found[0] is not decl:  # the declaration is held here: its identity stays its own
+            found = self._uses[user] = (decl, tuple(Use(name, user, decl.name_span) for name in _uses(decl)))
+        return found[1]
+
+    def order(self, graph: nx.DiGraph) -> tuple[str, ...]:
+        key = (frozenset(graph.nodes), frozenset(graph.edges))
+        if key not in self._orders:
+            self._orders[key] = evaluation_order(graph)
+        return self._orders[key]
+
+
+def hybrid(diff: RulebookDiff, switched_on: Iterable[Player], shared: Hybrids | None = None) -> Program:
+    """The old pack with the changes of ``switched_on`` taken from the new pack.
+
+    Given ``shared``, what another hybrid of the same attribution found is not worked out again.
+    """
+    shared = shared if shared is not None else Hybrids()
     old, new = diff.old, diff.new
     declarations, amendments = dict(old.declarations), dict(old.amendments)
     for player in switched_on:
@@ -120,11 +149,10 @@ def hybrid(diff: RulebookDiff, switched_on: Iterable[Player]) -> Program:
                 declarations[name] = new.declarations[name]
                 if name in new.amendments:
                     amendments[name] = new.amendments[name]
-    uses = [Use(name, user, decl.name_span) for user, decl in declarations.items() for name in _uses(decl)
-            if name in declarations]
+    uses = [use for user, decl in declarations.items() for use in shared.uses(user, decl) if use.name in declarations]
     graph = build_graph(declarations, uses)
     try:
-        order = evaluation_order(graph)
+        order = shared.order(graph)
     except nx.NetworkXUnfeasible:
         raise InputError("these changes applied together make a circular definition", "diff --data") from None
     return Program(old.directory, old.header, {**old.sources, **new.sources}, declarations, amendments, (), graph, order, (),
@@ -137,9 +165,16 @@ def _data(old_data: Dataset, new_data: Dataset) -> Dataset:
                         {**old_data.origins, **new_data.origins}, new_data.source)
 
 
-def _totals(program: Program, data: Dataset, outputs: list[str]) -> dict[str, tuple[object, dict[str, object]]]:
-    """For each output: its total over every entity and period, and its total per entity."""
-    results = run(compile_plan(program), data)
+def _totals(program: Program, data: Dataset, outputs: list[str], shared: Shared | None = None
+            ) -> dict[str, tuple[object, dict[str, object]]]:
+    """For each output: its total over every entity and period, and its total per entity.
+
+    Given ``shared``, the hybrid's plan takes every declaration another hybrid of the attribution
+    has lowered and compiled (in the same surroundings) rather than compiling it again.
+    """
+    plan = compile_plan(program)
+    compiled(plan, shared)  # the run below finds the plan's closures, built here with the family's
+    results = run(plan, data, names=outputs)  # the outputs and what they read: nothing else is summed
     out = {}
     for name in outputs:
         by_entity: dict[str, list] = {}
@@ -173,10 +208,12 @@ def attribute(diff: RulebookDiff, old_data: Dataset, new_data: Dataset, outputs:
     group = players(diff)
     data = _data(old_data, new_data)
     cache: dict[frozenset[int], dict] = {}
+    # what the hybrids share: their programs' uses and orders, and each declaration compiled once
+    hybrids, shared = Hybrids(), Shared()
 
     def value(on: frozenset[int]):
         if on not in cache:
-            cache[on] = _totals(hybrid(diff, [group[k] for k in sorted(on)]), data, outputs)
+            cache[on] = _totals(hybrid(diff, [group[k] for k in sorted(on)], hybrids), data, outputs, shared)
         return cache[on]
 
     n = len(group)

@@ -3,6 +3,7 @@
     semantics        the table of operations: exact implementation, missing rule, column kernel or lift
     lower.lowered    Plan -> ir.LoweredPlan, once per plan (weakly cached): the data-free lowered IR
     exact.compiled   Plan -> exact.Compiled, once per plan: closures(run, frame) every exact run shares
+    shared.Shared    a family of plans (an attribution's hybrids): each declaration lowered and compiled once
     protocol.Backend what every backend provides; backends.BACKENDS is typed by it
     backends.run     Plan, inputs, scenario -> Results       picks a backend from BACKENDS
     exact.ExactRun   the exact engine: fractions, on demand, every figure explainable; holds data only

@@ -8,6 +8,7 @@ data's size is :func:`choose_backend`'s.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Collection
 
 from .. import syntax as s
 from ..compiler import Program
@@ -24,13 +25,15 @@ __all__ = ["run", "choose_backend", "evaluate", "BACKENDS", "VECTOR_FROM"]
 
 
 def run(plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, on_computed=None, *, baseline: Results | None = None,
-        backend: str = "exact") -> Results:
+        backend: str = "exact", names: Collection[str] | None = None) -> Results:
     """Work out every definition, flag and deadline of ``plan`` for every organisation and period in scope.
 
     ``scenario`` layers its settings over ``inputs`` and the plan; given the ``baseline`` results of
     the same plan and inputs, only what the scenario can change is worked out again. ``on_computed``,
     when given, is called with every value worked out (``on_computed(name, entity, period, value)``);
-    explanations are recorded by a tracer instead (:func:`planlang.explanation.explain`).
+    explanations are recorded by a tracer instead (:func:`planlang.explanation.explain`). Given
+    ``names``, only those are worked out (with whatever they read) and the results' scope holds their
+    cells alone: what a caller reading a few outputs (an attribution's coalition) needs.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; the backends are {', '.join(BACKENDS)}")
@@ -41,9 +44,9 @@ def run(plan: Plan, inputs: Dataset, scenario: Scenario = BASELINE, on_computed=
     entities_of = _ENTITIES.setdefault(inputs, {})
     for name in plan.order:
         decl = plan.declarations[name]
-        if not isinstance(decl, (s.DefineDecl, s.FlagDecl, s.DeadlineDecl)):
+        if not isinstance(decl, (s.DefineDecl, s.FlagDecl, s.DeadlineDecl)) or (names is not None and name not in names):
             continue
-        if baseline is not None and name not in engine.changed:
+        if baseline is not None and name not in engine.changed and name in baseline.scope:
             scope[name] = baseline.scope[name]  # the same cells and values as the baseline's: read from it
             continue
         entities = entities_of.get(decl.kinds)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .. import ops
 from .. import syntax as s
@@ -30,6 +31,9 @@ from ..values import Missing
 from . import ir
 from .lower import lower_expression, lower_scenario, lowered
 from .semantics import choose, strict
+
+if TYPE_CHECKING:
+    from .shared import Shared
 
 __all__ = ["ExactRun", "Compiled", "compiled", "Frame", "constant_value"]
 
@@ -57,18 +61,32 @@ class Compiled:
     are compiled once per scenario (:meth:`settings`).
     """
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, shared: Shared | None = None):
         self.program = plan.program
         self.during = dict(plan.during)
-        self.lowered = lowered(plan)
+        self.lowered = lowered(plan, shared)
         # each lowered node (held here, so its id stays its own) -> its closure: the plan's, and each scenario's apart
         self._by_node: dict[int, tuple[ir.Node, Callable]] = {}
-        self._into = self._by_node
-        self.formulas = {name: self.compile(node) for name, node in self.lowered.formulas.items()}
-        for node in (*self.lowered.parameters, *self.lowered.defaults.values()):
-            self.compile(node)
         self._into = None
+        self.formulas: dict[str, Callable] = {}
+        for name, piece in self.lowered.declarations.items():
+            # a declaration another plan of the family compiled is taken with its closures (Shared says when)
+            formula, by_node = shared.built("exact", piece, self._declaration) if shared is not None else self._declaration(piece)
+            self._by_node.update(by_node)
+            if formula is not None:
+                self.formulas[name] = formula
         self._settings: weakref.WeakKeyDictionary[Scenario, tuple] = weakref.WeakKeyDictionary()
+
+    def _declaration(self, piece: ir.LoweredDeclaration) -> tuple[Callable | None, dict]:
+        """One declaration's closures: its formula's, and each of its nodes' by id."""
+        self._into = by_node = {}
+        try:
+            formula = self.compile(piece.formula) if piece.formula is not None else None
+            for node in (*piece.parameters, *(() if piece.default is None else (piece.default,))):
+                self.compile(node)
+        finally:
+            self._into = None
+        return formula, by_node
 
     def closure(self, expr: s.Expr, scenario: Scenario = BASELINE) -> Callable:
         """The closure of one of the plan's (or the scenario's) expressions, or of any other compiled afresh."""
@@ -221,11 +239,15 @@ _COMPILERS = {ir.Literal: Compiled._literal, ir.Period: Compiled._period, ir.Ref
 _COMPILED: weakref.WeakKeyDictionary[Plan, Compiled] = weakref.WeakKeyDictionary()
 
 
-def compiled(plan: Plan) -> Compiled:
-    """The plan's closures, compiled on first use and shared by every exact run of it."""
+def compiled(plan: Plan, shared: Shared | None = None) -> Compiled:
+    """The plan's closures, compiled on first use and shared by every exact run of it.
+
+    Given ``shared`` (the machinery of a family of plans), a declaration compiled for another plan of
+    the family, in the same surroundings, brings its closures along rather than being compiled again.
+    """
     found = _COMPILED.get(plan)
     if found is None:
-        found = _COMPILED[plan] = Compiled(plan)
+        found = _COMPILED[plan] = Compiled(plan, shared)
     return found
 
 

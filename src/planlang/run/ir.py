@@ -30,7 +30,7 @@ from ..builtins import Builtin
 from .semantics import Operation
 
 __all__ = ["Node", "Literal", "Period", "Ref", "Apply", "Call", "ErrorFlags", "Logical", "If", "Within", "Bands", "Taper",
-           "Aggregate", "LoweredPlan", "LoweredScenario"]
+           "Aggregate", "LoweredDeclaration", "LoweredPlan", "LoweredScenario"]
 
 
 @attrs.frozen
@@ -142,10 +142,32 @@ class Aggregate(Node):
 
 
 @attrs.frozen(eq=False)
+class LoweredDeclaration:
+    """One declaration's expressions lowered, with what the lowering read of the rest of its program.
+
+    A plan whose program holds the same declaration (and amendments) and gives every name in
+    ``kinds`` the same kind and every flag in ``flags`` the same declaration lowers it to the same
+    nodes, so plans of one family (the hybrids of one attribution) can share it
+    (:class:`planlang.run.shared.Shared`).
+    """
+
+    name: str
+    decl: s.Decl
+    amendments: tuple[s.Decl, ...]
+    kinds: tuple[tuple[str, type], ...]  # each name a reference reads -> the kind its lowering took
+    flags: tuple[tuple[str, s.Decl], ...]  # each flag ``any_error_flag()`` counts -> its declaration
+    formula: Node | None
+    parameters: tuple[Node, ...]  # a parameter's values, in each version and schedule entry
+    default: Node | None  # an input's declared default
+    by_source: Mapping[int, tuple[s.Expr, Node]]
+
+
+@attrs.frozen(eq=False)
 class LoweredPlan:
     """Every expression of a plan, lowered: the formulas by name, and each parameter version's values.
 
-    It holds no reference to the plan (it is cached weakly by it) and no data.
+    It holds no reference to the plan (it is cached weakly by it) and no data. ``declarations``
+    holds the same nodes declaration by declaration.
     """
 
     kinds: Mapping[str, type]  # each declared name -> its declaration's class
@@ -153,6 +175,7 @@ class LoweredPlan:
     parameters: tuple[Node, ...]
     defaults: Mapping[str, Node]
     by_source: Mapping[int, tuple[s.Expr, Node]]  # the plan's own syntax nodes (kept alive here) -> lowered
+    declarations: Mapping[str, LoweredDeclaration] = attrs.field(factory=dict)
 
     def of(self, expr: s.Expr) -> Node | None:
         """The lowered node of one of the plan's expressions, or None for an expression from elsewhere."""

@@ -12,17 +12,21 @@ argument.
 from __future__ import annotations
 
 import weakref
+from typing import TYPE_CHECKING
 
 from .. import syntax as s
 from ..builtins import BUILTINS
 from ..compiler import Program
-from ..plan import Plan
+from ..plan import Plan, formula_of
 from ..scenario import Scenario
 from ..types import DIMENSIONLESS
 from . import ir
 from .semantics import STRICT, operation_for
 
-__all__ = ["lowered", "lower_scenario", "lower_expression", "relative_tolerance"]
+if TYPE_CHECKING:
+    from .shared import Shared
+
+__all__ = ["lowered", "lower_declaration", "lower_scenario", "lower_expression", "relative_tolerance"]
 
 
 def relative_tolerance(type: str | None) -> bool:
@@ -34,26 +38,45 @@ def relative_tolerance(type: str | None) -> bool:
 _LOWERED: weakref.WeakKeyDictionary[Plan, ir.LoweredPlan] = weakref.WeakKeyDictionary()
 
 
-def lowered(plan: Plan) -> ir.LoweredPlan:
-    """The plan's lowered IR, built on first use and shared by every run of the plan."""
+def lowered(plan: Plan, shared: Shared | None = None) -> ir.LoweredPlan:
+    """The plan's lowered IR, built on first use and shared by every run of the plan.
+
+    Given ``shared`` (the machinery of a family of plans), a declaration it already lowered for
+    another plan of the family, in the same surroundings, is taken from it rather than lowered again.
+    """
     found = _LOWERED.get(plan)
     if found is None:
-        found = _LOWERED[plan] = _lower_plan(plan)
+        found = _LOWERED[plan] = _lower_plan(plan, shared)
     return found
 
 
-def _lower_plan(plan: Plan) -> ir.LoweredPlan:
+def _lower_plan(plan: Plan, shared: Shared | None) -> ir.LoweredPlan:
     program = plan.program
+    pieces = {name: shared.declaration(program, name) if shared is not None else lower_declaration(program, name)
+              for name in program.declarations}
+    by_source: dict = {}
+    for piece in pieces.values():
+        by_source.update(piece.by_source)
+    return ir.LoweredPlan({name: type(decl) for name, decl in program.declarations.items()},
+                          {name: p.formula for name, p in pieces.items() if p.formula is not None},
+                          tuple(node for p in pieces.values() for node in p.parameters),
+                          {name: p.default for name, p in pieces.items() if p.default is not None}, by_source, pieces)
+
+
+def lower_declaration(program: Program, name: str) -> ir.LoweredDeclaration:
+    """One declaration of ``program`` lowered: its formula, a parameter's values or an input's default."""
+    decl = program.declarations[name]
+    amendments = tuple(program.amendments.get(name, ()))
     lowering = _Lowering(program, {})
-    formulas = {name: lowering.lower(expr) for name, expr in plan.formulas.items()}
-    parameters = []
-    for name, decl in program.of_kind(s.ParameterDecl).items():
-        for version in (decl, *program.amendments.get(name, ())):
-            for value in (version.value, *(e.value for e in version.schedule)):
-                if value is not None:
-                    parameters.append(lowering.lower(value))
-    defaults = {name: lowering.lower(d.default) for name, d in program.of_kind(s.InputDecl).items() if d.default is not None}
-    return ir.LoweredPlan(lowering.kinds, formulas, tuple(parameters), defaults, lowering.by_source)
+    expr = formula_of(decl)
+    formula = lowering.lower(expr) if expr is not None else None
+    parameters: tuple[ir.Node, ...] = ()
+    if isinstance(decl, s.ParameterDecl):
+        parameters = tuple(lowering.lower(value) for version in (decl, *amendments)
+                           for value in (version.value, *(e.value for e in version.schedule)) if value is not None)
+    default = lowering.lower(decl.default) if isinstance(decl, s.InputDecl) and decl.default is not None else None
+    return ir.LoweredDeclaration(name, decl, amendments, tuple(lowering.kinds_read.items()), tuple(lowering.flags_read.items()),
+                                 formula, parameters, default, lowering.by_source)
 
 
 def lower_scenario(program: Program, scenario: Scenario) -> ir.LoweredScenario:
@@ -71,7 +94,9 @@ def lower_expression(program: Program, expr: s.Expr) -> ir.Node:
 class _Lowering:
     def __init__(self, program: Program, by_source: dict | None):
         self.program = program
-        self.kinds = {name: type(decl) for name, decl in program.declarations.items()}
+        # what the lowering read of the program besides the expression: what a shared declaration depends on
+        self.kinds_read: dict[str, type] = {}
+        self.flags_read: dict[str, s.Decl] = {}
         self.by_source = by_source
         self.methods = {s.Literal: self._literal, s.CurrentPeriod: self._period, s.Ref: self._ref, s.SystemRef: self._ref,
                         s.Negate: self._unary, s.Not: self._unary, s.Binary: self._binary, s.Compare: self._compare,
@@ -94,7 +119,8 @@ class _Lowering:
         return ir.Period(expr, frozenset())
 
     def _ref(self, expr):
-        return ir.Ref(expr, frozenset({expr.name}), expr.name, self.kinds[expr.name], expr.alignment,
+        kind = self.kinds_read[expr.name] = type(self.program.declarations[expr.name])
+        return ir.Ref(expr, frozenset({expr.name}), expr.name, kind, expr.alignment,
                       type(expr) is s.SystemRef)
 
     def _apply(self, expr, function, *args: ir.Node):
@@ -149,6 +175,7 @@ class _Lowering:
             return ir.Aggregate(expr, inner.reads, operation, entry, inner, arg.over, expr.member_kinds)
         function = entry.implementation_for(expr)
         if entry.reads == "error_flags":
+            self.flags_read.update((name, self.program.declarations[name]) for name in expr.flags)
             flags = tuple((name, frozenset(self.program.declarations[name].kinds)) for name in expr.flags)
             return ir.ErrorFlags(expr, frozenset(expr.flags), operation, function, flags)
         count = len(expr.args) if entry.arguments is None else entry.arguments
