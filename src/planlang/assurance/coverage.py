@@ -29,7 +29,7 @@ from ..run import run as run_plan
 from ..run.traced import record
 from ..run.tracer import BandsApplied, Branch, Comparison, Event, TaperApplied, Tolerance
 from ..source import Span
-from ..testing import run_test
+from ..testing import TestOutcome, run_test
 from ..values import Missing
 
 __all__ = ["Part", "CoverageReport", "CoverageTracer", "Hits", "parts_of", "covered_by_tests", "covered_by_data",
@@ -216,15 +216,17 @@ def _record_cells(results, cells: Iterable[tuple], hits: Hits) -> int:
     return count
 
 
-def covered_by_tests(program: Program) -> CoverageReport:
-    """The parts of ``program``'s rules that its own tests exercise: the cells each test checks, and all they read."""
-    plan, hits, cells = compile_plan(program), {}, 0
+def covered_by_tests(program: Program) -> tuple[list[TestOutcome], CoverageReport]:
+    """Run ``program``'s own tests; the outcomes, and the parts of its rules they exercise (the cells each test
+    checks, and all they read)."""
+    plan, hits, cells, outcomes = compile_plan(program), {}, 0, []
     for test in program.tests:
         found = []
-        run_test(program, test, plan=plan, checked=lambda results, name, entity, period: found.append((results, name, entity, period)))
+        outcomes.append(run_test(program, test, plan=plan,
+                                 checked=lambda results, name, entity, period: found.append((results, name, entity, period))))
         if found:
             cells += _record_cells(found[0][0], [x[1:] for x in found], hits)
-    return CoverageReport("the pack's tests", parts_of(program), hits, cells)
+    return outcomes, CoverageReport("the pack's tests", parts_of(program), hits, cells)
 
 
 def covered_by_data(plan, dataset, source: str) -> CoverageReport:
