@@ -263,6 +263,8 @@ def _report(command) -> None:
     command.add_argument("--sources", metavar="DIR", help="the folder of the guidance documents the pack cites "
                                                           "(default: beside the pack, or shared/seeds above it)")
     options.receipt(command, "also write the run's receipt to FILE.json")
+    command.add_argument("--coverage", action="store_true",
+                         help="add a section of rule coverage: which parts of each rule the pack's tests and the data exercise")
     options.data_limit(command)
     options.scenario(command)
 
