@@ -18,7 +18,6 @@ from .. import syntax as s
 from ..assumptions import assumed_defaults
 from ..explanation import TraceNode, explain
 from ..files import write_text_atomically
-from ..render.coverage import KIND_WORDS, coverage_json
 from ..render.run import flag_message
 from ..render.steps import NAMED_KINDS, detail_lines, head_text
 from ..render.values import format_value
@@ -178,7 +177,8 @@ def report_html(results: Results, *, sources: str | os.PathLike | None = None, r
                 comparison=None, coverage=()) -> str:
     """The report as one HTML document; with a :class:`~planlang.compare.Comparison`, of its scenario's run,
     each changed figure beside the baseline's and the scenario's settings and changes listed first; with
-    ``coverage`` (rule-coverage reports, :mod:`planlang.assurance.coverage`), a section of what each exercised."""
+    ``coverage`` (rule-coverage reports as :func:`planlang.render.coverage.coverage_section` gives them), a section
+    of what each exercised."""
     program = results.program
     builder = _Builder(results, SourceLibrary(program.directory, sources),
                        baseline=comparison.baseline if comparison is not None else None)
@@ -198,15 +198,8 @@ def report_html(results: Results, *, sources: str | os.PathLike | None = None, r
         sources=[{"name": name, "title": src.title, "found": builder.library.locate(name) is not None}
                  for name, src in program.sources.items()],
         organisations=builder.organisations(), rules=builder.rules(), missing=missing, receipt=receipt, scenario=scenario,
-        defaults=builder.defaults(), coverage=[_coverage_section(report) for report in coverage])
+        defaults=builder.defaults(), coverage=list(coverage))
 
-
-def _coverage_section(report) -> dict:
-    found = coverage_json(report)
-    return {"by": found["by"], "covered": found["covered"], "total": found["total"],
-            "percent": "n/a" if found["score"] is None else f"{found['score'] * 100:.1f}%",
-            "kinds": [dict(words=KIND_WORDS[kind], **counts) for kind, counts in found["kinds"].items()],
-            "uncovered": [part for part in found["parts"] if not part["covered"]]}
 
 
 def explanations_html(results: Results, keys: list[tuple], heading: str, *,

@@ -84,8 +84,10 @@ def cmd_report(args) -> int:
     coverage = ()
     if args.coverage:
         from ..assurance.coverage import covered_by_data, covered_by_tests
+        from ..render.coverage import coverage_section
 
-        coverage = (covered_by_tests(inputs.program)[1], covered_by_data(plan, dataset, str(dataset.source)))
+        coverage = (coverage_section(covered_by_tests(inputs.program)[1]),
+                    coverage_section(covered_by_data(plan, dataset, str(dataset.source))))
     if scenario.settings:
         comparison = compare(results, run(plan, dataset, scenario, baseline=results))
         _write_receipt(args, comparison.scenario)

@@ -6,7 +6,7 @@ each part not covered at its ``file:line:column``, in words a reviewer can check
 
 from __future__ import annotations
 
-__all__ = ["part_text", "coverage_text", "coverage_json", "KIND_WORDS"]
+__all__ = ["part_text", "coverage_text", "coverage_json", "coverage_section", "KIND_WORDS"]
 
 KIND_WORDS = {"band": "bands", "taper": "taper segments", "branch": "if branches", "within": "within outcomes",
               "flag": "flags raised and not raised", "deadline": "dates before, on and after", "missing": "missing-value paths"}
@@ -83,3 +83,11 @@ def coverage_json(report) -> dict:
             "parts": [{"rule": p.rule, "kind": p.kind, "outcome": p.outcome, "description": part_text(p),
                        "file": p.span.file, "line": p.span.line, "column": p.span.column,
                        "hits": report.hits.get(p.key, 0), "covered": report.covered(p)} for p in report.parts]}
+
+
+def coverage_section(report) -> dict:
+    """What the HTML report's Rule coverage section shows of one report: its scores and each uncovered part."""
+    found = coverage_json(report)
+    return {"by": found["by"], "covered": found["covered"], "total": found["total"], "percent": _percent(report.score()),
+            "kinds": [dict(words=KIND_WORDS[kind], **counts) for kind, counts in found["kinds"].items()],
+            "uncovered": [part for part in found["parts"] if not part["covered"]]}
