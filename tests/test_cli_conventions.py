@@ -79,7 +79,7 @@ def test_data_is_defined_once_and_shared_with_one_help():
     assert defined == ["options.py"]
     helps = {name: action.help for name, command in _commands().items()
              for action in command._actions if "--data" in action.option_strings}
-    assert sorted(helps) == ["compare", "deadlines", "diff", "explain", "export", "reconcile", "report", "run", "serve", "solve",
+    assert sorted(helps) == ["compare", "coverage", "deadlines", "diff", "explain", "export", "reconcile", "report", "run", "serve", "solve",
                             "sweep"]
     assert all(help_.endswith(DATA_HELP) for help_ in helps.values())
     # --map (a workbook in another layout) goes wherever --data goes, with the same help

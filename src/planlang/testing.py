@@ -79,10 +79,12 @@ def _matches(expected, actual, text: str) -> bool:
     return expected == actual
 
 
-def run_test(program: Program, test: s.TestDecl, scenarios: str | None = None, plan=None) -> TestOutcome:
+def run_test(program: Program, test: s.TestDecl, scenarios: str | None = None, plan=None, checked=None) -> TestOutcome:
     """Run one test; a test written ``under`` a scenario runs under it, read from ``scenarios`` (its file or folder).
 
     ``plan``, when given, is the program's compiled plan, shared by every test of a run (compiled here otherwise).
+    ``checked``, when given, is told each cell the test checks: ``checked(results, name, entity, period)``
+    (coverage records them: :mod:`planlang.assurance.coverage`).
     """
     organisations = _organisations(test, program)
     plan = plan if plan is not None else compile_plan(program)
@@ -100,13 +102,15 @@ def run_test(program: Program, test: s.TestDecl, scenarios: str | None = None, p
         # checked again against the test's own organisations, which its settings may name
         scenario = read_scenarios(scenarios, plan, dataset)[test.under[0]]
     results = evaluate(plan, dataset, scenario)
-    failures, checked = [], 0
+    failures, count = [], 0
     for expectation in test.expectations:
         decl = program.declarations[expectation.target.name]
         entity = _entity(expectation.target, test, decl, organisations)
         type_ = "bool" if isinstance(decl, s.FlagDecl) else "date" if isinstance(decl, s.DeadlineDecl) else decl.type
         for period in _periods(expectation.target, test, decl):
-            checked += 1
+            count += 1
+            if checked is not None:
+                checked(results, decl.name, entity, period)
             actual = results.get(decl.name, entity, period)
             where = f"{expectation.span}: {decl.name} for {entity} in {period}"
             if expectation.kind == "missing":
@@ -126,7 +130,7 @@ def run_test(program: Program, test: s.TestDecl, scenarios: str | None = None, p
             text = results.run.text_of(expectation.value.span)  # a test in a scenario file: the scenario holds its text
             if not _matches(expected, actual, text):
                 failures.append(f"{where}: expected {text}, got {format_value(actual, type_)}")
-    return TestOutcome(test, tuple(failures), checked)
+    return TestOutcome(test, tuple(failures), count)
 
 
 def run_tests(program: Program) -> list[TestOutcome]:

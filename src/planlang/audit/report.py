@@ -174,9 +174,11 @@ class _Builder:
 
 
 def report_html(results: Results, *, sources: str | os.PathLike | None = None, receipt: dict | None = None,
-                comparison=None) -> str:
+                comparison=None, coverage=()) -> str:
     """The report as one HTML document; with a :class:`~planlang.compare.Comparison`, of its scenario's run,
-    each changed figure beside the baseline's and the scenario's settings and changes listed first."""
+    each changed figure beside the baseline's and the scenario's settings and changes listed first; with
+    ``coverage`` (rule-coverage reports as :func:`planlang.render.coverage.coverage_section` gives them), a section
+    of what each exercised."""
     program = results.program
     builder = _Builder(results, SourceLibrary(program.directory, sources),
                        baseline=comparison.baseline if comparison is not None else None)
@@ -196,7 +198,8 @@ def report_html(results: Results, *, sources: str | os.PathLike | None = None, r
         sources=[{"name": name, "title": src.title, "found": builder.library.locate(name) is not None}
                  for name, src in program.sources.items()],
         organisations=builder.organisations(), rules=builder.rules(), missing=missing, receipt=receipt, scenario=scenario,
-        defaults=builder.defaults())
+        defaults=builder.defaults(), coverage=list(coverage))
+
 
 
 def explanations_html(results: Results, keys: list[tuple], heading: str, *,

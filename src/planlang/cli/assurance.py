@@ -1,21 +1,24 @@
-"""``planlang reconcile`` (someone else's figures against a run) and ``planlang mutate`` (mutation testing of the rules)."""
+"""``planlang reconcile`` (someone else's figures against a run), ``planlang mutate`` (mutation testing of the rules)
+and ``planlang coverage`` (which parts of the rules a data file exercises)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from ..assurance.coverage import covered_by_data
 from ..assurance.mutate import mutate
 from ..assurance.reconcile import read_figures, reconcile
 from ..assurance.register import REGISTER_FILE, Register, read_register
 from ..diagnostics import InputError
+from ..render.coverage import coverage_json, coverage_text
 from ..render.mutate import mutation_json, mutation_text
 from ..render.reconcile import reconciliation_json, reconciliation_text
 from ..run import run
 from . import load
 from .exits import EXIT_OK, EXIT_POLICY
 
-__all__ = ["cmd_reconcile", "cmd_mutate"]
+__all__ = ["cmd_reconcile", "cmd_mutate", "cmd_coverage", "print_coverage"]
 
 
 def _register(args) -> Register:
@@ -54,3 +57,19 @@ def cmd_mutate(args) -> int:
         print(mutation_text(f"{program.title} ({program.year})", report))
     score = report.score()
     return EXIT_POLICY if args.fail_under is not None and score is not None and score * 100 < args.fail_under else EXIT_OK
+
+
+def print_coverage(args, title: str, report, extra: dict | None = None) -> int:
+    """Print a coverage report (text, or JSON with ``extra`` keys first); exit 1 when below ``--fail-under``."""
+    if args.json:
+        print(json.dumps({**(extra or {}), "coverage": coverage_json(report)}, indent=2, ensure_ascii=False))
+    else:
+        print(coverage_text(title, report))
+    score = report.score()
+    return EXIT_POLICY if args.fail_under is not None and score is not None and score * 100 < args.fail_under else EXIT_OK
+
+
+def cmd_coverage(args) -> int:
+    inputs = load.load(args)
+    report = covered_by_data(inputs.plan, inputs.dataset, str(inputs.dataset.source))
+    return print_coverage(args, f"{inputs.program.title} ({inputs.program.year})", report)

@@ -3,7 +3,7 @@
 Each command names its family, the module of this package that runs it (``cmd_<command>`` there):
 
     check     check, fmt            run       run, report          whatif    compare, solve, sweep
-    assurance reconcile, mutate
+    assurance reconcile, mutate, coverage
     explain   explain               test      test                 diff      diff
     verify    verify                deadlines deadlines            rules     rules       lsp  lsp
     serve     serve (the workbench: :mod:`planlang.workbench`)
@@ -91,9 +91,13 @@ def parser() -> argparse.ArgumentParser:
         f"planlang reconcile policies/2021_22 --data {WORKED} --expected examples/erf_worked_example.figures.csv")
     add("mutate", "assurance", _mutate, "mutation testing: the one-line rule changes no test of the pack notices",
         "planlang mutate policies/2021_22 --max-seconds 300")
+    add("coverage", "assurance", _coverage, "rule coverage: which bands, branches and flags a data file exercises",
+        f"planlang coverage policies/2021_22 --data {WORKED}",
+        f"planlang coverage policies/2021_22 --data {WORKED} --json --fail-under 80")
     add("test", "test", _test, "run the tests written in a policy pack, or those written under scenarios",
         "planlang test policies/2021_22",
-        "planlang test policies/2021_22 --scenario examples/scenarios/2021_22/erf.plan")
+        "planlang test policies/2021_22 --scenario examples/scenarios/2021_22/erf.plan",
+        "planlang test policies/2021_22 --coverage --fail-under 90")
     return parser
 
 
@@ -259,6 +263,8 @@ def _report(command) -> None:
     command.add_argument("--sources", metavar="DIR", help="the folder of the guidance documents the pack cites "
                                                           "(default: beside the pack, or shared/seeds above it)")
     options.receipt(command, "also write the run's receipt to FILE.json")
+    command.add_argument("--coverage", action="store_true",
+                         help="add a section of rule coverage: which parts of each rule the pack's tests and the data exercise")
     options.data_limit(command)
     options.scenario(command)
 
@@ -330,6 +336,22 @@ def _mutate(command) -> None:
     options.json(command)
 
 
+def _coverage_fail_under(command) -> None:
+    command.add_argument("--fail-under", type=options.count_of("percent", 100, lowest=0), metavar="PERCENT",
+                         help="exit 1 when the coverage (parts exercised of all the rules' parts) is below PERCENT")
+
+
+def _coverage(command) -> None:
+    options.data(command)
+    options.json(command)
+    _coverage_fail_under(command)
+    options.data_limit(command)
+
+
 def _test(command) -> None:
     command.add_argument("--scenario", action="append", metavar="FILE_OR_DIR",
                          help="run the tests written in these scenario files, each under its scenario")
+    command.add_argument("--coverage", action="store_true",
+                         help="also report which parts of each rule (bands, branches, flags, ...) the pack's tests exercise")
+    options.json(command, "with --coverage: print the tests' counts and the coverage as one JSON object")
+    _coverage_fail_under(command)

@@ -81,14 +81,22 @@ def cmd_report(args) -> int:
     plan, dataset = inputs.plan, inputs.dataset
     scenario = inputs.scenario()
     results = run(plan, dataset)
+    coverage = ()
+    if args.coverage:
+        from ..assurance.coverage import covered_by_data, covered_by_tests
+        from ..render.coverage import coverage_section
+
+        coverage = (coverage_section(covered_by_tests(inputs.program)[1]),
+                    coverage_section(covered_by_data(plan, dataset, str(dataset.source))))
     if scenario.settings:
         comparison = compare(results, run(plan, dataset, scenario, baseline=results))
         _write_receipt(args, comparison.scenario)
         write_report(args.output, comparison.scenario, sources=args.sources, comparison=comparison,
-                     receipt=make_receipt(comparison.scenario, args.command_line))
+                     receipt=make_receipt(comparison.scenario, args.command_line), coverage=coverage)
     else:
         _write_receipt(args, results)
-        write_report(args.output, results, sources=args.sources, receipt=make_receipt(results, args.command_line))
+        write_report(args.output, results, sources=args.sources, receipt=make_receipt(results, args.command_line),
+                     coverage=coverage)
     print(f"wrote {args.output}", file=sys.stderr)
     return EXIT_OK
 
