@@ -445,6 +445,18 @@ class Comparison:
         """What ``planlang compare --json`` prints for this scenario."""
         return compare_json([self._comparison])
 
+    def write_workbook(self, path: str | os.PathLike) -> None:
+        """Write the compare workbook, as ``planlang compare --output FILE.xlsx`` does (atomically)."""
+        from .audit.excel import write_compare_workbook
+
+        write_compare_workbook(path, [self._comparison])
+
+    def receipt(self, command: Sequence[str]) -> dict:
+        """The receipt of this comparison, as ``planlang compare --receipt FILE`` writes it, recording ``command``."""
+        from .audit.receipt import compare_receipt
+
+        return compare_receipt([self._comparison], list(command))
+
 
 @attrs.frozen
 class Solution:
@@ -459,7 +471,7 @@ class Solution:
 
     @property
     def reached(self) -> bool:
-        return self.value.missing is None
+        return self.value.exact is not None  # a value not found is Value(None) with no reason given
 
     def __str__(self) -> str:
         return self.text
