@@ -234,10 +234,16 @@ class Workbench:
         """The receipt of the request's comparison, as ``planlang compare --receipt FILE`` writes it."""
         request = _Request(body)
         dataset, named = self._data(request)
-        with self._lock, _answering(self.uploads.plain):
+        with self._lock, _answering(self.uploads.plain), tempfile.TemporaryDirectory(dir=self.root) as folder:
             comparison = self._comparison(request, dataset)
-            return comparison.receipt(shlex.split(self.reproduce(comparison.json()["scenarios"][0].get("sets", []),
-                                                                 named).partition("   #")[0]))
+            sets = comparison.json()["scenarios"][0].get("sets", [])
+            if request.scenario is not None and request.scenario.strip():
+                # a receipt records the scenario's file and its SHA-256: the text, saved as the command says
+                path = Path(folder) / "what_if.plan"
+                path.write_text(request.scenario)
+                scenario = self.pack.scenario(*request.sets, file=path, name=comparison.scenario)
+                comparison = self.pack.compare(dataset, scenario, only=request.only, entities=request.entity)
+            return comparison.receipt(shlex.split(self.reproduce(sets, named).partition("   #")[0]))
 
     def reproduce(self, sets: list[str], data: str | None = None) -> str:
         """The ``planlang compare`` command that gives the same figures as the page (on ``data``, the file's name)."""
@@ -426,8 +432,13 @@ def _change(item) -> str:
 def _row(item, entity, period, covers=None) -> dict:
     return {"name": item.name, "entity": entity, "period": period, "covers": covers, "unit": item.type,
             "baseline": _shown(item.baseline, item.type), "scenario": _shown(item.scenario, item.type),
-            "change": _change(item),
-            "difference": None if not isinstance(item.difference, Fraction) else str(Value(item.difference, item.type).decimal)}
+            "change": _change(item), "difference": _decimal(item.difference, item.type),
+            "baseline_decimal": _decimal(item.baseline, item.type), "scenario_decimal": _decimal(item.scenario, item.type)}
+
+
+def _decimal(value, type_) -> str | None:
+    """A number as ``--json`` writes it (money to the penny), for the page's charts; None when missing or not a number."""
+    return str(Value(value, type_).decimal) if isinstance(value, Fraction) else None
 
 
 def _covers(total) -> str | None:
