@@ -372,6 +372,24 @@ def test_the_page_in_chromium(server, capsys):
                                   ".map(r => r.textContent).join('')")
         assert cli_total in reopened
         assert "set erf_thresholds in 2021-05 = 70%" in browser.evaluate("document.getElementById('scenario').value")
+        # the charts: totals before and after, gains and losses by organisation
+        assert _wait(browser, "document.querySelectorAll('#totals-chart svg rect').length") >= 2
+        assert _wait(browser, "document.querySelectorAll('#organisations-chart svg rect.gain-bar').length") >= 3
+        # a sweep drawn as a line; a goal sought exactly
+        browser.evaluate("document.getElementById('sweep-run').click()")
+        assert _wait(browser, "document.querySelectorAll('#sweep-chart svg circle').length") == 11
+        browser.evaluate("document.getElementById('solve-run').click()")
+        solved = _wait(browser, "document.getElementById('solve-answer').textContent.includes('exactly')"
+                                " && document.getElementById('solve-answer').textContent")
+        assert solved.startswith("erf_thresholds in 2021-05 = 73.92%") and "exactly 462/625" in solved
+        # data uploaded in the page: the figures are the same file's
+        root = browser.send("DOM.getDocument")["root"]["nodeId"]
+        upload = browser.send("DOM.querySelector", nodeId=root, selector="#upload")["nodeId"]
+        browser.send("DOM.setFileInputFiles", nodeId=upload, files=[str(DATA)])
+        assert _wait(browser, "document.getElementById('data-status').textContent.includes('organisations')"
+                              " && document.getElementById('data-status').textContent") == "3 organisations, 48 values"
+        assert _wait(browser, "document.getElementById('reproduce').textContent.includes('--data erf_worked_example.json')")
+        assert cli_total in browser.evaluate("Array.from(document.querySelectorAll('#totals tbody tr')).map(r => r.textContent).join('')")
         # Chromium logs the 422 the deliberate checker error was answered with; nothing else may appear
         assert [e for e in browser.errors() if "status of 422" not in e] == []
     finally:
