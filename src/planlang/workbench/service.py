@@ -137,20 +137,21 @@ class Workbench:
                 raise Problem(422, f"the scenario text names {len(scenarios)} scenarios; the workbench shows one at a time")
             if not scenarios:
                 return {"scenario": None, "totals": [], "changes": [], "changes_count": 0, "by_organisation": [],
-                        "flags_raised": [], "flags_cleared": [], "defaults": self.pack.run(dataset).json()["defaults"],
+                        "flags_raised": [], "flags_cleared": [], "defaults": self.pack.run(dataset).defaults(),
                         "reproduce": self.reproduce([], named)}
             comparison = self.pack.compare(dataset, scenarios[0], only=request.only, entities=request.entity)
-            document = comparison.json()["scenarios"][0]
+            # the page's view only: compare --json's whole document (every value, explained flags) is not needed
+            document = {"name": comparison.scenario, "sets": comparison.settings(), **comparison.flags_json()}
             kinds = {code: org.kind for code, org in dataset.organisations.items()}
             return {
-                "scenario": {"name": document["name"], "sets": document.get("sets", [])},
+                "scenario": {"name": document["name"], "sets": document["sets"]},
                 "totals": [_row(t, None, str(t.period), _covers(t)) for t in comparison.totals],
                 "changes": [_row(d, d.entity, str(d.period) if d.period else None)
                             for d in comparison.differences[:MAX_CHANGES_SHOWN]],
                 "changes_count": len(comparison.differences),
                 "by_organisation": _by_organisation(comparison.differences, kinds),
                 "flags_raised": document["flags_raised"], "flags_cleared": document["flags_cleared"],
-                "defaults": comparison.results.json()["defaults"],
+                "defaults": comparison.results.defaults(),
                 "reproduce": self.reproduce(document.get("sets", []), named),
             }
 
@@ -236,7 +237,7 @@ class Workbench:
         dataset, named = self._data(request)
         with self._lock, _answering(self.uploads.plain), tempfile.TemporaryDirectory(dir=self.root) as folder:
             comparison = self._comparison(request, dataset)
-            sets = comparison.json()["scenarios"][0].get("sets", [])
+            sets = comparison.settings()
             if request.scenario is not None and request.scenario.strip():
                 # a receipt records the scenario's file and its SHA-256: the text, saved as the command says
                 path = Path(folder) / "what_if.plan"
