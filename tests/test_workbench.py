@@ -3,6 +3,8 @@ in real headless Chromium against a real server process."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import subprocess
@@ -138,7 +140,8 @@ def test_every_error_path_is_json_and_every_answer_guarded(client):
 
 def test_openapi_describes_the_operations(client):
     document = client.get("/openapi.json").json()
-    assert set(document["paths"]) == {"/api/parameters", "/api/run", "/api/compare", "/api/impact", "/api/explain"}
+    assert set(document["paths"]) == {"/api/parameters", "/api/run", "/api/compare", "/api/impact", "/api/explain",
+                                      "/api/sweep", "/api/solve", "/api/data", "/api/compare.xlsx", "/api/receipt"}
     assert "422" in document["paths"]["/api/compare"]["post"]["responses"]
 
 
@@ -163,6 +166,138 @@ def test_token_is_checked_on_every_request(workbench):
 def test_serve_refuses_a_public_address_without_a_token(capsys):
     code, _, err = run_cli(capsys, "serve", PACK, "--data", DATA, "--host", "0.0.0.0")
     assert code == 64 and "--token" in err
+
+
+# ---- data uploaded in the page, sweep and goal seek, downloads ----------------------------------
+
+def _file(name: str, content: bytes) -> dict:
+    return {"name": name, "content": base64.b64encode(content).decode()}
+
+
+@pytest.fixture(scope="module")
+def no_data_client():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield TestClient(make_app(Workbench(str(PACK)), hosts=["testserver"]))
+
+
+def test_without_data_the_page_opens_and_asks_for_an_upload(no_data_client):
+    page = no_data_client.get("/")
+    assert page.status_code == 200 and "no data yet" in page.text and 'id="upload"' in page.text
+    assert no_data_client.get("/api/parameters").json()["groups"]
+    answer = no_data_client.post("/api/impact", json={})
+    assert answer.status_code == 422 and "upload a data file" in answer.json()["error"]
+
+
+def test_an_uploaded_file_answers_as_the_cli_does_on_it(no_data_client, client, capsys):
+    answer = no_data_client.post("/api/data", json={"files": [_file("erf.json", DATA.read_bytes())]})
+    assert answer.status_code == 200
+    upload = answer.json()
+    assert (upload["name"], upload["organisations"]) == ("erf.json", 3)
+    body = {"set": ["erf_thresholds in 2021-05 = 70%"], "only": ["erf_additional_funding"]}
+    uploaded = no_data_client.post("/api/compare", json={**body, "data": upload["data"]}).json()
+    assert uploaded == client.post("/api/compare", json=body).json() | {"data": uploaded["data"]}
+    impact = no_data_client.post("/api/impact", json={"data": upload["data"], "scenario": MAY_AT_70}).json()
+    assert "--data erf.json" in impact["reproduce"]
+    answer = no_data_client.post("/api/run", json={"data": upload["data"], "entity": ["NOWHERE"]})
+    assert answer.status_code == 422 and answer.json()["error"] == "entities: no organisation 'NOWHERE' in erf.json"
+
+
+def test_an_uploaded_csv_with_its_organisations(no_data_client, client):
+    data = json.loads(DATA.read_text())
+    organisations = "code,name,kind,system\n" + "".join(
+        f"{o['code']},{o['code']},{o['kind']},\n" for o in data["organisations"])
+    values = "code,period,input,value\n" + "".join(
+        f"{code},{period},{name},\"{value}\"\n" for name, by_code in data["inputs"].items()
+        for code, by_period in by_code.items() for period, value in by_period.items())
+    answer = no_data_client.post("/api/data", json={"files": [_file("erf.csv", values.encode()),
+                                                              _file("erf.organisations.csv", organisations.encode())]})
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["organisations"] == 3
+    body = {"scenario": MAY_AT_70, "only": ["erf_additional_funding"]}
+    assert no_data_client.post("/api/impact", json={**body, "data": answer.json()["data"]}).json()["totals"] == \
+        client.post("/api/impact", json=body).json()["totals"]
+    alone = no_data_client.post("/api/data", json={"files": [_file("erf.csv", values.encode())]})
+    assert alone.status_code == 422 and "erf.organisations" in alone.json()["error"] and "/tmp" not in alone.json()["error"]
+
+
+@pytest.mark.parametrize("files, status, expected", [
+    ([("bad.json", b'{"organisations": [], "inputs": {"erf_nothing": {}}}')], 422, "bad.json: "),
+    ([("bad.json", b"{not json")], 422, "bad.json"),
+    ([("book.xlsx", b"PK\x03\x04 not a workbook")], 422, "book.xlsx: is not an Excel .xlsx workbook"),
+    ([("notes.txt", b"hello")], 422, "cannot read this kind of file"),
+    ([("../../etc/erf.json", b"{}")], 422, "erf.json"),
+    ([("a.organisations.csv", b"code,name,kind,system\n")], 422, "give one data file"),
+])
+def test_a_bad_upload_is_refused_with_the_cli_s_placed_message(no_data_client, files, status, expected):
+    answer = no_data_client.post("/api/data", json={"files": [_file(name, content) for name, content in files]})
+    assert answer.status_code == status
+    found = answer.json()
+    assert expected in found["error"] + " ".join(found.get("problems", [])) and "/tmp" not in json.dumps(found)
+    assert found["file"] is None or "/" not in found["file"]
+
+
+def test_an_upload_over_the_limit_is_refused(workbench):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        small = TestClient(make_app(workbench, hosts=["testserver"], max_upload=1000))
+    answer = small.post("/api/data", json={"files": [_file("erf.json", DATA.read_bytes())]})
+    assert answer.status_code == 413 and "larger than" in answer.json()["error"]
+    assert small.post("/api/data", json={"files": "x"}).status_code == 400
+
+
+def test_an_upload_no_longer_held_says_so(client):
+    answer = client.post("/api/impact", json={"data": "gone", "scenario": MAY_AT_70})
+    assert answer.status_code == 422 and "upload the file again" in answer.json()["error"]
+
+
+def test_sweep_answers_what_the_cli_prints(client, capsys):
+    vary = "erf_thresholds in 2021-05 = 70% to 80% step 5%"
+    code, out, _ = run_cli(capsys, "sweep", PACK, "--data", DATA, "--vary", vary, "--output", "erf_additional_funding", "--json")
+    assert code == 0
+    answer = client.post("/api/sweep", json={"vary": [vary], "outputs": ["erf_additional_funding"]})
+    assert answer.status_code == 200 and answer.json() == json.loads(out)
+    assert [s["totals"]["erf_additional_funding"] for s in answer.json()["steps"]] == [
+        "27096149.07", "23024720.50", "20167577.64"]
+    drawn = client.post("/api/sweep", json={"vary": ["erf_actual = erf_actual * uniform(95%, 105%)"],
+                                            "outputs": ["erf_additional_funding"], "draws": 20}).json()
+    assert set(drawn["steps"][0]["totals"]["erf_additional_funding"]) == {"mean", "p5", "p50", "p95"}
+    assert client.post("/api/sweep", json={"vary": [vary], "outputs": ["x"], "draws": 10**6}).status_code == 400
+    assert client.post("/api/sweep", json={"vary": [vary]}).status_code == 400
+    assert client.post("/api/sweep", json={"vary": ["erf_treshold = 1 to 2 step 1"], "outputs": ["erf_additional_funding"]}
+                       ).status_code == 422
+
+
+def test_goal_seek_finds_the_value_exactly(client, capsys):
+    vary, until = "erf_thresholds in 2021-05", "total erf_additional_funding in 2021-05 = £10,000,000"
+    code, out, _ = run_cli(capsys, "solve", PACK, "--data", DATA, "--vary", vary, "--until", until)
+    answer = client.post("/api/solve", json={"vary": vary, "until": until})
+    assert answer.status_code == 200
+    found = answer.json()
+    assert found["reached"] and found["text"] == out.rstrip("\n")
+    assert (found["value"], found["exact"], found["achieved"]) == ("73.92%", "462/625", "£9,993,714.29")
+    assert client.post("/api/solve", json={"vary": vary}).status_code == 400
+    assert client.post("/api/solve", json={"vary": "erf_nothing", "until": until}).status_code == 422
+
+
+def test_the_compare_workbook_and_receipt_download(client):
+    answer = client.post("/api/compare.xlsx", json={"scenario": MAY_AT_70})
+    assert answer.status_code == 200 and answer.headers["content-disposition"] == 'attachment; filename="compare.xlsx"'
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(answer.content), read_only=True)
+    assert "Flags changed" in book.sheetnames
+    receipt = client.post("/api/receipt", json={"scenario": MAY_AT_70})
+    assert receipt.status_code == 200 and receipt.headers["content-disposition"] == 'attachment; filename="receipt.json"'
+    document = receipt.json()
+    assert document["command"][:2] == ["planlang", "compare"] and document["scenarios"][0]["name"] == "may_at_70"
+    assert client.post("/api/receipt", json={}).status_code == 422
+
+
+def test_the_impact_carries_decimals_for_the_charts(client):
+    totals = client.post("/api/impact", json={"scenario": MAY_AT_70}).json()["totals"]
+    funding = next(t for t in totals if t["name"] == "erf_additional_funding" and t["period"] == "2021/22")
+    assert (funding["baseline_decimal"], funding["scenario_decimal"]) == ("23024720.50", "27096149.07")
 
 
 # ---- the real thing: `planlang serve` in a process, the page in headless Chromium ----------------
@@ -237,6 +372,24 @@ def test_the_page_in_chromium(server, capsys):
                                   ".map(r => r.textContent).join('')")
         assert cli_total in reopened
         assert "set erf_thresholds in 2021-05 = 70%" in browser.evaluate("document.getElementById('scenario').value")
+        # the charts: totals before and after, gains and losses by organisation
+        assert _wait(browser, "document.querySelectorAll('#totals-chart svg rect').length") >= 2
+        assert _wait(browser, "document.querySelectorAll('#organisations-chart svg rect.gain-bar').length") >= 3
+        # a sweep drawn as a line; a goal sought exactly
+        browser.evaluate("document.getElementById('sweep-run').click()")
+        assert _wait(browser, "document.querySelectorAll('#sweep-chart svg circle').length") == 11
+        browser.evaluate("document.getElementById('solve-run').click()")
+        solved = _wait(browser, "document.getElementById('solve-answer').textContent.includes('exactly')"
+                                " && document.getElementById('solve-answer').textContent")
+        assert solved.startswith("erf_thresholds in 2021-05 = 73.92%") and "exactly 462/625" in solved
+        # data uploaded in the page: the figures are the same file's
+        root = browser.send("DOM.getDocument")["root"]["nodeId"]
+        upload = browser.send("DOM.querySelector", nodeId=root, selector="#upload")["nodeId"]
+        browser.send("DOM.setFileInputFiles", nodeId=upload, files=[str(DATA)])
+        assert _wait(browser, "document.getElementById('data-status').textContent.includes('organisations')"
+                              " && document.getElementById('data-status').textContent") == "3 organisations, 48 values"
+        assert _wait(browser, "document.getElementById('reproduce').textContent.includes('--data erf_worked_example.json')")
+        assert cli_total in browser.evaluate("Array.from(document.querySelectorAll('#totals tbody tr')).map(r => r.textContent).join('')")
         # Chromium logs the 422 the deliberate checker error was answered with; nothing else may appear
         assert [e for e in browser.errors() if "status of 422" not in e] == []
     finally:

@@ -39,6 +39,7 @@ from .periods import Period, period_in_year
 from .plan import Plan, compile_plan
 from .render import (
     Selection,
+    assumed_defaults,
     compare_json,
     compare_text,
     explanation_text,
@@ -47,6 +48,7 @@ from .render import (
     scenario_json,
     solve_text,
 )
+from .render.compare import flags_json
 from .render.diff import diff_json, diff_markdown, diff_text
 from .rulediff import diff_programs
 from .run import BACKENDS, choose_backend, run
@@ -87,6 +89,9 @@ class Pack:
     program: Program = attrs.field(repr=False)
     _plan: Plan = attrs.field(repr=False)
     path: str
+    # each dataset's baseline run, worked out once: a dataset is read-only once read (a what-if never changes it)
+    _baselines: "weakref.WeakKeyDictionary[Dataset, object]" = attrs.field(
+        factory=weakref.WeakKeyDictionary, repr=False, init=False)
 
     @property
     def title(self) -> str:
@@ -162,7 +167,7 @@ class Pack:
             backend = choose_backend(dataset)
         elif backend not in BACKENDS:
             raise UsageError(f"no backend {backend!r}", "backend", f"the backends are auto, {', '.join(BACKENDS)}")
-        baseline = run(self._plan, dataset, backend=backend)
+        baseline = self._baseline(dataset) if backend == "exact" else run(self._plan, dataset, backend=backend)
         results = run(self._plan, dataset, checked, baseline=baseline, backend=backend) if checked.settings else baseline
         return Results(results)
 
@@ -182,7 +187,7 @@ class Pack:
         for name in only:
             if name not in definitions:
                 raise UsageError(f"`{name}` is not a definition of {self.path}", "only", suggest(name, definitions))
-        baseline = run(self._plan, dataset)
+        baseline = self._baseline(dataset)
         found = [Comparison(_compare(baseline, run(self._plan, dataset, self._checked(x, dataset), baseline=baseline),
                                      only, entities)) for x in chosen]
         return found[0] if one else found
@@ -232,6 +237,12 @@ class Pack:
             document = {"scenario": scenario_json(base), **document}
             title += f"\nunder the scenario {base.name}: {'; '.join(x.text for x in base.settings)}"
         return Sweep(tuple(summaries), document, sweep_text(title, grids, drawn, names, units, summaries, count, seed, covers))
+
+    def _baseline(self, dataset: Dataset):
+        baseline = self._baselines.get(dataset)
+        if baseline is None:
+            baseline = self._baselines[dataset] = run(self._plan, dataset)
+        return baseline
 
     def _dataset(self, data) -> Dataset:
         if not isinstance(data, Dataset):
@@ -326,6 +337,10 @@ class Results:
         in ``period`` (``"2021-05"``, ``"2021/22 Q1"`` or a Period, when it has one)."""
         decl, entity, period = self._cell(name, entity, period)
         return _value(self._results.get(name, entity, period), unit_of(decl))
+
+    def defaults(self) -> list[dict]:
+        """The inputs assumed at their declared defaults, as ``run --json`` lists them under ``defaults``."""
+        return assumed_defaults(self._results)
 
     def json(self, only: Iterable[str] | None = None, entities: Iterable[str] | None = None) -> dict:
         """What ``run --json --only ... --entity ...`` prints for this run, without the receipt (which vouches
@@ -445,6 +460,26 @@ class Comparison:
         """What ``planlang compare --json`` prints for this scenario."""
         return compare_json([self._comparison])
 
+    def settings(self) -> list[str]:
+        """The scenario's settings as text, as ``compare --json`` lists them under ``sets``."""
+        return [x.text for x in self._comparison.scenario.scenario.settings]
+
+    def flags_json(self) -> dict:
+        """The flags this scenario raises and clears, as :meth:`json` lists them (without working out the rest)."""
+        return flags_json(self._comparison)
+
+    def write_workbook(self, path: str | os.PathLike) -> None:
+        """Write the compare workbook, as ``planlang compare --output FILE.xlsx`` does (atomically)."""
+        from .audit.excel import write_compare_workbook
+
+        write_compare_workbook(path, [self._comparison])
+
+    def receipt(self, command: Sequence[str]) -> dict:
+        """The receipt of this comparison, as ``planlang compare --receipt FILE`` writes it, recording ``command``."""
+        from .audit.receipt import compare_receipt
+
+        return compare_receipt([self._comparison], list(command))
+
 
 @attrs.frozen
 class Solution:
@@ -459,7 +494,7 @@ class Solution:
 
     @property
     def reached(self) -> bool:
-        return self.value.missing is None
+        return self.value.exact is not None  # a value not found is Value(None) with no reason given
 
     def __str__(self) -> str:
         return self.text

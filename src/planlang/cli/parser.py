@@ -207,7 +207,7 @@ def _explain(command) -> None:
 def _serve(command) -> None:
     from ..workbench.cli import add_serve_options  # the workbench's own options; Starlette loads only to serve
 
-    options.data(command)
+    options.data(command, purpose="the data to open with (or upload one in the page)")
     add_serve_options(command)
 
 

@@ -14,7 +14,7 @@ from .run import flag_message, run_json
 from .steps import NAMED_KINDS, detail_lines
 from .values import format_value, json_value, period_label
 
-__all__ = ["compare_json", "compare_text", "scenario_json", "explanation_compare_text"]
+__all__ = ["compare_json", "compare_text", "scenario_json", "flags_json", "explanation_compare_text"]
 
 
 def scenario_json(scenario) -> dict:
@@ -30,6 +30,12 @@ def _difference_json(item) -> dict:
 def _flag_json(results: Results, flag: FlagResult) -> dict:
     return {"flag": flag.name, "severity": flag.severity, "entity": flag.entity, "period": period_label(flag.period),
             "message": flag_message(results, flag)}
+
+
+def flags_json(comparison) -> dict:
+    """The flags a scenario raises and clears, as :func:`compare_json` lists them."""
+    return {"flags_raised": [_flag_json(comparison.scenario, f) for f in comparison.flags_raised],
+            "flags_cleared": [_flag_json(comparison.baseline, f) for f in comparison.flags_cleared]}
 
 
 def compare_json(comparisons) -> dict:
@@ -52,8 +58,7 @@ def compare_json(comparisons) -> dict:
             **scenario_json(comparison.scenario.scenario),
             **{key: scenario[key] for key in ("results", "flags", "missing")},
             "differences": differences, "totals": totals,
-            "flags_raised": [_flag_json(comparison.scenario, f) for f in comparison.flags_raised],
-            "flags_cleared": [_flag_json(comparison.baseline, f) for f in comparison.flags_cleared],
+            **flags_json(comparison),
             "became_missing": [{"output": d.name, "entity": d.entity, "period": period_label(d.period),
                                 "because": d.scenario.describe()} for d in comparison.differences if d.change == "became missing"],
             "became_present": [{"output": d.name, "entity": d.entity, "period": period_label(d.period)}

@@ -26,10 +26,14 @@ from starlette.staticfiles import StaticFiles
 
 from .openapi import openapi
 from .service import Problem, Workbench
+from .uploads import MAX_UPLOAD_BYTES
 
 __all__ = ["make_app", "Guard", "MAX_BODY_BYTES"]
 
 MAX_BODY_BYTES = 256 * 1024  # a request's body: a scenario is a few lines
+UPLOAD_PATH = "/api/data"  # the one route whose body is a data file (base64 in JSON: a third larger than the file)
+MAX_UPLOAD_BODY = MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 _HEADERS = [(b"cache-control", b"no-store"), (b"content-security-policy", CSP.encode()),
@@ -38,20 +42,20 @@ _HEADERS = [(b"cache-control", b"no-store"), (b"content-security-policy", CSP.en
 
 
 def make_app(workbench: Workbench, *, hosts: list[str], token: str | None = None,
-             max_body: int = MAX_BODY_BYTES) -> "Guard":
+             max_body: int = MAX_BODY_BYTES, max_upload: int = MAX_UPLOAD_BODY) -> "Guard":
     """The application for ``workbench``: answers requests whose Host is one of ``hosts`` ("*": any)."""
     package = resources.files(__package__)
     templates = jinja2.Environment(loader=jinja2.FileSystemLoader(str(package / "templates")),
                                    autoescape=True, undefined=jinja2.StrictUndefined)
 
-    def operation(method):
+    def operation(method, attachment: str | None = None):
         async def endpoint(request: Request):
             body = await request.body()
             try:
                 parsed = json.loads(body or b"{}")
             except (ValueError, RecursionError):
                 return _error(400, "the request's body is not JSON")
-            return await _answer(method, parsed)
+            return await _answer(method, parsed, attachment)
         return endpoint
 
     async def parameters(request: Request):
@@ -79,17 +83,30 @@ def make_app(workbench: Workbench, *, hosts: list[str], token: str | None = None
         Route("/api/compare", operation(workbench.compare), methods=["POST"]),
         Route("/api/impact", operation(workbench.impact), methods=["POST"]),
         Route("/api/explain", operation(workbench.explain), methods=["POST"]),
+        Route("/api/sweep", operation(workbench.sweep), methods=["POST"]),
+        Route("/api/solve", operation(workbench.solve), methods=["POST"]),
+        Route(UPLOAD_PATH, operation(workbench.upload), methods=["POST"]),
+        Route("/api/compare.xlsx", operation(workbench.workbook, "compare.xlsx"), methods=["POST"]),
+        Route("/api/receipt", operation(workbench.receipt, "receipt.json"), methods=["POST"]),
         Route("/openapi.json", document, methods=["GET"]),
         Route("/favicon.ico", lambda request: Response(status_code=204), methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(package / "static")), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: not_found})
-    return Guard(app, hosts=hosts, token=token, max_body=max_body)
+    return Guard(app, hosts=hosts, token=token, max_body=max_body, max_upload=max_upload)
 
 
-async def _answer(method, body):
+async def _answer(method, body, attachment: str | None = None):
+    """The method's answer as JSON; with ``attachment``, as a file of that name to download."""
     try:
-        return JSONResponse(await run_in_threadpool(method, body))
+        answer = await run_in_threadpool(method, body)
+        if attachment is None:
+            return JSONResponse(answer)
+        disposition = {"content-disposition": f'attachment; filename="{attachment}"'}
+        if isinstance(answer, bytes):
+            return Response(answer, media_type=XLSX, headers=disposition)
+        return Response(json.dumps(answer, indent=2, ensure_ascii=False) + "\n", media_type="application/json",
+                        headers=disposition)
     except Problem as problem:
         return JSONResponse(problem.body, status_code=problem.status)
     except Exception as error:  # noqa: BLE001 — the last line of defence: a JSON error, never a traceback
@@ -107,8 +124,9 @@ def _internal(error: Exception) -> JSONResponse:
 class Guard:
     """ASGI middleware: the Host, token and body-size rules, and the headers of every response (see the module)."""
 
-    def __init__(self, app, *, hosts: list[str], token: str | None, max_body: int):
+    def __init__(self, app, *, hosts: list[str], token: str | None, max_body: int, max_upload: int = MAX_UPLOAD_BODY):
         self.app, self.hosts, self.token, self.max_body = app, {h.lower() for h in hosts}, token, max_body
+        self.max_upload = max_upload
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -122,10 +140,11 @@ class Guard:
 
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         refusal = self._refusal(scope, headers)
+        limit = self.max_upload if scope["path"] == UPLOAD_PATH else self.max_body
         if refusal is None:
             declared = headers.get("content-length", "")
-            if declared and (not declared.isdigit() or int(declared) > self.max_body):
-                refusal = (413, f"the request's body is larger than the {self.max_body:,} bytes allowed")
+            if declared and (not declared.isdigit() or int(declared) > limit):
+                refusal = (413, f"the request's body is larger than the {limit:,} bytes allowed")
         if refusal is not None:
             return await _error(*refusal)(scope, receive, secured)
         body, more = b"", True
@@ -135,8 +154,8 @@ class Guard:
                 return
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.max_body:
-                return await _error(413, f"the request's body is larger than the {self.max_body:,} bytes allowed")(
+            if len(body) > limit:
+                return await _error(413, f"the request's body is larger than the {limit:,} bytes allowed")(
                     scope, receive, secured)
         sent = False
 

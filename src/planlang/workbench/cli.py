@@ -59,7 +59,8 @@ def cmd_serve(args) -> int:
     app = make_app(workbench, hosts=hosts, token=args.token)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     address = f"http://{shown}:{port}/" + (f"?token={args.token}" if args.token else "")
-    print(f"planlang workbench for {args.policy} on {args.data}: open {address}", flush=True)
+    on = f"on {args.data}" if args.data else "(upload data in the page)"
+    print(f"planlang workbench for {args.policy} {on}: open {address}", flush=True)
     print("  (Ctrl-C stops it)", flush=True)
     sys.stdout.flush()
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))

@@ -11,6 +11,8 @@ _SCENARIO_FIELDS = {
                                                   "`--scenario FILE` reads it; `set` is layered on each of its scenarios"},
     "only": {**_STRINGS, "description": "only these outputs, as `--only`"},
     "entity": {**_STRINGS, "description": "only these organisations, as `--entity`"},
+    "data": {"type": "string", "description": "the id `/api/data` answered for uploaded data (default: the server's "
+                                              "--data; uploads are held a while, the last few kept)"},
 }
 _ERROR = {"type": "object", "properties": {
     "error": {"type": "string"},
@@ -32,9 +34,10 @@ def _post(summary: str, description: str, extra: dict | None = None) -> dict:
         "responses": _responses("the answer")}}
 
 
-def _responses(ok: str) -> dict:
+def _responses(ok: str, media: str = "application/json") -> dict:
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-    return {"200": {"description": ok, "content": {"application/json": {"schema": {"type": "object"}}}},
+    return {"200": {"description": ok, "content": {media: {"schema": {"type": "object"} if media.endswith("json")
+                                                            else {"type": "string", "format": "binary"}}}},
             "400": {"description": "the body is not a JSON object of the fields above", **error},
             "401": {"description": "the token is missing or wrong", **error},
             "413": {"description": "the body, or one of its fields, is over its limit", **error},
@@ -61,6 +64,37 @@ def openapi() -> dict:
                 "totals per period and year; every changed figure, largest change first; each organisation's change "
                 "over the year per money output; flags raised and cleared; the assumed defaults; the command that "
                 "reproduces it"),
+            "/api/sweep": _post(
+                "sweep", "what `planlang sweep --json` prints: each output's total at each step of `vary` "
+                "(`NAME = A to B step S`), or its mean and percentiles over `draws` draws (`NAME = NAME * uniform(L, H)`)",
+                {"vary": {**_STRINGS, "description": "as `--vary` (up to 4)"},
+                 "outputs": {**_STRINGS, "description": "the outputs to total, as `--output`"},
+                 "draws": {"type": "integer", "minimum": 1, "maximum": 1000}, "seed": {"type": "integer", "minimum": 0}}),
+            "/api/solve": _post(
+                "goal seek", "as `planlang solve`: the value of `vary` at which `until` is reached, shown and exact "
+                "(`exact` a fraction), or `reached: false` and why not in `text`",
+                {"vary": {"type": "string", "description": "NAME for CODE in PERIOD, or NAME [in PERIOD]"},
+                 "until": {"type": "string", "description": "'total NAME [in PERIOD] = VALUE', 'NAME for CODE in PERIOD = "
+                                                            "VALUE' or 'flag NAME for CODE in PERIOD raised|cleared'"}}),
+            "/api/data": {"post": {
+                "summary": "upload data",
+                "description": "a data file (.json, .xlsx, .csv or .parquet; a .csv or .parquet with its "
+                               ".organisations and .submissions files), read and checked as `--data` reads one; "
+                               "answers the id requests name it by in `data`. Problems are the command line's, placed "
+                               "in the file by its name, in `problems`",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["files"], "additionalProperties": False, "properties": {
+                        "files": {"type": "array", "minItems": 1, "maxItems": 3, "items": {
+                            "type": "object", "required": ["name", "content"], "properties": {
+                                "name": {"type": "string"},
+                                "content": {"type": "string", "contentEncoding": "base64"}}}}}}}}},
+                "responses": _responses("the upload's id, its file's name and what it holds")}},
+            "/api/compare.xlsx": {"post": {**_post("", "")["post"],
+                                           "summary": "the compare workbook",
+                                           "description": "as `planlang compare --output FILE.xlsx` writes it",
+                                           "responses": _responses("the workbook", "application/vnd.openxmlformats-"
+                                                                   "officedocument.spreadsheetml.sheet")}},
+            "/api/receipt": _post("the receipt", "as `planlang compare --receipt FILE` writes it"),
             "/api/explain": _post(
                 "why one figure", "its derivation under the baseline and the scenario side by side, its citations "
                 "(quoted from the sources when found) and the inputs and parameters the scenario moved",

@@ -8,9 +8,12 @@ raises :class:`Problem`: a status and a JSON body, with placed diagnostics for a
 
 from __future__ import annotations
 
+import json
 import shlex
+import tempfile
 import threading
 from fractions import Fraction
+from pathlib import Path
 
 from planlang.api import Value, load
 from planlang.diagnostics import InputError, UsageError
@@ -18,13 +21,16 @@ from planlang.render import difference_text
 from planlang.scenario import ScenarioError
 from planlang.values import Missing
 
-__all__ = ["Problem", "Workbench", "MAX_SETTINGS", "MAX_SCENARIO_CHARS", "MAX_CHANGES_SHOWN"]
+from .uploads import UploadError, Uploads
+
+__all__ = ["Problem", "Workbench", "MAX_SETTINGS", "MAX_SCENARIO_CHARS", "MAX_CHANGES_SHOWN", "MAX_DRAWS"]
 
 MAX_SETTINGS = 200  # `set` texts in one request; a what-if is a handful
 MAX_SCENARIO_CHARS = 64 * 1024  # a scenario file's text in one request
 MAX_NAMES = 1000  # names in `only` and codes in `entity`
 MAX_CHANGES_SHOWN = 500  # changed figures the page lists (the count says how many there are)
 MAX_COMPARED = 20  # scenarios in one compare, as the command line
+MAX_DRAWS = 1000  # draws of one sweep in the page: a server answers while someone waits
 
 
 class Problem(Exception):
@@ -57,10 +63,14 @@ class Workbench:
     Runs are serialised by one lock: they are CPU-bound, and several workers (processes) serve a team.
     """
 
-    def __init__(self, policy: str, data: str, sources: str | None = None):
+    def __init__(self, policy: str, data: str | None = None, sources: str | None = None):
         self.policy, self.data_path, self.sources = policy, data, sources
         self.pack = load(policy)
-        self.dataset = self.pack.load_data(data)
+        self.dataset = None if data is None else self.pack.load_data(data)
+        # the uploads' files and the workbooks being written, in a folder of this user's only, gone when the server stops
+        self._temporary = tempfile.TemporaryDirectory(prefix="planlang-workbench-")
+        self.root = Path(self._temporary.name)
+        self.uploads = Uploads(self.pack, self.root)
         self._lock = threading.Lock()
         self._parameters: dict | None = None  # the data and the pack are fixed: worked out once
 
@@ -74,7 +84,7 @@ class Workbench:
             return self._parameters
         program = self.pack.program
         with self._lock:
-            baseline = self.pack.run(self.dataset)
+            baseline = self.pack.run(self.dataset if self.dataset is not None else self._no_organisations())
         groups: dict[str, dict] = {}
         for name, decl in program.of_kind(s.ParameterDecl).items():
             cited = decl.citations[0] if decl.citations else None
@@ -96,8 +106,8 @@ class Workbench:
     def run(self, body: dict) -> dict:
         """What ``planlang run --json`` prints with the same ``set``, ``scenario``, ``only`` and ``entity``."""
         request = _Request(body)
-        dataset = self._data()
-        with self._lock, _answering():
+        dataset, named = self._data(request)
+        with self._lock, _answering(self.uploads.plain):
             scenarios = self._scenarios(request)
             if len(scenarios) > 1:
                 raise Problem(422, f"the scenario text names {len(scenarios)} scenarios ({', '.join(x.name for x in scenarios)});"
@@ -108,8 +118,8 @@ class Workbench:
     def compare(self, body: dict) -> dict:
         """What ``planlang compare --json`` prints with the same ``set``, ``scenario``, ``only`` and ``entity``."""
         request = _Request(body)
-        dataset = self._data()
-        with self._lock, _answering():
+        dataset, named = self._data(request)
+        with self._lock, _answering(self.uploads.plain):
             scenarios = self._scenarios(request)
             if not scenarios:
                 raise Problem(422, "compare needs a scenario: give `set` or `scenario`")
@@ -120,28 +130,29 @@ class Workbench:
         """The page's view of one scenario against the baseline: totals, changed figures largest first, each
         organisation's year change, flags raised and cleared, assumed defaults, and the command that reproduces it."""
         request = _Request(body)
-        dataset = self._data()
-        with self._lock, _answering():
+        dataset, named = self._data(request)
+        with self._lock, _answering(self.uploads.plain):
             scenarios = self._scenarios(request)
             if len(scenarios) > 1:
                 raise Problem(422, f"the scenario text names {len(scenarios)} scenarios; the workbench shows one at a time")
             if not scenarios:
                 return {"scenario": None, "totals": [], "changes": [], "changes_count": 0, "by_organisation": [],
-                        "flags_raised": [], "flags_cleared": [], "defaults": self.pack.run(dataset).json()["defaults"],
-                        "reproduce": self.reproduce([])}
+                        "flags_raised": [], "flags_cleared": [], "defaults": self.pack.run(dataset).defaults(),
+                        "reproduce": self.reproduce([], named)}
             comparison = self.pack.compare(dataset, scenarios[0], only=request.only, entities=request.entity)
-            document = comparison.json()["scenarios"][0]
+            # the page's view only: compare --json's whole document (every value, explained flags) is not needed
+            document = {"name": comparison.scenario, "sets": comparison.settings(), **comparison.flags_json()}
             kinds = {code: org.kind for code, org in dataset.organisations.items()}
             return {
-                "scenario": {"name": document["name"], "sets": document.get("sets", [])},
+                "scenario": {"name": document["name"], "sets": document["sets"]},
                 "totals": [_row(t, None, str(t.period), _covers(t)) for t in comparison.totals],
                 "changes": [_row(d, d.entity, str(d.period) if d.period else None)
                             for d in comparison.differences[:MAX_CHANGES_SHOWN]],
                 "changes_count": len(comparison.differences),
                 "by_organisation": _by_organisation(comparison.differences, kinds),
                 "flags_raised": document["flags_raised"], "flags_cleared": document["flags_cleared"],
-                "defaults": comparison.results.json()["defaults"],
-                "reproduce": self.reproduce(document.get("sets", [])),
+                "defaults": comparison.results.defaults(),
+                "reproduce": self.reproduce(document.get("sets", []), named),
             }
 
     def explain(self, body: dict) -> dict:
@@ -151,8 +162,8 @@ class Workbench:
         name = _text(body, "name", required=True)
         entity = _text(body, "entity")
         period = _text(body, "period")
-        dataset = self._data()
-        with self._lock, _answering():
+        dataset, named = self._data(request)
+        with self._lock, _answering(self.uploads.plain):
             scenarios = self._scenarios(request)
             if len(scenarios) > 1:
                 raise Problem(422, "explain shows one scenario: the scenario text names several")
@@ -169,9 +180,75 @@ class Workbench:
                     "changed": before.value != after.value, "moved_by": moved,
                     "citations": self._citations(decl.citations)}
 
-    def reproduce(self, sets: list[str]) -> str:
-        """The ``planlang compare`` command that gives the same figures as the page."""
-        head = ["planlang", "compare", self.policy, "--data", self.data_path or "FILE"]
+    def upload(self, body) -> dict:
+        """Read an uploaded data file (and its companions) as ``--data`` reads one; the ``data`` id that requests name it by."""
+        try:
+            upload = self.uploads.add(body)
+        except UploadError as error:
+            problem = Problem(error.status, str(error))
+            problem.body |= {"file": error.file, "problems": error.problems}
+            raise problem from None
+        dataset = upload.dataset
+        return {"data": upload.id, "name": upload.name, "organisations": len(dataset.organisations),
+                "values": len(dataset.values), "warnings": [self.uploads.plain(w) for w in dataset.warnings]}
+
+    def sweep(self, body: dict) -> dict:
+        """What ``planlang sweep --json`` prints: each output's total at each step of ``vary`` (``NAME = A to B step S``,
+        or ``NAME = NAME * uniform(LOW, HIGH)`` with ``draws``), under the request's scenario."""
+        request = _Request(body, extra=("vary", "outputs", "draws", "seed"))
+        vary, outputs = _texts(body, "vary", 4), _texts(body, "outputs", 20)
+        if not vary or not outputs:
+            raise Problem(400, "a sweep needs `vary` (e.g. [\"erf_thresholds = 70% to 80% step 1%\"]) and `outputs`")
+        draws, seed = _whole(body, "draws", 1, MAX_DRAWS), _whole(body, "seed", 0, 2**63 - 1)
+        dataset, _ = self._data(request)
+        with self._lock, _answering(self.uploads.plain):
+            scenario = self._one(request, "a sweep")
+            found = self.pack.sweep(dataset, vary, outputs, draws=draws, seed=seed or 0, scenario=scenario)
+            return found.json()
+
+    def solve(self, body: dict) -> dict:
+        """Goal seek, as ``planlang solve``: the value of ``vary`` at which ``until`` is reached, exactly."""
+        request = _Request(body, extra=("vary", "until"))
+        vary, until = _text(body, "vary", required=True), _text(body, "until", required=True)
+        dataset, _ = self._data(request)
+        with self._lock, _answering(self.uploads.plain):
+            scenario = self._one(request, "goal seek")
+            found = self.pack.solve(dataset, vary, until, scenario=scenario)
+            return {"vary": vary, "until": until, "reached": found.reached,
+                    "value": str(found.value) if found.reached else None, "decimal": None if found.value.decimal is None else str(found.value.decimal),
+                    "exact": _exact(found.value),
+                    "baseline_value": str(found.baseline_value), "achieved": str(found.achieved),
+                    "text": str(found)}
+
+    def workbook(self, body: dict) -> bytes:
+        """The compare workbook of the request's scenario, as ``planlang compare --output FILE.xlsx`` writes it."""
+        request = _Request(body)
+        dataset, _ = self._data(request)
+        with self._lock, _answering(self.uploads.plain):
+            comparison = self._comparison(request, dataset)
+            with tempfile.TemporaryDirectory(dir=self.root) as folder:
+                path = Path(folder) / "compare.xlsx"
+                comparison.write_workbook(path)
+                return path.read_bytes()
+
+    def receipt(self, body: dict) -> dict:
+        """The receipt of the request's comparison, as ``planlang compare --receipt FILE`` writes it."""
+        request = _Request(body)
+        dataset, named = self._data(request)
+        with self._lock, _answering(self.uploads.plain), tempfile.TemporaryDirectory(dir=self.root) as folder:
+            comparison = self._comparison(request, dataset)
+            sets = comparison.settings()
+            if request.scenario is not None and request.scenario.strip():
+                # a receipt records the scenario's file and its SHA-256: the text, saved as the command says
+                path = Path(folder) / "what_if.plan"
+                path.write_text(request.scenario)
+                scenario = self.pack.scenario(*request.sets, file=path, name=comparison.scenario)
+                comparison = self.pack.compare(dataset, scenario, only=request.only, entities=request.entity)
+            return comparison.receipt(shlex.split(self.reproduce(sets, named).partition("   #")[0]))
+
+    def reproduce(self, sets: list[str], data: str | None = None) -> str:
+        """The ``planlang compare`` command that gives the same figures as the page (on ``data``, the file's name)."""
+        head = ["planlang", "compare", self.policy, "--data", data or self.data_path or "FILE"]
         if not sets:
             return shlex.join([*head, "--set", "TARGET = EXPR"])
         if all(x.startswith("set ") for x in sets):
@@ -180,8 +257,24 @@ class Workbench:
 
     # ---- the parts -----------------------------------------------------------------------------
 
-    def _data(self):
-        return self.dataset
+    def _data(self, request: "_Request"):
+        """The dataset a request runs on, and the name of its file: the upload it names, or the server's data."""
+        if request.data is not None:
+            upload = self.uploads.get(request.data)
+            if upload is None:
+                raise Problem(422, "the uploaded data is no longer held (the workbench keeps the last few uploads): "
+                                   "upload the file again")
+            return upload.dataset, upload.name
+        if self.dataset is None:
+            raise Problem(422, "no data yet: upload a data file in the page (or start `planlang serve` with --data FILE)")
+        return self.dataset, self.data_path
+
+    def _no_organisations(self):
+        """A dataset with no organisations: the parameters' values do not depend on data."""
+        path = self.root / "no-organisations.json"
+        if not path.exists():
+            path.write_text(json.dumps({"organisations": [], "inputs": {}}))
+        return self.pack.load_data(path)
 
     def _scenarios(self, request: "_Request") -> list:
         """The scenarios of the request, as the command line makes them of ``--scenario`` and ``--set``."""
@@ -197,6 +290,18 @@ class Workbench:
         if request.sets:
             return [self.pack.scenario(*request.sets, name="--set")]
         return []
+
+    def _one(self, request: "_Request", what: str):
+        scenarios = self._scenarios(request)
+        if len(scenarios) > 1:
+            raise Problem(422, f"the scenario text names {len(scenarios)} scenarios; {what} takes one")
+        return scenarios[0] if scenarios else None
+
+    def _comparison(self, request: "_Request", dataset):
+        scenario = self._one(request, "a download")
+        if scenario is None:
+            raise Problem(422, "there is nothing to compare yet: give `set` or `scenario`")
+        return self.pack.compare(dataset, scenario, only=request.only, entities=request.entity)
 
     def _citations(self, citations) -> list[dict]:
         from planlang.audit.sources import SourceLibrary
@@ -214,10 +319,10 @@ class Workbench:
 class _Request:
     """The common fields of a request body, checked: ``set``, ``scenario``, ``only``, ``entity`` (each optional)."""
 
-    def __init__(self, body, *, one: bool = False):
+    def __init__(self, body, *, one: bool = False, extra: tuple[str, ...] = ()):
         if not isinstance(body, dict):
             raise Problem(400, "expected a JSON object as the request's body")
-        known = {"set", "scenario", "only", "entity"} | ({"name", "period"} if one else set())
+        known = {"set", "scenario", "only", "entity", "data"} | set(extra) | ({"name", "period"} if one else set())
         unknown = sorted(set(body) - known)
         if unknown:
             raise Problem(400, f"unknown field(s) {', '.join(map(repr, unknown))}; the fields are {', '.join(sorted(known))}")
@@ -225,6 +330,7 @@ class _Request:
         self.scenario = _text(body, "scenario", limit=MAX_SCENARIO_CHARS)
         self.only = _texts(body, "only", MAX_NAMES) or None
         self.entity = None if one else (_texts(body, "entity", MAX_NAMES) or None)
+        self.data = _text(body, "data", limit=100)
 
 
 def _text(body: dict, field: str, *, required: bool = False, limit: int = 1000) -> str | None:
@@ -240,6 +346,20 @@ def _text(body: dict, field: str, *, required: bool = False, limit: int = 1000) 
     return value
 
 
+def _whole(body: dict, field: str, lowest: int, highest: int) -> int | None:
+    value = body.get(field)
+    if value is None:
+        return None
+    if type(value) is not int or not lowest <= value <= highest:
+        raise Problem(400, f"`{field}` must be a whole number from {lowest} to {highest:,}")
+    return value
+
+
+def _exact(value: Value) -> str | None:
+    """A number's exact value as a fraction (``3/4``), or None: the decimal shown may be rounded."""
+    return str(value.exact) if isinstance(value.exact, Fraction) else None
+
+
 def _texts(body: dict, field: str, most: int) -> list[str]:
     value = body.get(field)
     if value is None:
@@ -252,7 +372,11 @@ def _texts(body: dict, field: str, most: int) -> list[str]:
 
 
 class _answering:
-    """Turn the API's own exceptions into :class:`Problem` s (422), scenario errors with their placed diagnostics."""
+    """Turn the API's own exceptions into :class:`Problem` s (422), scenario errors with their placed diagnostics;
+    ``plain`` takes the temporary folders out of a message about an upload."""
+
+    def __init__(self, plain=str):
+        self.plain = plain
 
     def __enter__(self):
         return self
@@ -261,7 +385,7 @@ class _answering:
         if isinstance(error, ScenarioError):
             raise Problem(422, "the scenario does not check", diagnostics_json(error)) from None
         if isinstance(error, (UsageError, InputError)):
-            raise Problem(422, str(error)) from None
+            raise Problem(422, self.plain(str(error))) from None
         if isinstance(error, RecursionError):
             raise Problem(422, "an expression nests too deeply to follow: split it into named definitions") from None
         return False
@@ -309,8 +433,13 @@ def _change(item) -> str:
 def _row(item, entity, period, covers=None) -> dict:
     return {"name": item.name, "entity": entity, "period": period, "covers": covers, "unit": item.type,
             "baseline": _shown(item.baseline, item.type), "scenario": _shown(item.scenario, item.type),
-            "change": _change(item),
-            "difference": None if not isinstance(item.difference, Fraction) else str(Value(item.difference, item.type).decimal)}
+            "change": _change(item), "difference": _decimal(item.difference, item.type),
+            "baseline_decimal": _decimal(item.baseline, item.type), "scenario_decimal": _decimal(item.scenario, item.type)}
+
+
+def _decimal(value, type_) -> str | None:
+    """A number as ``--json`` writes it (money to the penny), for the page's charts; None when missing or not a number."""
+    return str(Value(value, type_).decimal) if isinstance(value, Fraction) else None
 
 
 def _covers(total) -> str | None:

@@ -6,16 +6,231 @@
   const token = document.querySelector('meta[name="planlang-token"]').content;
   const scenario = document.getElementById("scenario");
   const DEFAULT = "scenario what_if\n";
+  const SVG = "http://www.w3.org/2000/svg";
   let pending = null;
   let asked = 0;
+  let dataId = null; // the upload the figures are of; null: the data the server started with
 
-  function api(path, body) {
+  function post(path, body) {
     const headers = { "Content-Type": "application/json" };
     if (token) headers.Authorization = "Bearer " + token;
-    return fetch(path, { method: "POST", headers: headers, body: JSON.stringify(body) })
-      .then(function (response) {
-        return response.json().then(function (json) { return { status: response.status, json: json }; });
+    if (dataId && path !== "/api/data") body = Object.assign({ data: dataId }, body);
+    return fetch(path, { method: "POST", headers: headers, body: JSON.stringify(body) });
+  }
+
+  function api(path, body) {
+    return post(path, body).then(function (response) {
+      return response.json().then(function (json) { return { status: response.status, json: json }; });
+    });
+  }
+
+  // A file to keep: offered for download from memory, never through the network again.
+  function save(blob, name) {
+    const link = el("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = name;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(link.href); }, 1000);
+  }
+
+  function download(path, name) {
+    const status = document.getElementById("download-status");
+    status.textContent = "preparing " + name + "…";
+    post(path, { scenario: scenario.value }).then(function (response) {
+      if (response.status !== 200) {
+        return response.json().then(function (json) { status.textContent = json.error; });
+      }
+      return response.blob().then(function (blob) { save(blob, name); status.textContent = "downloaded " + name; });
+    }).catch(function (error) { status.textContent = "The workbench did not answer: " + error; });
+  }
+
+  // ---- charts: inline SVG, drawn here from the exact decimals the API answers -------------------
+
+  function svg(tag, attributes, text) {
+    const node = document.createElementNS(SVG, tag);
+    Object.keys(attributes || {}).forEach(function (k) { node.setAttribute(k, attributes[k]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function money(x) {
+    const a = Math.abs(x);
+    const s = a >= 1e9 ? (a / 1e9).toFixed(2) + "bn" : a >= 1e6 ? (a / 1e6).toFixed(2) + "m"
+      : a >= 1e3 ? (a / 1e3).toFixed(1) + "k" : a.toFixed(2);
+    return (x < 0 ? "-" : "") + s;
+  }
+
+  // Horizontal bars: rows of {label, bars: [{value, className, title}]}; negative values to the left of zero.
+  function barChart(id, rows, legend) {
+    const holder = document.getElementById(id);
+    holder.replaceChildren();
+    if (!rows.length) return;
+    const perRow = rows[0].bars.length;
+    const barH = 12, gap = 8, left = 170, width = 520, top = legend ? 18 : 4;
+    const height = top + rows.length * (perRow * barH + gap) + 4;
+    let low = 0, high = 0;
+    rows.forEach(function (r) { r.bars.forEach(function (b) { low = Math.min(low, b.value); high = Math.max(high, b.value); }); });
+    const span = high - low || 1;
+    const x = function (v) { return left + (v - low) / span * (width - 70); };
+    const chart = svg("svg", { viewBox: "0 0 " + (left + width) + " " + height, role: "img", "class": "bars" });
+    (legend || []).forEach(function (item, k) {
+      chart.appendChild(svg("rect", { x: left + k * 110, y: 2, width: 10, height: 10, "class": item.className }));
+      chart.appendChild(svg("text", { x: left + k * 110 + 14, y: 11 }, item.label));
+    });
+    rows.forEach(function (r, i) {
+      const y0 = top + i * (perRow * barH + gap);
+      chart.appendChild(svg("text", { x: left - 6, y: y0 + perRow * barH / 2 + 4, "text-anchor": "end" }, r.label));
+      r.bars.forEach(function (b, k) {
+        const a = x(Math.min(0, b.value)), z = x(Math.max(0, b.value));
+        const bar = svg("rect", { x: a, y: y0 + k * barH, width: Math.max(1, z - a), height: barH - 2, "class": b.className });
+        bar.appendChild(svg("title", {}, b.title));
+        chart.appendChild(bar);
+        chart.appendChild(svg("text", { x: z + 4, y: y0 + k * barH + barH - 3, "class": "small" }, money(b.value)));
       });
+    });
+    chart.appendChild(svg("line", { x1: x(0), x2: x(0), y1: top, y2: height, "class": "axis" }));
+    holder.appendChild(chart);
+  }
+
+  function chartTotals(totals) {
+    const rows = totals.filter(function (t) { return t.unit === "money" && t.baseline_decimal !== null && t.scenario_decimal !== null; })
+      .map(function (t) {
+        return { label: t.name.slice(0, 24) + " " + t.period, bars: [
+          { value: Number(t.baseline_decimal), className: "before", title: "baseline " + t.baseline },
+          { value: Number(t.scenario_decimal), className: "after", title: "scenario " + t.scenario }] };
+      });
+    barChart("totals-chart", rows.slice(0, 12), [{ label: "baseline", className: "before" }, { label: "scenario", className: "after" }]);
+  }
+
+  function chartOrganisations(rows) {
+    const shown = rows.filter(function (o) { return o.difference !== null; }).slice(0, 30).map(function (o) {
+      const v = Number(o.difference);
+      return { label: o.entity + " " + o.name.slice(0, 16), bars: [
+        { value: v, className: v >= 0 ? "gain-bar" : "loss-bar", title: o.entity + ": " + o.change }] };
+    });
+    barChart("organisations-chart", shown);
+  }
+
+  // A line per output over the steps of a one-parameter grid; with draws, the percentiles the API gives.
+  function lineChart(id, xs, series, xLabel) {
+    const holder = document.getElementById(id);
+    holder.replaceChildren();
+    const points = [];
+    series.forEach(function (s) { s.values.forEach(function (v) { if (v !== null) points.push(v); }); });
+    if (!points.length || !xs.length) return;
+    const W = 640, H = 260, L = 80, B = 36, T = 20;
+    const lo = Math.min.apply(null, points), hi = Math.max.apply(null, points);
+    const xlo = Math.min.apply(null, xs), xhi = Math.max.apply(null, xs);
+    const px = function (v) { return L + (xhi === xlo ? 0.5 : (v - xlo) / (xhi - xlo)) * (W - L - 20); };
+    const py = function (v) { return H - B - (hi === lo ? 0.5 : (v - lo) / (hi - lo)) * (H - B - T); };
+    const chart = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "class": "lines" });
+    chart.appendChild(svg("line", { x1: L, x2: W - 20, y1: H - B, y2: H - B, "class": "axis" }));
+    chart.appendChild(svg("line", { x1: L, x2: L, y1: T, y2: H - B, "class": "axis" }));
+    [lo, hi].forEach(function (v) { chart.appendChild(svg("text", { x: L - 4, y: py(v) + 4, "text-anchor": "end", "class": "small" }, money(v))); });
+    [xlo, xhi].forEach(function (v) { chart.appendChild(svg("text", { x: px(v), y: H - B + 14, "text-anchor": "middle", "class": "small" }, String(+v.toFixed(6)))); });
+    chart.appendChild(svg("text", { x: (L + W) / 2, y: H - 4, "text-anchor": "middle" }, xLabel));
+    series.forEach(function (s, k) {
+      const d = [];
+      s.values.forEach(function (v, i) { if (v !== null) d.push((d.length ? "L" : "M") + px(xs[i]).toFixed(1) + " " + py(v).toFixed(1)); });
+      chart.appendChild(svg("path", { d: d.join(" "), "class": "series s" + (k % 4) }));
+      s.values.forEach(function (v, i) {
+        if (v === null) return;
+        const dot = svg("circle", { cx: px(xs[i]), cy: py(v), r: 3, "class": "dot s" + (k % 4) });
+        dot.appendChild(svg("title", {}, s.name + " at " + xs[i] + ": " + s.texts[i]));
+        chart.appendChild(dot);
+      });
+      chart.appendChild(svg("text", { x: L + 8, y: T + 12 * k, "class": "legend s" + (k % 4) }, s.name));
+    });
+    holder.appendChild(chart);
+  }
+
+  function sweep() {
+    const status = document.getElementById("sweep-status");
+    const outputs = document.getElementById("sweep-outputs").value.split(",").map(function (x) { return x.trim(); })
+      .filter(function (x) { return x; });
+    const body = { scenario: scenario.value, vary: [document.getElementById("sweep-vary").value], outputs: outputs };
+    const draws = document.getElementById("sweep-draws").value;
+    if (draws) body.draws = Number(draws);
+    status.textContent = "sweeping…";
+    api("/api/sweep", body).then(function (answer) {
+      if (answer.status !== 200) {
+        status.textContent = answer.json.diagnostics && answer.json.diagnostics.length
+          ? answer.json.diagnostics.map(function (d) { return d.text; }).join("\n") : answer.json.error;
+        document.getElementById("sweep-chart").replaceChildren();
+        return;
+      }
+      const j = answer.json;
+      const grid = j.vary.filter(function (v) { return v.step !== undefined; })[0];
+      const xs = j.steps.map(function (s, i) { return grid ? Number(s.set[grid.target]) : i + 1; });
+      const series = [];
+      // with draws each step's total is a distribution: its 5th, 50th and 95th percentiles are drawn
+      const parts = j.draws ? ["p5", "p50", "p95"] : [null];
+      j.outputs.forEach(function (name) {
+        parts.forEach(function (part) {
+          const texts = j.steps.map(function (s) {
+            const t = part ? (s.totals[name] || {})[part] : s.totals[name];
+            return t === null || t === undefined ? null : t;
+          });
+          series.push({ name: name + (part ? " " + part : ""), texts: texts.map(function (t) { return t === null ? "missing" : t; }),
+                        values: texts.map(function (t) { return t === null ? null : Number(t); }) });
+        });
+      });
+      status.textContent = j.steps.length + " step(s)" + (j.draws ? " of " + j.draws.count + " draws each" : "") +
+        "; totals over every organisation and period";
+      lineChart("sweep-chart", xs, series, grid ? grid.target : "step");
+    });
+  }
+
+  function solve() {
+    const answerBox = document.getElementById("solve-answer");
+    answerBox.textContent = "seeking…";
+    api("/api/solve", { scenario: scenario.value, vary: document.getElementById("solve-vary").value,
+                        until: document.getElementById("solve-until").value }).then(function (answer) {
+      if (answer.status !== 200) {
+        answerBox.textContent = answer.json.diagnostics && answer.json.diagnostics.length
+          ? answer.json.diagnostics.map(function (d) { return d.text; }).join("\n") : answer.json.error;
+        return;
+      }
+      answerBox.textContent = answer.json.text + (answer.json.exact ? "\n  exactly " + answer.json.exact : "");
+    });
+  }
+
+  // ---- data uploaded in the page -----------------------------------------------------------
+
+  function readBase64(file) {
+    return new Promise(function (resolve, reject) {
+      const reader = new FileReader();
+      reader.onload = function () { resolve({ name: file.name, content: String(reader.result).replace(/^[^,]*,/, "") }); };
+      reader.onerror = function () { reject(reader.error); };
+      reader.readAsDataURL(file);
+    });
+  }
+
+  function upload(files) {
+    const name = document.getElementById("data-name");
+    const status = document.getElementById("data-status");
+    const problems = document.getElementById("data-problems");
+    problems.replaceChildren();
+    name.textContent = Array.prototype.map.call(files, function (f) { return f.name; }).join(", ");
+    status.textContent = "reading…";
+    status.className = "";
+    Promise.all(Array.prototype.map.call(files, readBase64)).then(function (read) {
+      return api("/api/data", { files: read });
+    }).then(function (answer) {
+      if (answer.status !== 200) {
+        status.textContent = answer.json.error;
+        status.className = "refused";
+        (answer.json.problems || []).forEach(function (p) { problems.appendChild(el("li", p)); });
+        return;
+      }
+      dataId = answer.json.data;
+      name.textContent = answer.json.name;
+      status.textContent = answer.json.organisations + " organisations, " + answer.json.values + " values";
+      answer.json.warnings.forEach(function (w) { problems.appendChild(el("li", w, "warning")); });
+      update();
+    }).catch(function (error) { status.textContent = "cannot send the file: " + error; status.className = "refused"; });
   }
 
   function el(tag, text, className) {
@@ -71,6 +286,8 @@
     status.textContent = json.scenario && json.scenario.sets.length
       ? json.changes_count + " figure(s) changed under " + json.scenario.name
       : "No setting yet: the figures are the baseline's.";
+    chartTotals(json.totals);
+    chartOrganisations(json.by_organisation);
     fill("totals", json.totals, function (t) {
       return [el("td", t.name), el("td", t.covers ? t.period + ": " + t.covers : t.period),
               figure(t.baseline), figure(t.scenario), figure(t.change, t.change)];
@@ -192,6 +409,21 @@
     });
   });
   scenario.addEventListener("input", soon);
+  document.getElementById("upload").addEventListener("change", function (event) {
+    if (event.target.files.length) upload(event.target.files);
+  });
+  document.getElementById("save-plan").addEventListener("click", function () {
+    save(new Blob([scenario.value], { type: "text/plain" }), "what_if.plan");
+  });
+  document.getElementById("load-plan").addEventListener("change", function (event) {
+    const file = event.target.files[0];
+    if (!file) return;
+    file.text().then(function (text) { scenario.value = text; update(); });
+  });
+  document.getElementById("download-workbook").addEventListener("click", function () { download("/api/compare.xlsx", "compare.xlsx"); });
+  document.getElementById("download-receipt").addEventListener("click", function () { download("/api/receipt", "receipt.json"); });
+  document.getElementById("sweep-run").addEventListener("click", sweep);
+  document.getElementById("solve-run").addEventListener("click", solve);
   window.addEventListener("hashchange", function () {
     if (fromAddress() !== scenario.value) { scenario.value = fromAddress(); update(); }
   });
