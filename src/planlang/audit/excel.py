@@ -34,7 +34,8 @@ from ..render.run import flag_message, late_message
 from ..render.values import format_value
 from ..run import Results
 from ..values import Missing, decimal_text, money_text
-from .layout import RULE_KINDS, Sheet, cells, result_sheets, rule_formula, rules, scheme_of, unit_of, year_totals
+from .layout import (RULE_KINDS, Sheet, cells, result_sheets, rule_formula, rules, scheme_of, system_totals, unit_of,
+                     year_totals)
 from .provenance import Tracer, note_text, origin_of
 
 __all__ = ["write_workbook", "NUMBER_FORMATS"]
@@ -84,6 +85,16 @@ def _put(sheet, row: int, column: int, value, unit: str | None = None):
         cell.data_type = "s"  # never a formula (nor an error code such as #N/A): text is shown, not run
         cell.quotePrefix = cell.value.startswith(_FORMULA_START)
     _format(cell, unit)
+    return cell
+
+
+def _formula(sheet, row: int, column: int, formula: str, unit: str | None):
+    """A formula cell over cells of this workbook (``formula`` without its ``=``, made here from coordinates only)."""
+    cell = sheet.cell(row=row, column=column)
+    cell.value = "=" + formula
+    cell.data_type = "f"
+    if unit in NUMBER_FORMATS:
+        cell.number_format = NUMBER_FORMATS[unit]
     return cell
 
 
@@ -183,9 +194,16 @@ def _result_sheet(sheet, layout: Sheet, tracer, inputs: _Inputs) -> None:
         if found is None:
             continue
         r, k = row_of[row], index[column]
-        if found.results is None:  # a difference of two runs: its provenance is in the two columns before it
-            cell = _put(sheet, r, k, "missing" if isinstance(found.value, Missing) else found.value, found.unit)
-            cell.comment = _note("the scenario's value less the baseline's (the two columns to the left)")
+        if found.results is None:  # a difference of two runs: its provenance is in its two runs' columns
+            if column.of is not None and isinstance(found.value, Fraction):
+                before, after = (f"{get_column_letter(index[c])}{r}" for c in column.of)
+                cell = _formula(sheet, r, k, f"{after}-{before}", found.unit)
+                cell.comment = _note(f"the scenario's value less the baseline's ({after} - {before}), over the figures "
+                                     f"as the cells hold them; planlang's exact difference: "
+                                     f"{format_value(found.value, found.unit)}")
+            else:
+                cell = _put(sheet, r, k, "missing" if isinstance(found.value, Missing) else found.value, found.unit)
+                cell.comment = _note("the scenario's value less the baseline's (the two columns to the left)")
             continue
         provenance = tracer_of(found.results).of(found.name, found.entity, found.period)
         places = {(leaf.label, leaf.entity, leaf.period): inputs.place(leaf) for leaf in provenance.inputs}
@@ -225,17 +243,23 @@ def _flags_sheet(sheet, results: Results, tracer: Tracer) -> None:
         cells_[0].fill = _SEVERITY_FILL.get(severity, PatternFill())
 
 
-def _totals_sheet(sheet, runs: list[tuple[str, Results]], only=None) -> None:
-    """Each money and count output's year total by organisation, with the periods it covers; with more
-    than one run (a comparison), one column per run and the difference of each scenario from the first."""
+def _totals_sheet(sheet, runs: list[tuple[str, Results]], only=None, *, systems: bool = False) -> None:
+    """Each money and count output's year total by organisation (or, ``systems``, by system: the sum of its
+    trusts' and CCGs'), with the periods it covers; with more than one run (a comparison), one column per
+    run and the difference of each scenario from the first, a formula over the two columns."""
     first = runs[0][1]
     organisations = first.dataset.organisations
-    others = [[t.value for t in year_totals(first, only=only, of=results)] for _, results in runs[1:]]
-    headings = ["output", "code", "organisation", "year", "covers", runs[0][0] or "total"]
+
+    def totals_of(results=None):
+        found = year_totals(first, only=only, of=results)
+        return system_totals(first, found) if systems else found
+
+    others = [[t.value for t in totals_of(results)] for _, results in runs[1:]]
+    headings = ["output", "system" if systems else "code", "name" if systems else "organisation", "year", "covers", runs[0][0] or "total"]
     for label, _ in runs[1:]:
         headings += [label, f"difference, {label}"]
-    rows, units = [], []
-    for k, total in enumerate(year_totals(first, only=only)):
+    rows, units, exact = [], [], []
+    for k, total in enumerate(totals_of()):
         values = [total.value]
         for scenario in others:
             values += [scenario[k], _less(scenario[k], total.value)]
@@ -243,10 +267,16 @@ def _totals_sheet(sheet, runs: list[tuple[str, Results]], only=None) -> None:
                      total.year.label, total.coverage.label()]
                     + ["missing" if isinstance(v, Missing) else excel_value(v, total.unit) for v in values])
         units.append(total.unit)
+        exact.append(values)
     written = _table(sheet, headings, rows)
-    for cells_, unit in zip(written, units):
+    for r, (cells_, unit, values) in enumerate(zip(written, units, exact), 2):
         for cell in cells_[5:]:
             _format(cell, unit)
+        for s_ in range(len(others)):
+            before, after, difference = 6, 7 + 2 * s_, 8 + 2 * s_
+            if isinstance(values[2 + 2 * s_], Fraction):  # both present: Excel works it out
+                cell = _formula(sheet, r, difference, f"{get_column_letter(after)}{r}-{get_column_letter(before)}{r}", unit)
+                cell.comment = _note(f"planlang's exact difference: {format_value(values[2 + 2 * s_], unit)}")
 
 
 def _less(after, before):
@@ -331,8 +361,10 @@ def build_workbook(results: Results, *, only=None) -> Workbook:
 
 
 def build_compare_workbook(comparisons) -> Workbook:
-    """The baseline's sheets with each scenario's and the difference's columns; then each scenario's settings,
-    the baseline's flags and the flags each scenario raises or clears, missing values, rules and inputs."""
+    """The baseline's sheets with each scenario's and the difference's columns (formulas over the two); then
+    each scenario's settings, the year totals by organisation and by system, charts of the totals before and
+    after and of the changes by organisation, the baseline's flags and the flags each scenario raises or clears, missing values, rules and inputs."""
+    from .excel_charts import charts_sheet
     from .layout import compare_sheets
 
     baseline = comparisons[0].baseline
@@ -350,6 +382,8 @@ def build_compare_workbook(comparisons) -> Workbook:
     _table(book.create_sheet("Scenarios"), ["scenario", "setting", "written at"], rows)
     runs = [("baseline", baseline)] + [(c.scenario.scenario.name, c.scenario) for c in comparisons]
     _totals_sheet(book.create_sheet("Totals"), runs)
+    _totals_sheet(book.create_sheet("System totals"), runs, systems=True)
+    charts_sheet(book.create_sheet("Charts"), runs)
     _defaults_sheet(book.create_sheet("Assumed defaults"), runs)
     changed = [[c.scenario.scenario.name, "raised", f.name, f.severity, f.entity, f.period.label if f.period else ""]
                for c in comparisons for f in c.flags_raised]
