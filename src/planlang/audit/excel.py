@@ -34,8 +34,7 @@ from ..render.run import flag_message, late_message
 from ..render.values import format_value
 from ..run import Results
 from ..values import Missing, decimal_text, money_text
-from .layout import (RULE_KINDS, Sheet, cells, result_sheets, rule_formula, rules, scheme_of, system_totals, unit_of,
-                     year_totals)
+from .layout import RULE_KINDS, Sheet, cells, result_sheets, rule_formula, rules, scheme_of, system_totals, unit_of, year_totals
 from .provenance import Tracer, note_text, origin_of
 
 __all__ = ["write_workbook", "NUMBER_FORMATS"]
