@@ -13,15 +13,10 @@ rounding only; other numbers to ten places); text that Excel would read as a for
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import re
-from decimal import Decimal
 from fractions import Fraction
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -29,114 +24,38 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from .. import syntax as s
 from ..assumptions import assumed_defaults
 from ..files import write_workbook_atomically
-from ..periods import Period
 from ..render.run import flag_message, late_message
 from ..render.values import format_value
 from ..run import Results
-from ..values import Missing, decimal_text, money_text
-from .layout import RULE_KINDS, Sheet, cells, result_sheets, rule_formula, rules, scheme_of, system_totals, unit_of, year_totals
+from ..values import Missing
+from .layout import (
+    RULE_KINDS,
+    Sheet,
+    cells,
+    less,
+    result_sheets,
+    rule_formula,
+    rules,
+    scheme_of,
+    system_totals,
+    unit_of,
+    year_totals,
+)
 from .provenance import Tracer, note_text, origin_of
+from .workbook import HEADER_FONT as _HEADER_FONT
+from .workbook import NUMBER_FORMATS, excel_value
+from .workbook import finish as _finish
+from .workbook import formula as _formula
+from .workbook import note as _note
+from .workbook import number_format as _format
+from .workbook import put as _put
+from .workbook import table as _table
 
 __all__ = ["write_workbook", "NUMBER_FORMATS"]
 
-NUMBER_FORMATS = {"money": '"£"#,##0.00;-"£"#,##0.00', "percent": "0.00%", "ratio": "0.0000",
-                  "count": "#,##0", "number": "#,##0.##########", "date": "yyyy-mm-dd"}
-_FORMULA_START = ("=", "+", "-", "@")
-_HEADER_FONT = Font(bold=True)
 _MISSING_FONT = Font(italic=True, color="808080")
 _SEVERITY_FILL = {"error": PatternFill("solid", fgColor="F4C7C3"), "warning": PatternFill("solid", fgColor="FCE8B2"),
                   "info": PatternFill("solid", fgColor="C9DAF8")}
-_MAX_WIDTH = 60
-_NOTE_AUTHOR = "planlang"
-
-
-_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
-
-
-def _storable(text: str) -> str:
-    r"""Text as a workbook can hold it: what XML 1.0 forbids becomes U+FFFD — control characters
-    (openpyxl's pattern), lone surrogates and the non-characters U+FFFE and U+FFFF (which openpyxl's
-    pattern lets through, and which then fail when the sheet is written as UTF-8 XML).
-
-    >>> _storable("a\x01b\ufffec\ud800")
-    'a\ufffdb\ufffdc\ufffd'
-    """
-    return _NOT_XML.sub("\ufffd", ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))
-
-
-def excel_value(value, unit: str | None):
-    """A value as a cell holds it: exact decimal text for numbers, native booleans and dates."""
-    if isinstance(value, str):
-        return _storable(value)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, Fraction):
-        return Decimal(money_text(value) if unit == "money" else decimal_text(value))
-    if isinstance(value, Period):
-        return value.label
-    return value
-
-
-def _put(sheet, row: int, column: int, value, unit: str | None = None):
-    cell = sheet.cell(row=row, column=column)
-    cell.value = excel_value(value, unit)
-    if isinstance(cell.value, str):
-        cell.data_type = "s"  # never a formula (nor an error code such as #N/A): text is shown, not run
-        cell.quotePrefix = cell.value.startswith(_FORMULA_START)
-    _format(cell, unit)
-    return cell
-
-
-def _formula(sheet, row: int, column: int, formula: str, unit: str | None):
-    """A formula cell over cells of this workbook (``formula`` without its ``=``, made here from coordinates only)."""
-    cell = sheet.cell(row=row, column=column)
-    cell.value = "=" + formula
-    cell.data_type = "f"
-    if unit in NUMBER_FORMATS:
-        cell.number_format = NUMBER_FORMATS[unit]
-    return cell
-
-
-def _format(cell, unit: str | None) -> None:
-    if unit in NUMBER_FORMATS and isinstance(cell.value, (Decimal, dt.date)):
-        cell.number_format = NUMBER_FORMATS[unit]
-
-
-def _note(text: str) -> Comment:
-    text = _storable(text)
-    lines = text.splitlines() or [""]
-    comment = Comment(text[:32_000], _NOTE_AUTHOR)
-    comment.width = min(900, 60 + 7 * max(len(line) for line in lines))
-    comment.height = min(900, 30 + 16 * len(lines))
-    return comment
-
-
-def _table(sheet, headings: list[str], rows: list[list], units: list[str | None] | None = None, *, freeze: str = "A2"):
-    """Write a header and rows; returns the cells of the rows for notes and styles."""
-    for k, heading in enumerate(headings, 1):
-        _put(sheet, 1, k, heading).font = _HEADER_FONT
-    written = []
-    for r, values in enumerate(rows, 2):
-        written.append([_put(sheet, r, k, v, units[k - 1] if units else None) for k, v in enumerate(values, 1)])
-    _finish(sheet, freeze)
-    return written
-
-
-def _finish(sheet, freeze: str) -> None:
-    sheet.freeze_panes = freeze
-    if sheet.max_row >= 1 and sheet.max_column >= 1:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(sheet.max_column)}{max(sheet.max_row, 1)}"
-    widths: dict[int, int] = {}
-    for row in sheet.iter_rows():
-        for cell in row:
-            if cell.value is None:
-                continue
-            # a formatted number is a few characters wider than its digits (£, separators)
-            shown = str(cell.value) + "   " * isinstance(cell.value, Decimal)
-            widths[cell.column] = max(widths.get(cell.column, 0), max(len(x) for x in shown.splitlines() or [""]))
-    for column, width in widths.items():
-        # room for the autofilter's button beside the heading
-        sheet.column_dimensions[get_column_letter(column)].width = min(_MAX_WIDTH, width + 4)
 
 
 class _Inputs:
@@ -261,7 +180,7 @@ def _totals_sheet(sheet, runs: list[tuple[str, Results]], only=None, *, systems:
     for k, total in enumerate(totals_of()):
         values = [total.value]
         for scenario in others:
-            values += [scenario[k], _less(scenario[k], total.value)]
+            values += [scenario[k], less(scenario[k], total.value)]
         rows.append([total.name, total.entity or "", organisations[total.entity].name if total.entity else "(whole pack)",
                      total.year.label, total.coverage.label()]
                     + ["missing" if isinstance(v, Missing) else excel_value(v, total.unit) for v in values])
@@ -276,13 +195,6 @@ def _totals_sheet(sheet, runs: list[tuple[str, Results]], only=None, *, systems:
             if isinstance(values[2 + 2 * s_], Fraction):  # both present: Excel works it out
                 cell = _formula(sheet, r, difference, f"{get_column_letter(after)}{r}-{get_column_letter(before)}{r}", unit)
                 cell.comment = _note(f"planlang's exact difference: {format_value(values[2 + 2 * s_], unit)}")
-
-
-def _less(after, before):
-    """A scenario's total less the baseline's: missing when either is."""
-    if isinstance(after, Missing) or isinstance(before, Missing):
-        return after if isinstance(after, Missing) else before
-    return after - before
 
 
 def _defaults_sheet(sheet, runs: list[tuple[str, Results]]) -> None:

@@ -15,8 +15,8 @@ from openpyxl.chart import BarChart, Reference
 from ..run import Results
 from ..run.totals import total_of
 from ..values import Missing
-from .excel import _HEADER_FONT, _finish, _less, _note, _put, _storable
-from .layout import year_totals
+from .layout import less, year_totals
+from .workbook import HEADER_FONT, finish, note, put, storable
 
 __all__ = ["charts_sheet", "MAX_CHANGE_CHARTS"]
 
@@ -33,7 +33,7 @@ def charts_sheet(sheet, runs: list[tuple[str, Results]]) -> None:
     by_run = [year_totals(first, of=results if k else None) for k, (_, results) in enumerate(runs)]
     labels = [label for label, _ in runs]
     row = 1
-    _put(sheet, row, 1, "Year totals over all organisations, before and after").font = _HEADER_FONT
+    put(sheet, row, 1, "Year totals over all organisations, before and after").font = HEADER_FONT
     row += 1
     for unit in ("money", "count"):
         keys = list(dict.fromkeys((t.name, t.year) for t in by_run[0] if t.unit == unit))
@@ -44,13 +44,13 @@ def charts_sheet(sheet, runs: list[tuple[str, Results]]) -> None:
         row = _chart(sheet, row, rows, labels, unit, f"Year totals ({_UNIT_AXIS[unit]}): baseline and scenarios")
     changed = _changes(first, by_run)
     if changed:
-        _put(sheet, row, 1, "Changes by organisation (scenario less baseline, year totals)").font = _HEADER_FONT
+        put(sheet, row, 1, "Changes by organisation (scenario less baseline, year totals)").font = HEADER_FONT
         row += 1
     for (name, year, unit), rows in changed[:MAX_CHANGE_CHARTS]:
         row = _chart(sheet, row, rows, labels[1:], unit, f"{name} {year.label}: change by organisation")
     if len(changed) > MAX_CHANGE_CHARTS:
-        _put(sheet, row, 1, f"{len(changed) - MAX_CHANGE_CHARTS:,} more outputs changed: see the Totals sheet")
-    _finish(sheet, "A2")
+        put(sheet, row, 1, f"{len(changed) - MAX_CHANGE_CHARTS:,} more outputs changed: see the Totals sheet")
+    finish(sheet, "A2")
     sheet.auto_filter.ref = None  # stacked tables, not one list to filter
 
 
@@ -65,7 +65,7 @@ def _changes(first: Results, by_run: list[list]) -> list:
     for k, total in enumerate(by_run[0]):
         if total.entity is None:
             continue
-        changes = [_less(totals[k].value, total.value) for totals in by_run[1:]]
+        changes = [less(totals[k].value, total.value) for totals in by_run[1:]]
         found.setdefault((total.name, total.year, total.unit), []).append(
             (f"{total.entity} {organisations[total.entity].name}", changes))
     return [(key, rows) for key, rows in found.items()
@@ -75,21 +75,21 @@ def _changes(first: Results, by_run: list[list]) -> list:
 def _chart(sheet, top: int, rows: list[tuple[str, list]], series: list[str], unit: str, title: str) -> int:
     """A table at ``top`` (a heading row, then one row per category) and a clustered bar chart of it beside it;
     the next free row below both."""
-    _put(sheet, top, 1, "").font = _HEADER_FONT
+    put(sheet, top, 1, "").font = HEADER_FONT
     for k, label in enumerate(series, 2):
-        _put(sheet, top, k, label).font = _HEADER_FONT
+        put(sheet, top, k, label).font = HEADER_FONT
     for r, (category, values) in enumerate(rows, top + 1):
-        _put(sheet, r, 1, category)
+        put(sheet, r, 1, category)
         for k, value in enumerate(values, 2):
             if isinstance(value, Fraction):
-                _put(sheet, r, k, value, unit)
+                put(sheet, r, k, value, unit)
             else:  # an empty cell is a gap in the chart; zero would be a figure
-                sheet.cell(row=r, column=k).comment = _note(
+                sheet.cell(row=r, column=k).comment = note(
                     "missing: " + (value.describe() if isinstance(value, Missing) else "no value"))
     bottom = top + len(rows)
     chart = BarChart()
     chart.type, chart.grouping = "col", "clustered"
-    chart.title = _storable(title)
+    chart.title = storable(title)
     chart.y_axis.title = _UNIT_AXIS.get(unit, unit)
     chart.y_axis.number_format = '"£"#,##0' if unit == "money" else "#,##0"
     chart.y_axis.delete = chart.x_axis.delete = False  # openpyxl 3.1 hides both axes unless told

@@ -26,7 +26,7 @@ from ..values import Missing
 
 __all__ = ["Column", "Row", "Sheet", "Cell", "result_sheets", "unit_of", "scheme_of", "scheme_order",
            "SHEET_FOR_NO_PERIOD", "cells", "RULE_KINDS", "rules", "rule_formula", "YearTotal", "year_totals",
-           "system_totals"]
+           "system_totals", "less"]
 
 # the sheet names of the input workbook ("monthly", ...), and one for values that have no period
 _SHEET_OF = {kind: word for word, kind in GRANULARITIES.items()}
@@ -261,3 +261,10 @@ def system_totals(results: Results, totals: list[YearTotal]) -> list[YearTotal]:
         found.append(YearTotal(name, members[0].unit, system, year, total_of([m.value for m in members]).figure,
                                coverage(present, members[0].coverage.expected)))
     return found
+
+
+def less(after, before):
+    """A scenario's total less the baseline's: missing when either is."""
+    if isinstance(after, Missing) or isinstance(before, Missing):
+        return after if isinstance(after, Missing) else before
+    return after - before

@@ -19,7 +19,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import LineChart, Reference
 from openpyxl.styles import Font
 
-from ..audit.excel import NUMBER_FORMATS, excel_value
+from ..audit.workbook import NUMBER_FORMATS, excel_value
 from ..diagnostics import InputError
 from ..run.bulk import StepResult
 from ..values import Missing
