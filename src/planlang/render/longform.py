@@ -112,6 +112,8 @@ class LongFormWriter:
         if self._book is not None:
             if error is None:
                 self._book.save(self.path)
+            else:
+                self._book.discard()
             return
         if error is None:
             self.flush()

@@ -77,6 +77,12 @@ class SweepBook:
                               self._text(sheet, value.describe() if missing else None)])
         self.totals.append((head, {name: result.total(name) for name in result.by_output}))
 
+    def discard(self) -> None:
+        """Close the long table's stream and remove its temporary file (the sweep stopped): left open,
+        the stream would be finished by the garbage collector, which prints a traceback."""
+        self.long.close()
+        self.long._writer.cleanup()
+
     def save(self, path: str) -> None:
         self._totals_sheet()
         save_workbook(self.book, path)
