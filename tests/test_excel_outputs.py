@@ -254,3 +254,25 @@ def test_sweep_workbook_past_a_sheets_rows_is_refused_and_leaves_no_file(tmp_pat
 def test_sweep_refuses_other_spreadsheets(tmp_path, capsys, suffix):
     code, _, err = _cli([*SWEEP, "--out", tmp_path / f"x{suffix}"], capsys)
     assert code == 64 and "give a file ending .parquet, .csv or .xlsx" in err
+
+
+def test_the_compare_workbooks_difference_formulas_recalculate_to_planlangs_differences(tmp_path, capsys):
+    from test_excel_frontend import _soffice, recalculated
+
+    soffice = _soffice()
+    target = tmp_path / "compare.xlsx"
+    code, out, err = _cli(["compare", FRF, "--data", FRF_DATA, "--set", "frf_taper_rate = 50%", "--output", target],
+                          capsys)
+    assert code == 0, err
+    comparison = _comparison()
+    exact = {(t.name, t.entity): t.difference for t in comparison.by_organisation + comparison.by_system}
+    book = recalculated(soffice, target, tmp_path)
+    checked = 0
+    for title in ("Totals", "System totals"):
+        for row in book[title].iter_rows(min_row=2, values_only=True):
+            name, code_, *_, before, after, difference = row
+            if isinstance(before, (int, float)) and isinstance(after, (int, float)):
+                # the formula works on the figures as shown (to the penny): within a penny of the exact difference
+                assert abs(Fraction(difference) - exact.get((name, code_), Fraction(0))) <= Fraction(1, 100) + Fraction(1, 10**6)
+                checked += 1
+    assert checked > 20
