@@ -358,7 +358,12 @@ def test_compare_writes_a_workbook_with_baseline_scenario_and_difference_columns
         if period == "2021-05":
             expected = differences[code_]["2021-05"]
             assert f"{row[base].value:.2f}" == expected["baseline"] and f"{row[scenario].value:.2f}" == expected["scenario"]
-            assert f"{row[difference].value:.2f}" == expected["difference"]
+            # the difference is Excel's: a formula over the two columns, the exact figure in its note
+            r = row[0].row
+            letter = openpyxl.utils.get_column_letter
+            assert row[difference].value == f"={letter(scenario + 1)}{r}-{letter(base + 1)}{r}"
+            assert f"{row[scenario].value - row[base].value:.2f}" == expected["difference"]
+            assert row[difference].comment.text.endswith(f"£{float(expected['difference']):,.2f}")
             # each column's note is the derivation of its own run's figure
             assert row[scenario].comment.text.startswith(f"erf_additional_funding for {code_} in 2021-05 = £")
             assert f"{float(expected['scenario']):,.2f}" in row[scenario].comment.text.splitlines()[0]

@@ -375,7 +375,7 @@ def test_every_bad_vary_is_reported_together(capsys):
     (["--vary", DRAW, "--output", FUNDING], 64, "needs --draws N"),
     (["--vary", RANGE, "--draws", "3", "--output", FUNDING], 64, "--draws samples inputs"),
     (["--vary", RANGE, "--output", "erf_threshold_pct"], 64, "`erf_threshold_pct` is percent"),
-    (["--vary", RANGE, "--output", FUNDING, "--out", "x.xlsx"], 64, "give a file ending .parquet or .csv"),
+    (["--vary", RANGE, "--output", FUNDING, "--out", "x.ods"], 64, "give a file ending .parquet, .csv or .xlsx"),
     (["--vary", RANGE, "--output", FUNDING, "--backend", "fast"], 64, "invalid choice: 'fast'"),
     (["--vary", RANGE, "--output", FUNDING, "--workers", "2", "--scheduler", "tcp://x:1"], 64,
      "not allowed with argument"),

@@ -433,8 +433,10 @@ class Comparison:
     """What one scenario changed against the baseline (:meth:`Pack.compare`); ``str()`` is ``planlang compare``'s text.
 
     ``differences`` lists every changed cell (largest £ change first) and ``totals`` every changed total of a
-    money or count output over the organisations, per period and year; each has ``name``, ``period``,
-    ``baseline``, ``scenario`` and ``difference`` (exact, or missing), and ``change``.
+    money or count output over the organisations, per period and year; ``by_organisation`` and ``by_system``
+    every changed year total of one organisation, or of a system's trusts and CCGs (with ``entity`` and
+    ``covers``); each has ``name``, ``period``, ``baseline``, ``scenario`` and ``difference`` (exact, or
+    missing), and ``change``.
     """
 
     def __init__(self, comparison):
@@ -443,6 +445,8 @@ class Comparison:
         self.results = Results(comparison.scenario)
         self.differences = comparison.differences
         self.totals = comparison.totals
+        self.by_organisation = comparison.by_organisation
+        self.by_system = comparison.by_system
         self.flags_raised = comparison.flags_raised
         self.flags_cleared = comparison.flags_cleared
 

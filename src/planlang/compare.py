@@ -14,14 +14,14 @@ from fractions import Fraction
 import attrs
 
 from . import syntax as s
-from .coverage import Coverage, year_coverage
+from .coverage import Coverage, coverage, year_coverage
 from .periods import Period
 from .plan import Plan
 from .run import Results
 from .run.totals import total_of
 from .values import Missing
 
-__all__ = ["Difference", "TotalDifference", "Comparison", "compare", "MAX_COMPARED"]
+__all__ = ["Difference", "TotalDifference", "YearTotalDifference", "Comparison", "compare", "MAX_COMPARED"]
 
 # every scenario's results are kept until all are shown (JSON, the workbook and the receipt need them
 # together); a hundred side by side is more than anyone reads, and `sweep` runs grids of many
@@ -73,6 +73,18 @@ class TotalDifference(_Both):
 
 
 @attrs.frozen
+class YearTotalDifference(_Both):
+    """A money or count output's year total for one organisation (``kind`` ``organisation``) or one
+    system (``system``: the sum over its trusts and CCGs), under each run, each side the exact
+    :class:`~planlang.run.totals.Total`'s figure (missing when any cell is). ``covers`` says which of
+    the year's periods it adds: for a system, those every member has."""
+
+    entity: str = ""
+    kind: str = "organisation"
+    covers: Coverage | None = None
+
+
+@attrs.frozen
 class Comparison:
     baseline: Results
     scenario: Results
@@ -80,6 +92,8 @@ class Comparison:
     totals: tuple[TotalDifference, ...]
     flags_raised: tuple
     flags_cleared: tuple
+    by_organisation: tuple[YearTotalDifference, ...] = ()
+    by_system: tuple[YearTotalDifference, ...] = ()
 
 
 def _same(a, b) -> bool:
@@ -100,7 +114,7 @@ def _size(difference: Difference):
 def compare(baseline: Results, scenario: Results, only: set[str] | None = None, entities: set[str] | None = None) -> Comparison:
     """What ``scenario`` changed against ``baseline`` (the same plan and inputs), for the outputs and entities asked."""
     program = baseline.program
-    differences, totals = [], []
+    differences, totals, by_organisation, by_system = [], [], [], []
     # a scenario run that reads from this baseline can differ from it only in the names it changed
     shared = scenario.run.baseline is baseline.run
     for name, keys in baseline.scope.items():
@@ -112,6 +126,9 @@ def compare(baseline: Results, scenario: Results, only: set[str] | None = None, 
         differences += [d for d in found if not _same(d.baseline, d.scenario)]
         if decl.type in ("money", "count"):
             totals += _totals(baseline.plan, name, decl.type, found)
+            organisations, systems = _year_totals(baseline, name, decl.type, found, entities)
+            by_organisation += organisations
+            by_system += systems
     differences.sort(key=_size)  # stable: output order within equal sizes
     raised, cleared = [], []
     before = {(f.name, f.entity, f.period): f for f in baseline.flags}
@@ -123,8 +140,49 @@ def compare(baseline: Results, scenario: Results, only: set[str] | None = None, 
             raised.append(flag)
         elif was is True and flag.fired is not True:
             cleared.append(flag)
-    return Comparison(baseline, scenario, tuple(differences), tuple(t for t in totals if not _same(t.baseline, t.scenario)),
-                      tuple(raised), tuple(cleared))
+    return Comparison(baseline, scenario, tuple(differences), _changed(totals), tuple(raised), tuple(cleared),
+                      _changed(by_organisation), _changed(by_system))
+
+
+def _changed(totals: list) -> tuple:
+    return tuple(t for t in totals if not _same(t.baseline, t.scenario))
+
+
+def _both(group) -> tuple:
+    return total_of(c.baseline for c in group).figure, total_of(c.scenario for c in group).figure
+
+
+def _year_totals(baseline: Results, name: str, type_: str, cells: list[Difference],
+                 entities: set[str] | None) -> tuple[list, list]:
+    """Each organisation's and each system's year totals of one output worked out by month, quarter or half;
+    a system's only when every member is among the ``entities`` asked (a part of a system is not its total)."""
+    plan, dataset = baseline.plan, baseline.dataset
+    organisations = dataset.organisations
+    by_entity: dict[tuple, list[Difference]] = {}
+    for cell in cells:
+        if cell.entity is not None and cell.period is not None and cell.period.kind in ("month", "quarter", "half"):
+            by_entity.setdefault((cell.entity, cell.period.within("year")), []).append(cell)
+    order = {code: k for k, code in enumerate(organisations)}
+
+    def expected(year: Period, kind: str) -> list[Period]:
+        return [p for p in year.parts(kind) if plan.applies(name, p)]
+
+    found = []
+    for (entity, year), group in sorted(by_entity.items(), key=lambda x: (order[x[0][0]], x[0][1].sort_key())):
+        covers = coverage([c.period for c in group], expected(year, group[0].period.kind))
+        found.append(YearTotalDifference(name, year, type_, *_both(group), entity, "organisation", covers))
+    by_system: dict[tuple, list[list[Difference]]] = {}
+    for (entity, year), group in by_entity.items():
+        system = organisations[entity].system
+        if system is not None and (not entities or set(dataset.members(system)) <= entities):
+            by_system.setdefault((system, year), []).append(group)
+    systems = []
+    for (system, year), groups in sorted(by_system.items(), key=lambda x: (order[x[0][0]], x[0][1].sort_key())):
+        # a period counts only where every member has it: a system's year is no fuller than its emptiest member's
+        shared = set.intersection(*({c.period for c in group} for group in groups))
+        covers = coverage(shared, expected(year, groups[0][0].period.kind))
+        systems.append(YearTotalDifference(name, year, type_, *_both([c for g in groups for c in g]), system, "system", covers))
+    return found, systems
 
 
 def _totals(plan: Plan, name: str, type_: str, cells: list[Difference]) -> list[TotalDifference]:
@@ -136,11 +194,8 @@ def _totals(plan: Plan, name: str, type_: str, cells: list[Difference]) -> list[
         if period is not None and period.kind in ("month", "quarter"):
             years.setdefault(period.within("year"), {}).setdefault(period, group)
 
-    def both(group) -> tuple:
-        return total_of(c.baseline for c in group).figure, total_of(c.scenario for c in group).figure
-
-    totals = [TotalDifference(name, period, type_, *both(group)) for period, group in by_period.items()]
-    totals += [TotalDifference(name, year, type_, *both([c for group in parts.values() for c in group]),
+    totals = [TotalDifference(name, period, type_, *_both(group)) for period, group in by_period.items()]
+    totals += [TotalDifference(name, year, type_, *_both([c for group in parts.values() for c in group]),
                                year_coverage(plan, name, parts))
                for year, parts in years.items()]
     return totals

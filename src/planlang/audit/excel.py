@@ -13,15 +13,10 @@ rounding only; other numbers to ten places); text that Excel would read as a for
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import re
-from decimal import Decimal
 from fractions import Fraction
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -29,104 +24,38 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from .. import syntax as s
 from ..assumptions import assumed_defaults
 from ..files import write_workbook_atomically
-from ..periods import Period
 from ..render.run import flag_message, late_message
 from ..render.values import format_value
 from ..run import Results
-from ..values import Missing, decimal_text, money_text
-from .layout import RULE_KINDS, Sheet, cells, result_sheets, rule_formula, rules, scheme_of, unit_of, year_totals
+from ..values import Missing
+from .layout import (
+    RULE_KINDS,
+    Sheet,
+    cells,
+    less,
+    result_sheets,
+    rule_formula,
+    rules,
+    scheme_of,
+    system_totals,
+    unit_of,
+    year_totals,
+)
 from .provenance import Tracer, note_text, origin_of
+from .workbook import HEADER_FONT as _HEADER_FONT
+from .workbook import NUMBER_FORMATS, excel_value
+from .workbook import finish as _finish
+from .workbook import formula as _formula
+from .workbook import note as _note
+from .workbook import number_format as _format
+from .workbook import put as _put
+from .workbook import table as _table
 
 __all__ = ["write_workbook", "NUMBER_FORMATS"]
 
-NUMBER_FORMATS = {"money": '"£"#,##0.00;-"£"#,##0.00', "percent": "0.00%", "ratio": "0.0000",
-                  "count": "#,##0", "number": "#,##0.##########", "date": "yyyy-mm-dd"}
-_FORMULA_START = ("=", "+", "-", "@")
-_HEADER_FONT = Font(bold=True)
 _MISSING_FONT = Font(italic=True, color="808080")
 _SEVERITY_FILL = {"error": PatternFill("solid", fgColor="F4C7C3"), "warning": PatternFill("solid", fgColor="FCE8B2"),
                   "info": PatternFill("solid", fgColor="C9DAF8")}
-_MAX_WIDTH = 60
-_NOTE_AUTHOR = "planlang"
-
-
-_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
-
-
-def _storable(text: str) -> str:
-    r"""Text as a workbook can hold it: what XML 1.0 forbids becomes U+FFFD — control characters
-    (openpyxl's pattern), lone surrogates and the non-characters U+FFFE and U+FFFF (which openpyxl's
-    pattern lets through, and which then fail when the sheet is written as UTF-8 XML).
-
-    >>> _storable("a\x01b\ufffec\ud800")
-    'a\ufffdb\ufffdc\ufffd'
-    """
-    return _NOT_XML.sub("\ufffd", ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))
-
-
-def excel_value(value, unit: str | None):
-    """A value as a cell holds it: exact decimal text for numbers, native booleans and dates."""
-    if isinstance(value, str):
-        return _storable(value)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, Fraction):
-        return Decimal(money_text(value) if unit == "money" else decimal_text(value))
-    if isinstance(value, Period):
-        return value.label
-    return value
-
-
-def _put(sheet, row: int, column: int, value, unit: str | None = None):
-    cell = sheet.cell(row=row, column=column)
-    cell.value = excel_value(value, unit)
-    if isinstance(cell.value, str):
-        cell.data_type = "s"  # never a formula (nor an error code such as #N/A): text is shown, not run
-        cell.quotePrefix = cell.value.startswith(_FORMULA_START)
-    _format(cell, unit)
-    return cell
-
-
-def _format(cell, unit: str | None) -> None:
-    if unit in NUMBER_FORMATS and isinstance(cell.value, (Decimal, dt.date)):
-        cell.number_format = NUMBER_FORMATS[unit]
-
-
-def _note(text: str) -> Comment:
-    text = _storable(text)
-    lines = text.splitlines() or [""]
-    comment = Comment(text[:32_000], _NOTE_AUTHOR)
-    comment.width = min(900, 60 + 7 * max(len(line) for line in lines))
-    comment.height = min(900, 30 + 16 * len(lines))
-    return comment
-
-
-def _table(sheet, headings: list[str], rows: list[list], units: list[str | None] | None = None, *, freeze: str = "A2"):
-    """Write a header and rows; returns the cells of the rows for notes and styles."""
-    for k, heading in enumerate(headings, 1):
-        _put(sheet, 1, k, heading).font = _HEADER_FONT
-    written = []
-    for r, values in enumerate(rows, 2):
-        written.append([_put(sheet, r, k, v, units[k - 1] if units else None) for k, v in enumerate(values, 1)])
-    _finish(sheet, freeze)
-    return written
-
-
-def _finish(sheet, freeze: str) -> None:
-    sheet.freeze_panes = freeze
-    if sheet.max_row >= 1 and sheet.max_column >= 1:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(sheet.max_column)}{max(sheet.max_row, 1)}"
-    widths: dict[int, int] = {}
-    for row in sheet.iter_rows():
-        for cell in row:
-            if cell.value is None:
-                continue
-            # a formatted number is a few characters wider than its digits (£, separators)
-            shown = str(cell.value) + "   " * isinstance(cell.value, Decimal)
-            widths[cell.column] = max(widths.get(cell.column, 0), max(len(x) for x in shown.splitlines() or [""]))
-    for column, width in widths.items():
-        # room for the autofilter's button beside the heading
-        sheet.column_dimensions[get_column_letter(column)].width = min(_MAX_WIDTH, width + 4)
 
 
 class _Inputs:
@@ -183,9 +112,16 @@ def _result_sheet(sheet, layout: Sheet, tracer, inputs: _Inputs) -> None:
         if found is None:
             continue
         r, k = row_of[row], index[column]
-        if found.results is None:  # a difference of two runs: its provenance is in the two columns before it
-            cell = _put(sheet, r, k, "missing" if isinstance(found.value, Missing) else found.value, found.unit)
-            cell.comment = _note("the scenario's value less the baseline's (the two columns to the left)")
+        if found.results is None:  # a difference of two runs: its provenance is in its two runs' columns
+            if column.of is not None and isinstance(found.value, Fraction):
+                before, after = (f"{get_column_letter(index[c])}{r}" for c in column.of)
+                cell = _formula(sheet, r, k, f"{after}-{before}", found.unit)
+                cell.comment = _note(f"the scenario's value less the baseline's ({after} - {before}), over the figures "
+                                     f"as the cells hold them; planlang's exact difference: "
+                                     f"{format_value(found.value, found.unit)}")
+            else:
+                cell = _put(sheet, r, k, "missing" if isinstance(found.value, Missing) else found.value, found.unit)
+                cell.comment = _note("the scenario's value less the baseline's (the two columns to the left)")
             continue
         provenance = tracer_of(found.results).of(found.name, found.entity, found.period)
         places = {(leaf.label, leaf.entity, leaf.period): inputs.place(leaf) for leaf in provenance.inputs}
@@ -225,35 +161,40 @@ def _flags_sheet(sheet, results: Results, tracer: Tracer) -> None:
         cells_[0].fill = _SEVERITY_FILL.get(severity, PatternFill())
 
 
-def _totals_sheet(sheet, runs: list[tuple[str, Results]], only=None) -> None:
-    """Each money and count output's year total by organisation, with the periods it covers; with more
-    than one run (a comparison), one column per run and the difference of each scenario from the first."""
+def _totals_sheet(sheet, runs: list[tuple[str, Results]], only=None, *, systems: bool = False) -> None:
+    """Each money and count output's year total by organisation (or, ``systems``, by system: the sum of its
+    trusts' and CCGs'), with the periods it covers; with more than one run (a comparison), one column per
+    run and the difference of each scenario from the first, a formula over the two columns."""
     first = runs[0][1]
     organisations = first.dataset.organisations
-    others = [[t.value for t in year_totals(first, only=only, of=results)] for _, results in runs[1:]]
-    headings = ["output", "code", "organisation", "year", "covers", runs[0][0] or "total"]
+
+    def totals_of(results=None):
+        found = year_totals(first, only=only, of=results)
+        return system_totals(first, found) if systems else found
+
+    others = [[t.value for t in totals_of(results)] for _, results in runs[1:]]
+    headings = ["output", "system" if systems else "code", "name" if systems else "organisation", "year", "covers", runs[0][0] or "total"]
     for label, _ in runs[1:]:
         headings += [label, f"difference, {label}"]
-    rows, units = [], []
-    for k, total in enumerate(year_totals(first, only=only)):
+    rows, units, exact = [], [], []
+    for k, total in enumerate(totals_of()):
         values = [total.value]
         for scenario in others:
-            values += [scenario[k], _less(scenario[k], total.value)]
+            values += [scenario[k], less(scenario[k], total.value)]
         rows.append([total.name, total.entity or "", organisations[total.entity].name if total.entity else "(whole pack)",
                      total.year.label, total.coverage.label()]
                     + ["missing" if isinstance(v, Missing) else excel_value(v, total.unit) for v in values])
         units.append(total.unit)
+        exact.append(values)
     written = _table(sheet, headings, rows)
-    for cells_, unit in zip(written, units):
+    for r, (cells_, unit, values) in enumerate(zip(written, units, exact), 2):
         for cell in cells_[5:]:
             _format(cell, unit)
-
-
-def _less(after, before):
-    """A scenario's total less the baseline's: missing when either is."""
-    if isinstance(after, Missing) or isinstance(before, Missing):
-        return after if isinstance(after, Missing) else before
-    return after - before
+        for s_ in range(len(others)):
+            before, after, difference = 6, 7 + 2 * s_, 8 + 2 * s_
+            if isinstance(values[2 + 2 * s_], Fraction):  # both present: Excel works it out
+                cell = _formula(sheet, r, difference, f"{get_column_letter(after)}{r}-{get_column_letter(before)}{r}", unit)
+                cell.comment = _note(f"planlang's exact difference: {format_value(values[2 + 2 * s_], unit)}")
 
 
 def _defaults_sheet(sheet, runs: list[tuple[str, Results]]) -> None:
@@ -331,8 +272,10 @@ def build_workbook(results: Results, *, only=None) -> Workbook:
 
 
 def build_compare_workbook(comparisons) -> Workbook:
-    """The baseline's sheets with each scenario's and the difference's columns; then each scenario's settings,
-    the baseline's flags and the flags each scenario raises or clears, missing values, rules and inputs."""
+    """The baseline's sheets with each scenario's and the difference's columns (formulas over the two); then
+    each scenario's settings, the year totals by organisation and by system, charts of the totals before and
+    after and of the changes by organisation, the baseline's flags and the flags each scenario raises or clears, missing values, rules and inputs."""
+    from .excel_charts import charts_sheet
     from .layout import compare_sheets
 
     baseline = comparisons[0].baseline
@@ -350,6 +293,8 @@ def build_compare_workbook(comparisons) -> Workbook:
     _table(book.create_sheet("Scenarios"), ["scenario", "setting", "written at"], rows)
     runs = [("baseline", baseline)] + [(c.scenario.scenario.name, c.scenario) for c in comparisons]
     _totals_sheet(book.create_sheet("Totals"), runs)
+    _totals_sheet(book.create_sheet("System totals"), runs, systems=True)
+    charts_sheet(book.create_sheet("Charts"), runs)
     _defaults_sheet(book.create_sheet("Assumed defaults"), runs)
     changed = [[c.scenario.scenario.name, "raised", f.name, f.severity, f.entity, f.period.label if f.period else ""]
                for c in comparisons for f in c.flags_raised]

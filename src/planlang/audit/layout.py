@@ -21,10 +21,12 @@ from ..ops import merge_missing
 from ..periods import GRANULARITIES, Period
 from ..printer import format_expr
 from ..run import Results
+from ..run.totals import total_of
 from ..values import Missing
 
 __all__ = ["Column", "Row", "Sheet", "Cell", "result_sheets", "unit_of", "scheme_of", "scheme_order",
-           "SHEET_FOR_NO_PERIOD", "cells", "RULE_KINDS", "rules", "rule_formula", "YearTotal", "year_totals"]
+           "SHEET_FOR_NO_PERIOD", "cells", "RULE_KINDS", "rules", "rule_formula", "YearTotal", "year_totals",
+           "system_totals", "less"]
 
 # the sheet names of the input workbook ("monthly", ...), and one for values that have no period
 _SHEET_OF = {kind: word for word, kind in GRANULARITIES.items()}
@@ -91,6 +93,8 @@ class Column:
     description: str | None
     cell: Callable[[str | None, Period | None], Cell | None] = attrs.field(eq=False, repr=False)
     run: str = ""
+    # a difference column: the (baseline, scenario) columns it is the difference of, for a formula over them
+    of: tuple["Column", "Column"] | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen
@@ -188,7 +192,8 @@ def _difference(base: Column, scenario: Column, label: str) -> Column:
             return None
         return Cell(value, base.unit, base.name, entity, period, None)
 
-    return attrs.evolve(base, heading=f"{base.name} (difference, {label})", cell=cell, run=f"difference {label}")
+    return attrs.evolve(base, heading=f"{base.name} (difference, {label})", cell=cell, run=f"difference {label}",
+                        of=(base, scenario))
 
 
 def cells(sheet: Sheet) -> Iterator[tuple[Row, Column, Cell | None]]:
@@ -235,3 +240,31 @@ def year_totals(results: Results, *, only: Callable[[str, str | None], bool] | N
             totals.append(YearTotal(name, decl.type, entity, year, missing if missing is not None else sum(values, Fraction(0)),
                                     coverage(periods, expected)))
     return totals
+
+
+def system_totals(results: Results, totals: list[YearTotal]) -> list[YearTotal]:
+    """Each system's year totals: the exact sum of its trusts' and CCGs' :class:`YearTotal` s (missing when
+    any is, never counted as zero), covering only the periods every member's total covers; in the
+    order of the outputs, then the systems as the data lists them."""
+    organisations = results.dataset.organisations
+    groups: dict[tuple, list[YearTotal]] = {}
+    for total in totals:
+        system = organisations[total.entity].system if total.entity is not None else None
+        if system is not None:
+            groups.setdefault((total.name, system, total.year), []).append(total)
+    order = {code: k for k, code in enumerate(organisations)}
+    names = list(dict.fromkeys(t.name for t in totals))
+    found = []
+    for (name, system, year), members in sorted(groups.items(), key=lambda x: (names.index(x[0][0]), order[x[0][1]],
+                                                                               x[0][2].sort_key())):
+        present = set.intersection(*(set(m.coverage.present) for m in members))
+        found.append(YearTotal(name, members[0].unit, system, year, total_of([m.value for m in members]).figure,
+                               coverage(present, members[0].coverage.expected)))
+    return found
+
+
+def less(after, before):
+    """A scenario's total less the baseline's: missing when either is."""
+    if isinstance(after, Missing) or isinstance(before, Missing):
+        return after if isinstance(after, Missing) else before
+    return after - before

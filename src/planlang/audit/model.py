@@ -37,8 +37,11 @@ from ..periods import Period
 from ..run import ir
 from ..run.lower import lowered
 from ..values import Missing
-from .excel import NUMBER_FORMATS, _note, _put, _storable
 from .layout import rule_formula, unit_of
+from .workbook import NUMBER_FORMATS
+from .workbook import note as _note
+from .workbook import put as _put
+from .workbook import storable as _storable
 
 __all__ = ["write_model", "MODEL_SHEETS"]
 

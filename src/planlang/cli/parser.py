@@ -234,7 +234,7 @@ def _sweep(command) -> None:
     options.output_names(command, "the definitions to total over every organisation and period at each step", required=True)
     options.json(command)
     command.add_argument("--out", metavar="FILE", help="also write every step, output, organisation and period in long form "
-                                                       "to FILE.parquet or FILE.csv")
+                                                       "to FILE.parquet, FILE.csv or FILE.xlsx (with a line chart of each total per step)")
     command.add_argument("--draws", type=options.count_of("draws", MAX_STEPS), metavar="N",
                          help="sample the --vary distributions N times; each total is reported as its mean and 5th, 50th "
                               "and 95th percentiles")

@@ -58,12 +58,24 @@ def compare_json(comparisons) -> dict:
             **scenario_json(comparison.scenario.scenario),
             **{key: scenario[key] for key in ("results", "flags", "missing")},
             "differences": differences, "totals": totals,
+            "totals_by_organisation": _year_totals_json(comparison.by_organisation),
+            "totals_by_system": _year_totals_json(comparison.by_system),
             **flags_json(comparison),
             "became_missing": [{"output": d.name, "entity": d.entity, "period": period_label(d.period),
                                 "because": d.scenario.describe()} for d in comparison.differences if d.change == "became missing"],
             "became_present": [{"output": d.name, "entity": d.entity, "period": period_label(d.period)}
                                for d in comparison.differences if d.change == "became present"],
         })
+    return out
+
+
+def _year_totals_json(totals) -> dict:
+    """``{output: {code: {year: {baseline, scenario, difference, covers}}}}``."""
+    out: dict = {}
+    for total in totals:
+        entry = out.setdefault(total.name, {}).setdefault(total.entity, {})[period_label(total.period)] = _difference_json(total)
+        if total.covers is not None:
+            entry["covers"] = coverage_json(total.covers)
     return out
 
 
@@ -120,6 +132,14 @@ def compare_text(comparisons) -> str:
             rows += [(f"{t.name} [{_total_label(t)}]", format_value(t.baseline, t.type), format_value(t.scenario, t.type),
                       _change_text(t)) for t in comparison.totals]
             lines += _rows(rows)
+        for title, totals in (("Year totals by organisation:", comparison.by_organisation),
+                              ("Year totals by system (its trusts and CCGs):", comparison.by_system)):
+            if totals:
+                lines += ["", title]
+                rows = [("output [code, year]", "baseline", "scenario", "change")]
+                rows += [(f"{t.name} [{t.entity}, {_total_label(t)}]", format_value(t.baseline, t.type),
+                          format_value(t.scenario, t.type), _change_text(t)) for t in totals]
+                lines += _rows(rows)
         for title, flags, results in (("Flags raised", comparison.flags_raised, comparison.scenario),
                                       ("Flags cleared", comparison.flags_cleared, comparison.baseline)):
             if flags:

@@ -1,10 +1,12 @@
-"""A sweep's every figure in long form: one row per step, output, entity and period, as CSV or Parquet.
+"""A sweep's every figure in long form: one row per step, output, entity and period, as CSV, Parquet or Excel.
 
 Columns: ``step`` (the grid point, from 1), ``draw`` (with ``--draws``), one column per ``--vary``
 target holding its value at the step, then ``output``, ``entity``, ``period``, ``value``, ``unit``
 and ``missing_because``. Values are written as ``run --json`` writes them (money to the penny,
 other numbers exact decimals, missing empty with its reason beside it), as text in Parquet too, so
-no figure passes through a float. Rows are written in chunks of :data:`CHUNK_ROWS` as the sweep
+no figure passes through a float. An Excel workbook (``.xlsx``, :mod:`.sweepbook`) holds the same
+table with numbers as numbers, a sheet of each output's total per step and a native line chart of
+each; it is refused past the rows a sheet holds. Rows are written in chunks of :data:`CHUNK_ROWS` as the sweep
 goes, so memory stays bounded however long it is; the file appears whole or not at all (it is
 written beside the target and renamed over it).
 """
@@ -24,14 +26,14 @@ from .values import json_value
 __all__ = ["LongFormWriter", "SUFFIXES", "CHUNK_ROWS", "check_target"]
 
 CHUNK_ROWS = 65_536
-SUFFIXES = (".csv", ".parquet")
+SUFFIXES = (".csv", ".parquet", ".xlsx")
 
 
 def check_target(target: str) -> str:
-    """The kind of file ``--out`` names (``.csv`` or ``.parquet``)."""
+    """The kind of file ``--out`` names (``.csv``, ``.parquet`` or ``.xlsx``)."""
     suffix = Path(target).suffix.lower()
     if suffix not in SUFFIXES:
-        raise UsageError("cannot write this kind of file", target, "give a file ending .parquet or .csv")
+        raise UsageError("cannot write this kind of file", target, "give a file ending .parquet, .csv or .xlsx")
     return suffix
 
 
@@ -44,16 +46,23 @@ class LongFormWriter:
         self.columns = ["step", *(["draw"] if draws else []), *targets, "output", "entity", "period", "value", "unit",
                         "missing_because"]
         self.rows: list[list] = []
-        self._csv = self._handle = self._parquet = None
+        self._csv = self._handle = self._parquet = self._book = None
 
     def __enter__(self) -> "LongFormWriter":
-        if self.suffix == ".csv":
+        if self.suffix == ".xlsx":
+            from .sweepbook import SweepBook
+
+            self._book = SweepBook(self.columns, self.types, self.units, self.draws)
+        elif self.suffix == ".csv":
             self._handle = open(self.path, "w", encoding="utf-8", newline="")
             self._csv = csv.writer(self._handle, lineterminator="\r\n")
             self._csv.writerow(self.columns)
         return self
 
     def add(self, point, result: StepResult) -> None:
+        if self._book is not None:
+            self._book.add(point, result)
+            return
         head = [point.index, *([point.draw] if self.draws else []),
                 *(json_value(x, t) for x, t in zip(point.values, self.types))]
         for name, cells in result.by_output.items():
@@ -100,6 +109,12 @@ class LongFormWriter:
         return pa.schema([(name, pa.int64() if k < whole else pa.string()) for k, name in enumerate(self.columns)])
 
     def __exit__(self, kind, error, trace) -> None:
+        if self._book is not None:
+            if error is None:
+                self._book.save(self.path)
+            else:
+                self._book.discard()
+            return
         if error is None:
             self.flush()
             if self._parquet is None and self.suffix == ".parquet":  # no rows at all: still a file with the columns
