@@ -89,8 +89,8 @@ class Pack:
     program: Program = attrs.field(repr=False)
     _plan: Plan = attrs.field(repr=False)
     path: str
-    # each dataset's baseline run, worked out once: a dataset is read-only once read (a what-if never changes it)
-    _baselines: "weakref.WeakKeyDictionary[Dataset, object]" = attrs.field(
+    # each dataset's baseline run by backend, worked out once: a dataset is read-only once read (a what-if never changes it)
+    _baselines: "weakref.WeakKeyDictionary[Dataset, dict]" = attrs.field(
         factory=weakref.WeakKeyDictionary, repr=False, init=False)
 
     @property
@@ -167,15 +167,21 @@ class Pack:
             backend = choose_backend(dataset)
         elif backend not in BACKENDS:
             raise UsageError(f"no backend {backend!r}", "backend", f"the backends are auto, {', '.join(BACKENDS)}")
-        baseline = self._baseline(dataset) if backend == "exact" else run(self._plan, dataset, backend=backend)
+        baseline = self._baseline(dataset, backend)
         results = run(self._plan, dataset, checked, baseline=baseline, backend=backend) if checked.settings else baseline
         return Results(results)
 
     def compare(self, data, scenarios: "Scenario | Iterable[Scenario]", *, only: Iterable[str] | None = None,
-                entities: Iterable[str] | None = None) -> "Comparison | list[Comparison]":
+                entities: Iterable[str] | None = None, backend: str = "exact") -> "Comparison | list[Comparison]":
         """What each scenario changes against the baseline on ``data``, as ``planlang compare``: a
-        :class:`Comparison` for one scenario, a list of them for several."""
+        :class:`Comparison` for one scenario, a list of them for several.
+
+        ``backend`` runs both sides, as in :meth:`run`; the figures are the same whichever runs them."""
         dataset = self._dataset(data)
+        if backend == "auto":
+            backend = choose_backend(dataset)
+        elif backend not in BACKENDS:
+            raise UsageError(f"no backend {backend!r}", "backend", f"the backends are auto, {', '.join(BACKENDS)}")
         one = isinstance(scenarios, Scenario)
         chosen = [scenarios] if one else list(scenarios)
         if not chosen:
@@ -187,8 +193,9 @@ class Pack:
         for name in only:
             if name not in definitions:
                 raise UsageError(f"`{name}` is not a definition of {self.path}", "only", suggest(name, definitions))
-        baseline = self._baseline(dataset)
-        found = [Comparison(_compare(baseline, run(self._plan, dataset, self._checked(x, dataset), baseline=baseline),
+        baseline = self._baseline(dataset, backend)
+        found = [Comparison(_compare(baseline, run(self._plan, dataset, self._checked(x, dataset), baseline=baseline,
+                                                   backend=backend),
                                      only, entities)) for x in chosen]
         return found[0] if one else found
 
@@ -238,10 +245,11 @@ class Pack:
             title += f"\nunder the scenario {base.name}: {'; '.join(x.text for x in base.settings)}"
         return Sweep(tuple(summaries), document, sweep_text(title, grids, drawn, names, units, summaries, count, seed, covers))
 
-    def _baseline(self, dataset: Dataset):
-        baseline = self._baselines.get(dataset)
+    def _baseline(self, dataset: Dataset, backend: str = "exact"):
+        held = self._baselines.setdefault(dataset, {})
+        baseline = held.get(backend)
         if baseline is None:
-            baseline = self._baselines[dataset] = run(self._plan, dataset)
+            baseline = held[backend] = run(self._plan, dataset, backend=backend)
         return baseline
 
     def _dataset(self, data) -> Dataset:

@@ -17,7 +17,7 @@ from . import syntax as s
 from .coverage import Coverage, coverage, year_coverage
 from .periods import Period
 from .plan import Plan
-from .run import Results
+from .run import FlagResult, Results
 from .run.totals import total_of
 from .values import Missing
 
@@ -131,17 +131,25 @@ def compare(baseline: Results, scenario: Results, only: set[str] | None = None, 
             by_system += systems
     differences.sort(key=_size)  # stable: output order within equal sizes
     raised, cleared = [], []
-    before = {(f.name, f.entity, f.period): f for f in baseline.flags}
-    for flag in scenario.flags:
-        if (entities and flag.entity not in entities) or (shared and flag.name not in scenario.run.changed):
+    for flag in _flags(scenario, scenario.run.changed if shared else None):
+        if entities and flag.entity not in entities:
             continue
-        was = before[(flag.name, flag.entity, flag.period)].fired
+        was = baseline.get(flag.name, flag.entity, flag.period)
         if flag.fired is True and was is not True:
             raised.append(flag)
         elif was is True and flag.fired is not True:
             cleared.append(flag)
     return Comparison(baseline, scenario, tuple(differences), _changed(totals), tuple(raised), tuple(cleared),
                       _changed(by_organisation), _changed(by_system))
+
+
+def _flags(results: Results, names) -> list:
+    """The flags of a run, or of the ``names`` among them alone (those a scenario sharing its baseline can change)."""
+    if names is None:
+        return results.flags
+    program = results.program
+    return [FlagResult(name, decl.severity, e, p, results.get(name, e, p)) for name, keys in results.scope.items()
+            if name in names and isinstance(decl := program.declarations[name], s.FlagDecl) for e, p in keys]
 
 
 def _changed(totals: list) -> tuple:

@@ -139,7 +139,7 @@ class Workbench:
                 return {"scenario": None, "totals": [], "changes": [], "changes_count": 0, "by_organisation": [],
                         "flags_raised": [], "flags_cleared": [], "defaults": self.pack.run(dataset).defaults(),
                         "reproduce": self.reproduce([], named)}
-            comparison = self.pack.compare(dataset, scenarios[0], only=request.only, entities=request.entity)
+            comparison = self.pack.compare(dataset, scenarios[0], only=request.only, entities=request.entity, backend="auto")
             # the page's view only: compare --json's whole document (every value, explained flags) is not needed
             document = {"name": comparison.scenario, "sets": comparison.settings(), **comparison.flags_json()}
             kinds = {code: org.kind for code, org in dataset.organisations.items()}
@@ -149,7 +149,7 @@ class Workbench:
                 "changes": [_row(d, d.entity, str(d.period) if d.period else None)
                             for d in comparison.differences[:MAX_CHANGES_SHOWN]],
                 "changes_count": len(comparison.differences),
-                "by_organisation": _by_organisation(comparison.differences, kinds),
+                "by_organisation": _by_organisation(comparison, kinds),
                 "flags_raised": document["flags_raised"], "flags_cleared": document["flags_cleared"],
                 "defaults": comparison.results.defaults(),
                 "reproduce": self.reproduce(document.get("sets", []), named),
@@ -446,19 +446,13 @@ def _covers(total) -> str | None:
     return None if total.covers is None or total.covers.complete else total.covers.label()
 
 
-def _by_organisation(differences, kinds: dict) -> list[dict]:
-    """Each organisation's change over the year, per money output (a missing change makes the sum missing)."""
-    sums: dict[tuple[str, str], Fraction | None] = {}
-    for d in differences:
-        if d.type != "money" or d.entity is None:
-            continue
-        key = (d.entity, d.name)
-        before = sums.get(key, Fraction(0))
-        sums[key] = None if before is None or not isinstance(d.difference, Fraction) else before + d.difference
-    rows = [{"entity": entity, "kind": kinds.get(entity), "name": name,
-             "change": "missing" if total is None else ("+" if total > 0 else "") + str(Value(total, "money")),
-             "difference": None if total is None else str(Value(total, "money").decimal)}
-            for (entity, name), total in sums.items()]
+def _by_organisation(comparison, kinds: dict) -> list[dict]:
+    """Each organisation's and each system's changed year total, per money output, as ``compare`` works them out
+    (a missing cell makes its side's total missing)."""
+    rows = [{"entity": t.entity, "kind": kinds.get(t.entity) if t.kind == "organisation" else t.kind, "name": t.name,
+             "change": "missing" if t.difference is None else _change(t),
+             "difference": _decimal(t.difference, t.type)}
+            for t in (*comparison.by_organisation, *comparison.by_system) if t.type == "money"]
     return sorted(rows, key=lambda r: (r["name"], -abs(Fraction(r["difference"] or 0)), r["entity"]))
 
 
