@@ -106,6 +106,18 @@ def test_explain_side_by_side_with_what_moved_it(client):
     assert why["citations"][0]["source"] == "002_0a239ee164b5232a.txt"
 
 
+def test_explain_lists_the_inputs_the_figure_needs_with_their_origin(client):
+    why = client.post("/api/explain", json={"scenario": MAY_AT_70, "name": "erf_additional_funding",
+                                            "entity": "EXAMPLE2", "period": "2021-05"}).json()
+    inputs = {(i["name"], i["entity"], i["period"]): i for i in why["inputs"]}
+    actual = inputs[("erf_actual", "EXAMPLE2", "2021-05")]
+    assert (actual["kind"], actual["value"]) == ("input", "£26,000,000.00")
+    assert actual["origin"].endswith("erf_worked_example.json: inputs.erf_actual.EXAMPLE2.2021-05")
+    assert inputs[("erf_gateway_met", "EXAMPLE2", "2021-05")]["origin"] == "assumed: the declared default"
+    assert inputs[("erf_thresholds", None, "2021-05")]["origin"] == "the scenario's setting at line 2"
+    assert inputs[("erf_rate_above_upper", None, "2021-05")]["origin"] == "the pack"
+
+
 @pytest.mark.parametrize("body, status, expected", [
     ({"scenario": "scenario w\n  set erf_treshold = 5%\n"}, 422, "scenario:2:7"),
     ({"set": ["erf_thresholds = "]}, 422, "--set:1:"),

@@ -178,6 +178,7 @@ class Workbench:
                     "scenario": {"value": str(scenario.value(name, entity, period)),
                                  "derivation": scenario.explain_text(name, entity, period)},
                     "changed": before.value != after.value, "moved_by": moved,
+                    "inputs": _inputs(after),
                     "citations": self._citations(decl.citations)}
 
     def upload(self, body) -> dict:
@@ -468,6 +469,31 @@ def _leaves(node) -> dict[tuple, object]:
             found[(current.label, current.entity, str(current.period) if current.period else None)] = current.value
         stack.extend(current.children)
     return found
+
+
+def _inputs(node) -> list[dict]:
+    """Which inputs and parameters a figure needs: each leaf of its derivation, with its value and where it came
+    from (the data's cell or JSON path, the scenario's setting, or the declared default assumed)."""
+    found, stack, seen = {}, [node], set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current.kind in ("input", "parameter"):
+            key = (current.label, current.entity or "", str(current.period) if current.period else "")
+            detail = current.detail
+            setting = detail.get("setting")
+            span = getattr(setting, "span", None)
+            origin = ((f"the scenario's setting at line {span.line}" if span is not None else "the scenario") if setting else
+                      str(detail["origin"]) if detail.get("origin") else
+                      "assumed: the declared default" if detail.get("assumed") else
+                      "the pack" if current.kind == "parameter" else None)
+            found[key] = {"kind": current.kind, "name": current.label, "entity": current.entity,
+                          "period": str(current.period) if current.period else None,
+                          "value": _shown(current.value, current.type), "origin": origin}
+        stack.extend(current.children)
+    return [found[k] for k in sorted(found)]
 
 
 def _moved(before, after) -> list[dict]:

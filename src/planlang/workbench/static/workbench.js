@@ -366,6 +366,10 @@
             return m.name + (m.entity ? " for " + m.entity : "") + (m.period ? " in " + m.period : "");
           }).join("; ")
         : "The scenario does not move it.";
+      fill("why-inputs", j.inputs, function (i) {
+        return [el("td", i.name), el("td", i.entity || ""), el("td", i.period || ""), el("td", i.value),
+                el("td", i.origin || "")];
+      });
       const citations = document.getElementById("why-citations");
       citations.replaceChildren();
       j.citations.forEach(function (c) {
