@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv clean bench bench-vector examples docs docs-html
+.PHONY: demo test venv clean bench bench-vector examples docs docs-html mutation
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ demo: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python docs/make_policies.py
+
+# Mutation testing of every shipped pack (minutes): policies/<year>/mutation.json, then docs/policies.md
+mutation: $(STAMP)
+	$(BIN)/python docs/make_policies.py --measure
 
 docs-html: $(STAMP)
 	$(BIN)/python docs/make_html.py docs/html

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from planlang.assurance.mutate import KILLED, SURVIVED, mutants, mutate
+from planlang.assurance.mutate import KILLED, SURVIVED, mutants, mutate, pack_digest
 from planlang.assurance.register import Register, read_register_text
 from planlang.cli import main
 from planlang.compiler import compile_pack
@@ -92,3 +92,16 @@ def test_the_command_lists_survivors_as_one_line_diffs_with_file_and_line(tmp_pa
     assert main(["mutate", str(pack), "--workers", "1", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["files"][0]["counts"]["survived"] >= 2
+    assert document["digest"] == pack_digest(compile_pack(pack), Register())
+
+
+def test_the_digest_is_of_the_files_and_the_equivalents_not_of_where_the_pack_is(tmp_path):
+    for name in "abc":
+        (tmp_path / name).mkdir()
+    weak, elsewhere, strong = (_pack(tmp_path / name, tests) for name, tests in (("a", WEAK), ("b", WEAK), ("c", STRONG)))
+    register = read_register_text('[[equivalent]]\nfile = "rules.plan"\nline = 10\nmutant = "`>` -> `>=`"\n'
+                                  'reason = "r"\n', "a.toml")
+    digest = pack_digest(compile_pack(weak), Register())
+    assert digest.startswith("sha256:") and digest == pack_digest(compile_pack(elsewhere), Register())
+    assert digest != pack_digest(compile_pack(strong), Register())
+    assert digest != pack_digest(compile_pack(weak), register)

@@ -33,6 +33,20 @@ def test_policies_md_is_up_to_date():
         "run `python docs/make_policies.py` (make docs) and commit docs/policies.md"
 
 
+@pytest.mark.parametrize("pack", sorted(p.name for p in (ROOT / "policies").iterdir() if p.is_dir()))
+def test_each_packs_mutation_score_was_measured_on_the_pack_as_it_is(pack):
+    from planlang.assurance.mutate import pack_digest
+    from planlang.assurance.register import REGISTER_FILE, read_register
+    from planlang.compiler import compile_pack
+
+    directory = ROOT / "policies" / pack
+    recorded = json.loads((directory / "mutation.json").read_text(encoding="utf-8"))
+    now = pack_digest(compile_pack(directory), read_register(directory / REGISTER_FILE))
+    assert recorded["digest"] == now, (f"policies/{pack} changed since its mutation score was measured: run "
+                                       "`python docs/make_policies.py --measure` (make mutation, minutes) and commit "
+                                       f"policies/{pack}/mutation.json and docs/policies.md")
+
+
 def fenced(path, language: str | None = None) -> list[tuple[int, str]]:
     """(line, text) of every fenced block of ``language`` (any, when None) in a Markdown file."""
     text = path.read_text(encoding="utf-8")

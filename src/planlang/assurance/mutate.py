@@ -11,16 +11,19 @@ plan shared by all the tests, and the pack's tests run in order until one fails:
 Mutants are enumerated in source order and the report is in that order whatever the number of
 processes, so a run that finishes is deterministic; ``max_seconds`` bounds it, and mutants not run
 in time are counted as such. Survivors the pack's register lists as equivalent (with why no test can
-tell them apart) are reported apart.
+tell them apart) are reported apart. A report carries the digest of what it judged (the pack's files
+and the register's equivalents), so a score recorded beside a pack can be checked for staleness.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 import os
 import time
 from collections.abc import Callable
 from fractions import Fraction
+from pathlib import Path
 
 import attrs
 
@@ -35,7 +38,7 @@ from ..source import SourceFile
 from ..testing import run_test
 from .register import Register
 
-__all__ = ["Mutant", "Outcome", "Report", "mutants", "mutate", "KILLED", "SURVIVED", "STILLBORN", "NOT_RUN"]
+__all__ = ["Mutant", "Outcome", "Report", "mutants", "mutate", "pack_digest", "KILLED", "SURVIVED", "STILLBORN", "NOT_RUN"]
 
 KILLED, SURVIVED, STILLBORN, NOT_RUN = "killed", "survived", "stillborn", "not run"
 _FLIP = {"<": "<=", "<=": "<", ">": ">=", ">=": ">", "==": "!=", "!=": "==", "≤": "<", "≥": ">", "≠": "=="}
@@ -68,6 +71,7 @@ class Outcome:
 @attrs.frozen
 class Report:
     outcomes: tuple[Outcome, ...]
+    digest: str = ""  # pack_digest of the pack and register judged
 
     def counts(self, file: str | None = None) -> dict[str, int]:
         counts = {KILLED: 0, SURVIVED: 0, "equivalent": 0, STILLBORN: 0, NOT_RUN: 0}
@@ -89,6 +93,18 @@ class Report:
     @property
     def survivors(self) -> tuple[Outcome, ...]:
         return tuple(o for o in self.outcomes if o.status == SURVIVED and not o.equivalent)
+
+
+def pack_digest(program: Program, register: Register) -> str:
+    """What a report judged, as one SHA-256: each of the pack's files (rules and tests) by name and text, and the
+    register's equivalent mutants; the same wherever the pack is, and blind to the rest of the register."""
+    digest = hashlib.sha256()
+    for path, source in sorted(program.files.items(), key=lambda item: (Path(item[0]).name, item[0])):
+        name, text = Path(path).name.encode("utf-8", "surrogatepass"), source.text.encode("utf-8", "surrogatepass")
+        digest.update(b"%d:%s%d:%s" % (len(name), name, len(text), text))
+    for e in sorted((Path(e.file).name, e.line, e.mutant, e.reason) for e in register.equivalents):
+        digest.update(repr(e).encode("utf-8", "surrogatepass"))
+    return "sha256:" + digest.hexdigest()
 
 
 # ---- the mutants ---------------------------------------------------------------------------------
@@ -266,4 +282,4 @@ def mutate(program: Program, register: Register, *, workers: int | None = None, 
         status, by = results.get(index, (NOT_RUN, None))
         equivalent = register.equivalent(mutant.file, mutant.line, mutant.change) if status == SURVIVED else None
         outcomes.append(Outcome(mutant, status, by, equivalent.reason if equivalent else None))
-    return Report(tuple(outcomes))
+    return Report(tuple(outcomes), pack_digest(program, register))

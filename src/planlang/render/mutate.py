@@ -46,7 +46,7 @@ def mutation_json(report) -> dict:
         value = report.score(file)
         return None if value is None else float(value)
 
-    return {"counts": report.counts(), "score": score(),
+    return {"digest": report.digest, "counts": report.counts(), "score": score(),
             "files": [{"file": f, "counts": report.counts(f), "score": score(f)} for f in report.files],
             "mutants": [{"file": o.mutant.file, "line": o.mutant.line, "column": o.mutant.column, "change": o.mutant.change,
                          "before": o.mutant.before, "after": o.mutant.after, "status": o.status, "killed_by": o.by,
