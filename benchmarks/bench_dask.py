@@ -1,6 +1,6 @@
 """Benchmark: how the FRF sweep scales on Dask (``planlang.run.scaleout``), against one process, in one run.
 
-The FRF pack of benchmarks/frf_sweep.py (5,000 synthetic organisations x 4 quarters) swept over
+The FRF pack of benchmarks/frf_sweep.py (its synthetic organisations, 500 by default, x 4 quarters) swept over
 ``frf_taper_rate`` through :func:`planlang.run.scaleout.distributed_results` -- the path ``planlang
 sweep --workers N`` takes: the plan scattered once per worker under its digest, each task a chunk of
 steps, only totals (four integers each) sent back -- on a real ``LocalCluster`` of 1 and then 2 worker
@@ -13,7 +13,7 @@ processes, beside the same steps through ``planlang.run.bulk.step_results`` in t
   returns;
 - the load average before and after: the machine is shared, so a second worker may not get a core.
 
-Usage: ``python benchmarks/bench_dask.py [STEPS] [BACKEND]`` (defaults 48, vector).
+Usage: ``python benchmarks/bench_dask.py [STEPS] [ORGANISATIONS] [BACKEND]`` (defaults 32, 500, vector).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from planlang.run.bulk import Step, step_results  # noqa: E402
 from planlang.run.scaleout import _chunk, distributed_results  # noqa: E402
 from planlang.scenario import scenario_from_sets  # noqa: E402
 
-CHUNK = 8
+CHUNK = 4
 
 
 def _nothing(x):
@@ -67,11 +67,11 @@ def on_dask(plan, dataset, steps, backend, workers: int) -> dict:
     return out
 
 
-def main(count: int = 48, backend: str = "vector") -> None:
+def main(count: int = 32, organisations: int = 500, backend: str = "vector") -> None:
     plan = compile_plan(frf_pack())
-    dataset = synthetic()
+    dataset = synthetic(organisations)
     steps = [Step(scenario_from_sets([text], plan, dataset)) for text in rate_settings(count)]
-    print(f"FRF sweep on Dask: 5,000 organisations x 4 quarters x {count} steps, backend {backend}, "
+    print(f"FRF sweep on Dask: {organisations:,} organisations x 4 quarters x {count} steps, backend {backend}, "
           f"chunks of {CHUNK} steps; {os.cpu_count()} cores; load average {load()} (1/5/15 min)")
     sent = len(pickle.dumps((steps[:CHUNK], list(OUTPUTS), backend)))
     back = len(pickle.dumps(_chunk(plan, dataset, steps[:CHUNK], OUTPUTS, backend, False)))
@@ -95,4 +95,4 @@ def main(count: int = 48, backend: str = "vector") -> None:
 
 
 if __name__ == "__main__":
-    main(*(int(x) for x in sys.argv[1:2]), *sys.argv[2:3])
+    main(*(int(x) for x in sys.argv[1:3]), *sys.argv[3:4])
