@@ -1,7 +1,6 @@
 """Scale-out on Dask: a sweep's steps evaluated in chunks across the workers of a ``dask.distributed`` cluster.
 
-The plan and the dataset are scattered to every worker once, the plan under a key named by its digest;
-a worker keeps the plan in a registry of its own keyed by that digest, so the machinery built from it
+The plan and the dataset are scattered to every worker once per sweep (the plan is ~130 KB); a worker keeps the plan in a registry of its own keyed by that digest, so the machinery built from it
 (lowered, compiled, the baseline run — all cached by the plan object) is built once per worker process
 and serves every chunk, and every later sweep of the same plan. Each task carries only its chunk of
 consecutive steps, evaluates them with :func:`planlang.bulk.step_results` and sends back only each
@@ -124,7 +123,11 @@ def distributed_results(client, plan, dataset, steps: Iterable[Step], outputs: S
                         chunk: int = 16, cells: bool = True) -> Iterator["_Shipped"]:
     """:func:`planlang.bulk.step_results` across the cluster's workers, in the order of ``steps``: each
     step's totals, and its cells when ``cells`` (only ``--out`` needs them; totals are much less to send)."""
-    named = {f"planlang-plan-{plan.digest}": plan, f"planlang-data-{uuid.uuid4().hex}": dataset}
+    # keys of their own each sweep: a key named by the digest alone is released by the last sweep's futures
+    # while this one scatters it again, and the scheduler may then forget it ("lost dependencies"); the
+    # worker's registry, not the key, is what keeps one plan per digest
+    sweep = uuid.uuid4().hex
+    named = {f"planlang-plan-{plan.digest[:16]}-{sweep}": plan, f"planlang-data-{sweep}": dataset}
     plan_on_workers, data_on_workers = client.scatter(named, broadcast=True, hash=False).values()
     ahead = 2 * max(1, len(client.nthreads()))
     pending: deque = deque()
