@@ -1,11 +1,13 @@
 """Scale-out on Dask: a sweep's steps evaluated in chunks across the workers of a ``dask.distributed`` cluster.
 
-The plan and the dataset are scattered to every worker once per sweep (the plan is ~130 KB); a worker keeps the plan in a registry of its own keyed by that digest, so the machinery built from it
-(lowered, compiled, the baseline run — all cached by the plan object) is built once per worker process
-and serves every chunk, and every later sweep of the same plan. Each task carries only its chunk of
-consecutive steps, evaluates them with :func:`planlang.bulk.step_results` and sends back only each
-step's totals, as exact integers (numerator, denominator, missing cells, cells) — its cells too only
-when they are to be written out.
+The plan and the dataset are scattered to every worker once per sweep (the FRF plan is ~130 KB). A
+worker keeps the plan in a registry of its own keyed by the plan's digest, so the machinery built from
+it (lowered, compiled, cached by the plan object) is built once per worker process and serves every
+chunk and every later sweep of that plan; the baseline run is kept between the chunks of one sweep.
+Each task carries only its chunk of consecutive steps, evaluates them with
+:func:`planlang.bulk.step_results` and sends back only each step's totals, as four exact integers
+(the present cells' sum as numerator and denominator, the missing cells, the cells); its cells too
+only when they are to be written out.
 Chunks are taken back in order, with a bounded number in flight, so the answer is the one a single
 process gives, step for step, and memory stays bounded however many steps there are.
 
