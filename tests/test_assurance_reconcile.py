@@ -89,3 +89,35 @@ def test_a_figure_of_no_such_rule_is_bad_data_without_a_traceback(tmp_path, caps
 def test_a_register_given_that_is_not_there_is_said(tmp_path, capsys):
     code, _, err = cli(capsys, "reconcile", PACK, "--data", DATA, "--expected", TABLE, "--register", tmp_path / "no.toml")
     assert code == 2 and "no such register file" in err
+
+
+def _figures_workbook(tmp_path, capsys, title="figures"):
+    """The run's figures as a workbook of rows name, entity, period, value, with one figure differing."""
+    import openpyxl
+
+    code, out, _ = cli(capsys, "run", PACK, "--data", DATA, "--json",
+                       "--set", "erf_actual for EXAMPLE2 in 2021-05 = £26,500,000")
+    assert code == 0
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = title
+    sheet.append(["name", "entity", "period", "value"])
+    for name, cells in json.loads(out)["results"].items():
+        for entity, periods in cells.items():
+            for period, value in periods.items():
+                if value is not None:
+                    sheet.append([name, entity, period, value if isinstance(value, bool) else float(value)])
+    path = tmp_path / "theirs.xlsx"
+    book.save(path)
+    return path
+
+
+def test_a_workbook_of_figures_gives_the_report_a_json_file_does(tmp_path, capsys):
+    from_json = json.loads(cli(capsys, "reconcile", PACK, "--data", DATA, "--expected",
+                               _figures_differing_in_one_input(tmp_path, capsys), "--json")[1])
+    code, out, err = cli(capsys, "reconcile", PACK, "--data", DATA, "--expected", _figures_workbook(tmp_path, capsys), "--json")
+    assert code == 1, err
+    document = json.loads(out)
+    strip = lambda d: [{k: v for k, v in x.items() if k != "where"} for x in d["differences"]]  # noqa: E731
+    assert strip(document) == strip(from_json) and document["figures"] == from_json["figures"]
+    assert all(d["where"].startswith(f"{tmp_path / 'theirs.xlsx'}: figures!D") for d in document["differences"])

@@ -16,6 +16,7 @@ reproduce it, both found by exact goal seek (:func:`planlang.solve.solve`). The 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections import deque
@@ -26,6 +27,8 @@ from pathlib import Path
 import attrs
 
 from .. import syntax as s
+from ..data.convert import PercentCell
+from ..data.excel import _blank, _cell, _get, _text, read_workbook, sheet_rows
 from ..diagnostics import InputError
 from ..explanation import explain
 from ..files import read_bytes
@@ -107,19 +110,23 @@ class Reconciliation:
 # ---- reading the figures -----------------------------------------------------------------------
 
 def read_figures(path: str, plan, dataset) -> list[Figure]:
-    """The figures of a CSV or JSON file, each checked against the plan and the data."""
+    """The figures of a CSV, JSON or .xlsx file, each checked against the plan and the data."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".xlsx":
+        rows = read_workbook(Path(path), path, _MAX_BYTES, lambda book, formulas: list(_xlsx_rows(book, formulas, path)))
+        return [_figure(row, where, plan, dataset) for row, where in rows]
     data = read_bytes(Path(path), path, _MAX_BYTES)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InputError(f"is not UTF-8 text ({error.reason} at byte {error.start})", path) from None
-    suffix = Path(path).suffix.lower()
     if suffix == ".csv":
         rows = _csv_rows(text, path)
     elif suffix == ".json":
         rows = _json_rows(text, path, plan)
     else:
-        raise InputError("is not a .csv or .json file of figures", path, "give the figures as CSV or JSON")
+        raise InputError("is not a .csv, .json or .xlsx file of figures", path,
+                         "give the figures as CSV, JSON or an Excel workbook")
     # a cell without a value (null or empty, as `run --json` writes a missing one) is no figure to compare
     return [_figure(row, where, plan, dataset) for row, where in rows if row.get("value") not in (None, "")]
 
@@ -131,6 +138,32 @@ def _csv_rows(text: str, path: str) -> Iterable[tuple[dict, str]]:
         raise InputError("has no `name` and `value` columns", path, "the columns are name, entity, period, value")
     for number, row in enumerate(reader, start=2):
         yield {k.strip().lower(): (v or "").strip() for k, v in row.items() if k is not None}, f"{path}:{number}"
+
+
+def _xlsx_rows(book, formulas, path: str) -> Iterable[tuple[dict, str]]:
+    """The rows of the sheet ``figures`` (or the first sheet) under its heading row name, entity, period, value."""
+    title = "figures" if "figures" in book.sheetnames else book.sheetnames[0]
+    rows = sheet_rows(book[title], path, formulas.get(title, {}))
+    heading = {_text(cell).lower(): index for index, cell in enumerate(rows.get(1, ())) if not _blank(cell)}
+    if not {"name", "value"} <= heading.keys():
+        raise InputError(f"the sheet {title!r} has no `name` and `value` columns in its first row", path,
+                         "the columns are name, entity, period, value")
+    for number, cells in rows.items():
+        if number == 1 or _blank(_get(cells, heading["value"])):
+            continue  # a cell without a value is no figure to compare
+        row = {key: _xlsx_value(_get(cells, index)) for key, index in heading.items()}
+        yield row, f"{path}: {_cell(title, heading['value'], number)}"
+
+
+def _xlsx_value(cell):
+    """A cell as _figure reads it: a date as its month, a number as written (a whole float without .0)."""
+    if isinstance(cell, (dt.date, dt.datetime)):
+        return f"{cell.year:04d}-{cell.month:02d}"
+    if isinstance(cell, str):
+        return cell.strip()
+    if isinstance(cell, PercentCell):  # 70% in Excel is the ratio 0.7
+        return cell.value
+    return cell
 
 
 def _json_rows(text: str, path: str, plan) -> Iterable[tuple[dict, str]]:
