@@ -29,6 +29,7 @@ import attrs
 from .. import syntax as s
 from ..data.convert import PercentCell
 from ..data.excel import _blank, _cell, _get, _text, read_workbook, sheet_rows
+from ..data.mapping import read_mapped_figures
 from ..diagnostics import InputError
 from ..explanation import explain
 from ..files import read_bytes
@@ -109,9 +110,15 @@ class Reconciliation:
 
 # ---- reading the figures -----------------------------------------------------------------------
 
-def read_figures(path: str, plan, dataset) -> list[Figure]:
-    """The figures of a CSV, JSON or .xlsx file, each checked against the plan and the data."""
+def read_figures(path: str, plan, dataset, mapping: str | None = None, program=None) -> list[Figure]:
+    """The figures of a CSV, JSON or .xlsx file (or a workbook read through ``mapping``, as ``--map`` reads data),
+    each checked against the plan and the data."""
     suffix = Path(path).suffix.lower()
+    if mapping is not None:
+        cells = read_mapped_figures(path, mapping, program, dataset.organisations.values(), _MAX_BYTES)
+        return [_figure({"name": name, "entity": code, "period": str(period) if period else None,
+                         "value": _scaled(_xlsx_value(raw), factor, where)}, where, plan, dataset)
+                for name, code, period, raw, factor, where in cells]
     if suffix == ".xlsx":
         rows = read_workbook(Path(path), path, _MAX_BYTES, lambda book, formulas: list(_xlsx_rows(book, formulas, path)))
         return [_figure(row, where, plan, dataset) for row, where in rows]
@@ -164,6 +171,28 @@ def _xlsx_value(cell):
     if isinstance(cell, PercentCell):  # 70% in Excel is the ratio 0.7
         return cell.value
     return cell
+
+
+def _scaled(value, factor: Fraction, where: str):
+    """A figure read at a scale (£000s) or sign as the text of its value in pounds, to the precision it was written to."""
+    if factor == 1 or isinstance(value, bool):
+        return value
+    text = repr(value) if isinstance(value, float) else str(value)
+    if text.strip() in _NIL:
+        return text
+    try:
+        amount = parse_amount(text) * factor
+    except AmountError as error:
+        raise InputError(str(error), where) from None
+    places, size = decimal_places(text), abs(factor)
+    while size % 10 == 0 and size > 1:
+        places, size = max(places - 1, 0), size / 10
+    while size < 1 and (size * 10).denominator < size.denominator:
+        places, size = places + 1, size * 10
+    rounded = round_to(amount, Fraction(1, 10 ** places), "half_up")
+    whole, part = divmod(abs(rounded) * 10 ** places, 10 ** places)
+    sign = "-" if rounded < 0 else ""
+    return f"{sign}{whole}" + (f".{int(part):0{places}d}" if places else "")
 
 
 def _json_rows(text: str, path: str, plan) -> Iterable[tuple[dict, str]]:
