@@ -16,6 +16,7 @@ reproduce it, both found by exact goal seek (:func:`planlang.solve.solve`). The 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections import deque
@@ -26,6 +27,9 @@ from pathlib import Path
 import attrs
 
 from .. import syntax as s
+from ..data.convert import PercentCell
+from ..data.excel import _blank, _cell, _get, _text, read_workbook, sheet_rows
+from ..data.mapping import read_mapped_figures
 from ..diagnostics import InputError
 from ..explanation import explain
 from ..files import read_bytes
@@ -106,20 +110,30 @@ class Reconciliation:
 
 # ---- reading the figures -----------------------------------------------------------------------
 
-def read_figures(path: str, plan, dataset) -> list[Figure]:
-    """The figures of a CSV or JSON file, each checked against the plan and the data."""
+def read_figures(path: str, plan, dataset, mapping: str | None = None, program=None) -> list[Figure]:
+    """The figures of a CSV, JSON or .xlsx file (or a workbook read through ``mapping``, as ``--map`` reads data),
+    each checked against the plan and the data."""
+    suffix = Path(path).suffix.lower()
+    if mapping is not None:
+        cells = read_mapped_figures(path, mapping, program, dataset.organisations.values(), _MAX_BYTES)
+        return [_figure({"name": name, "entity": code, "period": str(period) if period else None,
+                         "value": _scaled(_xlsx_value(raw), factor, where)}, where, plan, dataset)
+                for name, code, period, raw, factor, where in cells]
+    if suffix == ".xlsx":
+        rows = read_workbook(Path(path), path, _MAX_BYTES, lambda book, formulas: list(_xlsx_rows(book, formulas, path)))
+        return [_figure(row, where, plan, dataset) for row, where in rows]
     data = read_bytes(Path(path), path, _MAX_BYTES)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InputError(f"is not UTF-8 text ({error.reason} at byte {error.start})", path) from None
-    suffix = Path(path).suffix.lower()
     if suffix == ".csv":
         rows = _csv_rows(text, path)
     elif suffix == ".json":
         rows = _json_rows(text, path, plan)
     else:
-        raise InputError("is not a .csv or .json file of figures", path, "give the figures as CSV or JSON")
+        raise InputError("is not a .csv, .json or .xlsx file of figures", path,
+                         "give the figures as CSV, JSON or an Excel workbook")
     # a cell without a value (null or empty, as `run --json` writes a missing one) is no figure to compare
     return [_figure(row, where, plan, dataset) for row, where in rows if row.get("value") not in (None, "")]
 
@@ -131,6 +145,54 @@ def _csv_rows(text: str, path: str) -> Iterable[tuple[dict, str]]:
         raise InputError("has no `name` and `value` columns", path, "the columns are name, entity, period, value")
     for number, row in enumerate(reader, start=2):
         yield {k.strip().lower(): (v or "").strip() for k, v in row.items() if k is not None}, f"{path}:{number}"
+
+
+def _xlsx_rows(book, formulas, path: str) -> Iterable[tuple[dict, str]]:
+    """The rows of the sheet ``figures`` (or the first sheet) under its heading row name, entity, period, value."""
+    title = "figures" if "figures" in book.sheetnames else book.sheetnames[0]
+    rows = sheet_rows(book[title], path, formulas.get(title, {}))
+    heading = {_text(cell).lower(): index for index, cell in enumerate(rows.get(1, ())) if not _blank(cell)}
+    if not {"name", "value"} <= heading.keys():
+        raise InputError(f"the sheet {title!r} has no `name` and `value` columns in its first row", path,
+                         "the columns are name, entity, period, value")
+    for number, cells in rows.items():
+        if number == 1 or _blank(_get(cells, heading["value"])):
+            continue  # a cell without a value is no figure to compare
+        row = {key: _xlsx_value(_get(cells, index)) for key, index in heading.items()}
+        yield row, f"{path}: {_cell(title, heading['value'], number)}"
+
+
+def _xlsx_value(cell):
+    """A cell as _figure reads it: a date as its month, a number as written (a whole float without .0)."""
+    if isinstance(cell, (dt.date, dt.datetime)):
+        return f"{cell.year:04d}-{cell.month:02d}"
+    if isinstance(cell, str):
+        return cell.strip()
+    if isinstance(cell, PercentCell):  # 70% in Excel is the ratio 0.7
+        return cell.value
+    return cell
+
+
+def _scaled(value, factor: Fraction, where: str):
+    """A figure read at a scale (£000s) or sign as the text of its value in pounds, to the precision it was written to."""
+    if factor == 1 or isinstance(value, bool):
+        return value
+    text = repr(value) if isinstance(value, float) else str(value)
+    if text.strip() in _NIL:
+        return text
+    try:
+        amount = parse_amount(text) * factor
+    except AmountError as error:
+        raise InputError(str(error), where) from None
+    places, size = decimal_places(text), abs(factor)
+    while size % 10 == 0 and size > 1:
+        places, size = max(places - 1, 0), size / 10
+    while size < 1 and (size * 10).denominator < size.denominator:
+        places, size = places + 1, size * 10
+    rounded = round_to(amount, Fraction(1, 10 ** places), "half_up")
+    whole, part = divmod(abs(rounded) * 10 ** places, 10 ** places)
+    sign = "-" if rounded < 0 else ""
+    return f"{sign}{whole}" + (f".{int(part):0{places}d}" if places else "")
 
 
 def _json_rows(text: str, path: str, plan) -> Iterable[tuple[dict, str]]:

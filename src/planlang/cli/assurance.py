@@ -37,7 +37,7 @@ def _register(args) -> Register:
 def cmd_reconcile(args) -> int:
     inputs = load.load(args)
     plan, dataset = inputs.plan, inputs.dataset
-    figures = read_figures(args.expected, plan, dataset)
+    figures = read_figures(args.expected, plan, dataset, args.expected_map, inputs.program)
     result = reconcile(run(plan, dataset), figures, _register(args))
     if args.json:
         print(json.dumps(reconciliation_json(result), indent=2, ensure_ascii=False))

@@ -319,7 +319,11 @@ def _reconcile(command) -> None:
     options.data(command)
     command.add_argument("--expected", required=True, metavar="FIGURES",
                          help="their figures: a .csv (name, entity, period, value) or .json file (a list of those, "
-                              "or the `results` of `planlang run --json`)")
+                              "or the `results` of `planlang run --json`), or an .xlsx workbook (a sheet `figures` "
+                              "of those columns, or read through --expected-map)")
+    command.add_argument("--expected-map", metavar="MAP",
+                         help="read the --expected workbook through a mapping file (TOML, as --map; its [[input]] "
+                              "tables may name definitions and flags of the pack)")
     command.add_argument("--register", action="append", metavar="FILE",
                          help="an expected-differences register (TOML) besides the pack's assurance.toml (repeatable)")
     options.json(command)

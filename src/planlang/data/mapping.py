@@ -51,7 +51,7 @@ from .convert import SPACES, convert_value, describe
 from .dataset import Dataset, Organisation, check_organisations
 from .excel import _blank, _cell, _text, read_workbook, sheet_rows
 
-__all__ = ["load_mapped", "read_mapping", "Mapping", "SCALES"]
+__all__ = ["load_mapped", "read_mapped_figures", "read_mapping", "Mapping", "SCALES"]
 
 SCALES = {"units": 1, "£": 1, "£000s": 1000, "£000": 1000, "£k": 1000, "£m": 1_000_000, "£ms": 1_000_000}
 _TABLES = {"defaults": ("key_column", "header_row", "scale", "sign"),
@@ -132,7 +132,24 @@ def load_mapped(path: str | os.PathLike, mapping_path: str | os.PathLike, progra
                          lambda book, formulas: _Reader(mapping, program, book, formulas, display).read())
 
 
-def _check_keys(mapping: Mapping, program, errors: list[InputError]) -> None:
+def read_mapped_figures(path: str | os.PathLike, mapping_path: str | os.PathLike, program, organisations,
+                        max_bytes: int) -> list[tuple[str, str, Period | None, object, Fraction, str]]:
+    """Figures to reconcile (``reconcile --expected-map``): (name, organisation, period, cell value, scale x sign, cell)
+    of each filled cell an ``[[input]]`` names, where it may name a definition or flag of the pack as well as an
+    input; the organisations are the data's unless the mapping lists its own."""
+    display = os.fspath(path)
+    if Path(path).suffix.lower() != ".xlsx":
+        raise InputError("a mapping reads .xlsx workbooks only", display, "save the workbook as .xlsx, or drop --expected-map")
+    mapping = read_mapping(mapping_path, max_bytes)
+    errors: list[InputError] = []
+    _check_keys(mapping, program, errors, figures=True)
+    if errors:
+        raise errors[0] if len(errors) == 1 else DataErrors(errors, mapping.display)
+    return read_workbook(Path(path), display, max_bytes, lambda book, formulas: _FigureReader(
+        mapping, program, book, formulas, display, organisations).read())
+
+
+def _check_keys(mapping: Mapping, program, errors: list[InputError], figures: bool = False) -> None:
     """Every table and key known, every value of the right kind: placed in the mapping, all reported together."""
     document = mapping.document
     for key, value in document.items():
@@ -170,19 +187,20 @@ def _check_keys(mapping: Mapping, program, errors: list[InputError]) -> None:
                 elif field not in ("header_row", "sign") and not isinstance(given, str):
                     errors.append(InputError(f"{field} is text, found {describe(given)}", where, f'write {field} = "{given}"'))
             if key == "input" and isinstance(table.get("name"), str):
-                _check_input(mapping, program, index, table, errors)
-    if "organisation" not in document and "organisations_sheet" not in document:
+                _check_input(mapping, program, index, table, errors, figures)
+    if not figures and "organisation" not in document and "organisations_sheet" not in document:
         errors.append(InputError("the mapping names no organisations", f"{mapping.display}:1:1",
                                  "list each as [[organisation]] (code, name, kind, system), or name a sheet of them "
                                  "with organisations_sheet"))
 
 
-def _check_input(mapping: Mapping, program, index: int, table: dict, errors: list[InputError]) -> None:
-    inputs = program.of_kind(s.InputDecl)
+def _check_input(mapping: Mapping, program, index: int, table: dict, errors: list[InputError],
+                 figures: bool = False) -> None:
+    inputs = program.of_kind((s.InputDecl, s.DefineDecl, s.FlagDecl) if figures else s.InputDecl)
     name = table["name"]
     if name not in inputs:
-        errors.append(InputError(f"{name!r} is not an input of the policy", mapping.at("input", index, "name"),
-                                 suggest(name, inputs)))
+        errors.append(InputError(f"{name!r} is not {'a definition, flag or input' if figures else 'an input'} of the policy",
+                                 mapping.at("input", index, "name"), suggest(name, inputs)))
         return
     ways = [way for way in ("row", "cell", "range") if way in table]
     if len(ways) != 1:
@@ -284,7 +302,7 @@ class _Reader:
 
     def read(self) -> Dataset:
         organisations, locate = self.organisations()
-        checker = Checker(self.program, check_organisations(organisations, locate, self.display))
+        checker = self.checker(check_organisations(organisations, locate, self.display))
         sheets = self.document.get("sheet", [])
         for index, table in enumerate(sheets):
             try:
@@ -308,6 +326,12 @@ class _Reader:
         used.add(self.document.get("organisations_sheet"))
         self.warnings += [f"{self.display}: {name}: the sheet {name!r} is not read: the mapping does not name it"
                           for name in self.book.sheetnames if name not in used]
+        return self.result(checker, organisations, locate)
+
+    def checker(self, organisations) -> Checker:
+        return Checker(self.program, organisations)
+
+    def result(self, checker: Checker, organisations, locate):
         dataset = checker.dataset(organisations, self.display, locate)
         return attrs.evolve(dataset, warnings=tuple(self.warnings), companions=(self.mapping.display,))
 
@@ -430,6 +454,46 @@ class _Reader:
                              f"{decl.granularity} of {checker.year}", at("row") if "header_row" not in table else at("header_row"),
                              f"headings such as {_example(decl.granularity)} or a date cell name the columns")
         return columns
+
+
+class _FigureChecker(Checker):
+    """A checker of figures: the pack's definitions and flags as well as its inputs; a value kept as read."""
+
+    def __init__(self, program, organisations):
+        super().__init__(program, organisations)
+        self.declared = program.of_kind((s.InputDecl, s.DefineDecl, s.FlagDecl))
+
+    def keep(self, name: str, code: str, period: Period, value, where: str) -> None:
+        key = (name, code, period)
+        if key in self.values:
+            raise InputError(f"{name} for {code} in {period} is read twice (first at {self.origins[key]})", where)
+        self.values[key] = value
+        self.origins[key] = where
+
+
+class _FigureReader(_Reader):
+    def __init__(self, mapping: Mapping, program, book, formulas, display: str, organisations):
+        super().__init__(mapping, program, book, formulas, display)
+        self.known = list(organisations)
+
+    def organisations(self):
+        if "organisation" in self.document or "organisations_sheet" in self.document:
+            return super().organisations()
+        return self.known, lambda index, field: self.mapping.display
+
+    def checker(self, organisations) -> Checker:
+        return _FigureChecker(self.program, organisations)
+
+    def convert(self, raw, type_: str, factor: Fraction, where: str):
+        return raw, factor  # parsed by the reconciliation, which keeps the precision their figure is written to
+
+    def result(self, checker: Checker, organisations, locate):
+        if len(checker.errors) == 1:
+            raise checker.errors[0]
+        if checker.errors:
+            raise DataErrors(checker.errors, self.display)
+        return [(name, code, period, raw, factor, checker.origins[name, code, period])
+                for (name, code, period), (raw, factor) in checker.values.items()]
 
 
 def name_of(table: dict) -> str:
