@@ -354,6 +354,33 @@ def decimal_text(value: Fraction, places: int = 10) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def terminates(value: Fraction) -> bool:
+    """Whether the fraction has a finite decimal expansion (its denominator has no factor but 2 and 5).
+
+    >>> terminates(Fraction(3, 8)), terminates(Fraction(1, 3))
+    (True, False)
+    """
+    denominator = value.denominator
+    for factor in (2, 5):
+        while denominator % factor == 0:
+            denominator //= factor
+    return denominator == 1
+
+
+def exact_decimal(value: Fraction) -> str:
+    """Every digit of a fraction that :func:`terminates`, as decimal text (no rounding, no exponent).
+
+    >>> exact_decimal(Fraction(-3, 8)), exact_decimal(Fraction(12))
+    ('-0.375', '12')
+    """
+    digits = 0
+    while (value * 10**digits).denominator != 1:
+        digits += 1
+    scaled = abs(value.numerator * 10**digits // value.denominator)
+    whole, fraction = divmod(scaled, 10**digits)
+    return f"{'-' if value < 0 else ''}{whole}" + (f".{fraction:0{digits}d}" if digits else "")
+
+
 def format_percent(value: Fraction, places: int = 2) -> str:
     """A fraction of one as a percentage for people: ``19/21`` is ``90.48%``."""
     return decimal_text(value * 100, places) + "%"

@@ -36,7 +36,7 @@ from ..files import write_workbook_atomically
 from ..periods import Period
 from ..run import ir
 from ..run.lower import lowered
-from ..values import Missing
+from ..values import Missing, exact_decimal, terminates
 from .layout import rule_formula, unit_of
 from .workbook import NUMBER_FORMATS
 from .workbook import note as _note
@@ -208,7 +208,7 @@ class _Model:
         if type(value) is Missing:
             cell.value = "=NA()"
             return cell
-        if isinstance(value, Fraction) and not _terminates(value):
+        if isinstance(value, Fraction) and not terminates(value):
             cell.value = f"={value.numerator}/{value.denominator}"
             if unit in NUMBER_FORMATS:
                 cell.number_format = NUMBER_FORMATS[unit]
@@ -217,7 +217,7 @@ class _Model:
         if isinstance(value, Fraction):
             from decimal import Decimal
 
-            written.value = Decimal(_decimal(value))  # exact, not rounded to the penny: the model computes with it
+            written.value = Decimal(exact_decimal(value))  # exact, not rounded to the penny: the model computes with it
             if unit in NUMBER_FORMATS:
                 written.number_format = NUMBER_FORMATS[unit]
         return written
@@ -376,8 +376,8 @@ def _literal(value, node: ir.Node) -> str:
     if isinstance(value, Fraction):
         if value.denominator == 1:
             return f"({value.numerator})" if value < 0 else str(value.numerator)
-        if _terminates(value):
-            text = _decimal(value)
+        if terminates(value):
+            text = exact_decimal(value)
             return f"({text})" if value < 0 else text
         return f"({value.numerator}/{value.denominator})"
     if isinstance(value, dt.date):
@@ -388,23 +388,6 @@ def _literal(value, node: ir.Node) -> str:
             raise _NotExpressed("a text longer than 255 characters", "Excel's formulas hold text of at most 255")
         return '"' + text.replace('"', '""') + '"'
     raise _NotExpressed(f"a value of {type(value).__name__}", "no Excel value holds it")
-
-
-def _terminates(value: Fraction) -> bool:
-    denominator = value.denominator
-    for factor in (2, 5):
-        while denominator % factor == 0:
-            denominator //= factor
-    return denominator == 1
-
-
-def _decimal(value: Fraction) -> str:
-    digits = 0
-    while (value * 10**digits).denominator != 1:
-        digits += 1
-    scaled = abs(value.numerator * 10**digits // value.denominator)
-    whole, fraction = divmod(scaled, 10**digits)
-    return f"{'-' if value < 0 else ''}{whole}" + (f".{fraction:0{digits}d}" if digits else "")
 
 
 def _rule_note(decl, formula: str) -> str:

@@ -22,7 +22,7 @@ import attrs
 from ..diagnostics import InputError, suggest
 from ..files import check_regular, write_workbook_atomically
 from ..periods import Period
-from ..values import format_money
+from ..values import exact_decimal, format_money, terminates
 from .checks import RAISE_WITH, SHEET_OF, SHEETS, Checker
 from .convert import SPACES, PercentCell, describe
 from .dataset import ORGANISATION_FIELDS, Dataset, Locate, Organisation, check_organisations
@@ -421,26 +421,11 @@ def _cell_value(value):
         as_float = float(value)
         if Fraction(Decimal(repr(as_float))) == value:  # the float reads back as exactly this value
             return as_float
-        if _terminates(value):
-            return _decimal_string(value)  # text that parse_amount reads back exactly
+        if terminates(value):
+            return exact_decimal(value)  # text that parse_amount reads back exactly
         return format_money(value)
     if isinstance(value, Period):
         return value.label
     return value
 
 
-def _terminates(value: Fraction) -> bool:
-    denominator = value.denominator
-    for factor in (2, 5):
-        while denominator % factor == 0:
-            denominator //= factor
-    return denominator == 1
-
-
-def _decimal_string(value: Fraction) -> str:
-    digits = 0
-    while (value * 10**digits).denominator != 1:
-        digits += 1
-    scaled = abs(value.numerator * 10**digits // value.denominator)
-    whole, fraction = divmod(scaled, 10**digits)
-    return f"{'-' if value < 0 else ''}{whole}.{fraction:0{digits}d}"
