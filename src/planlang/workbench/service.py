@@ -457,42 +457,40 @@ def _by_organisation(comparison, kinds: dict) -> list[dict]:
     return sorted(rows, key=lambda r: (r["name"], -abs(Fraction(r["difference"] or 0)), r["entity"]))
 
 
-def _leaves(node) -> dict[tuple, object]:
-    """The inputs and parameters a derivation reads, by (name, entity, period), with their values."""
-    found, stack, seen = {}, [node], set()
+def _leaf_steps(node):
+    """Each input and parameter step of a derivation, once (a shared step is drawn under several parents)."""
+    stack, seen = [node], set()
     while stack:
         current = stack.pop()
         if id(current) in seen:
             continue
         seen.add(id(current))
         if current.kind in ("input", "parameter"):
-            found[(current.label, current.entity, str(current.period) if current.period else None)] = current.value
+            yield current
         stack.extend(current.children)
-    return found
+
+
+def _leaves(node) -> dict[tuple, object]:
+    """The inputs and parameters a derivation reads, by (name, entity, period), with their values."""
+    return {(leaf.label, leaf.entity, str(leaf.period) if leaf.period else None): leaf.value for leaf in _leaf_steps(node)}
 
 
 def _inputs(node) -> list[dict]:
     """Which inputs and parameters a figure needs: each leaf of its derivation, with its value and where it came
     from (the data's cell or JSON path, the scenario's setting, or the declared default assumed)."""
-    found, stack, seen = {}, [node], set()
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if current.kind in ("input", "parameter"):
-            key = (current.label, current.entity or "", str(current.period) if current.period else "")
-            detail = current.detail
-            setting = detail.get("setting")
-            span = getattr(setting, "span", None)
-            origin = ((f"the scenario's setting at line {span.line}" if span is not None else "the scenario") if setting else
-                      str(detail["origin"]) if detail.get("origin") else
-                      "assumed: the declared default" if detail.get("assumed") else
-                      "the pack" if current.kind == "parameter" else None)
-            found[key] = {"kind": current.kind, "name": current.label, "entity": current.entity,
-                          "period": str(current.period) if current.period else None,
-                          "value": _shown(current.value, current.type), "origin": origin}
-        stack.extend(current.children)
+    found = {}
+    for leaf in _leaf_steps(node):
+        key = (leaf.label, leaf.entity or "", str(leaf.period) if leaf.period else "")
+        detail = leaf.detail
+        setting = detail.get("setting")
+        span = getattr(setting, "span", None)
+        origin = ((f"the scenario's setting at line {span.line}" if span is not None else "the scenario") if setting else
+                  str(detail["origin"]) if detail.get("origin") else
+                  "assumed: the declared default" if detail.get("assumed") else
+                  "the pack" if leaf.kind == "parameter" else None)
+        found[key] = {"kind": leaf.kind, "name": leaf.label, "entity": leaf.entity,
+                      "period": str(leaf.period) if leaf.period else None,
+                      "value": _shown(leaf.value, leaf.type), "origin": origin}
     return [found[k] for k in sorted(found)]
 
 
