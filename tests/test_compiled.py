@@ -128,3 +128,27 @@ def test_without_numba_the_compiled_backend_is_the_vector_backend(policy, monkey
 def test_the_cli_offers_the_compiled_backend():
     assert "compiled" in BACKENDS and "compiled" in bulk.BACKENDS
     assert (ROOT / "pyproject.toml").read_text().count('"numba') == 2  # the fast extra, and the test extra
+
+
+def test_a_policys_text_never_becomes_a_loops_source(monkeypatch, tmp_path):
+    """The loops of the ERF pack on its worked example are generated text only: each passes cache.generated
+    (whole numbers, the generator's names, no strings, no calls but range/min/max/abs), and none holds a
+    declared name, since constants and columns go in as arrays."""
+    from planlang.compiler import compile_pack
+    from planlang.data import load_data
+
+    monkeypatch.setenv("PLANLANG_CACHE", str(tmp_path))
+    sources = []
+    real = cache.kernel_for
+    monkeypatch.setattr(cache, "kernel_for", lambda source: sources.append(source) or real(source))
+    program = compile_pack(ROOT / "policies" / "2021_22")
+    plan = compile_plan(program)
+    dataset = load_data(ROOT / "examples" / "erf_worked_example.json", program)
+    assert_same_results(run(plan, dataset), run(plan, dataset, backend="compiled"))
+    assert sources, "nothing was fused"
+    for source in sources:
+        assert cache.generated(source) == source
+        assert not any(name in source for name in program.declarations if len(name) > 3)
+    with pytest.raises(ValueError, match="the constant 'erf_actual'"):
+        cache.kernel_for(sources[0].replace("k[0]", "'erf_actual'", 1) if "k[0]" in sources[0] else
+                         sources[0] + "    out[0] = 'erf_actual'\n")

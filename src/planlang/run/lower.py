@@ -12,7 +12,7 @@ argument.
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .. import syntax as s
 from ..builtins import BUILTINS
@@ -23,8 +23,14 @@ from ..types import DIMENSIONLESS
 from . import ir
 from .semantics import STRICT, operation_for
 
-if TYPE_CHECKING:
-    from .shared import Shared
+
+class Lowerings(Protocol):
+    """What lowering asks of the machinery shared by a family of plans (:class:`planlang.run.shared.Shared`,
+    which imports this module, so it is named here by what it does): a declaration lowered, or one it
+    already lowered the same for another plan of the family."""
+
+    def declaration(self, program: Program, name: str) -> ir.LoweredDeclaration: ...
+
 
 __all__ = ["lowered", "lower_declaration", "lower_scenario", "lower_expression", "relative_tolerance"]
 
@@ -38,7 +44,7 @@ def relative_tolerance(type: str | None) -> bool:
 _LOWERED: weakref.WeakKeyDictionary[Plan, ir.LoweredPlan] = weakref.WeakKeyDictionary()
 
 
-def lowered(plan: Plan, shared: Shared | None = None) -> ir.LoweredPlan:
+def lowered(plan: Plan, shared: Lowerings | None = None) -> ir.LoweredPlan:
     """The plan's lowered IR, built on first use and shared by every run of the plan.
 
     Given ``shared`` (the machinery of a family of plans), a declaration it already lowered for
@@ -50,7 +56,7 @@ def lowered(plan: Plan, shared: Shared | None = None) -> ir.LoweredPlan:
     return found
 
 
-def _lower_plan(plan: Plan, shared: Shared | None) -> ir.LoweredPlan:
+def _lower_plan(plan: Plan, shared: Lowerings | None) -> ir.LoweredPlan:
     program = plan.program
     pieces = {name: shared.declaration(program, name) if shared is not None else lower_declaration(program, name)
               for name in program.declarations}

@@ -12,6 +12,7 @@ imported only when a loop is first wanted, so a run that never fuses never pays 
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import os
@@ -19,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["available", "kernel_for", "cache_dir"]
+__all__ = ["available", "kernel_for", "cache_dir", "generated"]
 
 HEADER = "# A fused planlang loop, generated: see planlang.run.fused.emit. Safe to delete.\nfrom numba import njit\n\n\n"
 
@@ -42,8 +43,46 @@ def cache_dir() -> Path:
     return Path(base) / "planlang" / "kernels"
 
 
+# What a generated loop may hold: numbers, the generator's own names, arithmetic, comparisons and
+# control flow over them, ``out.shape``, and these calls. A policy's text (names, quoted strings,
+# citations) never becomes source: constants go in through the ``k`` array, and this check holds it.
+_CALLS = frozenset({"range", "min", "max", "abs"})
+_FORBIDDEN = (ast.Import, ast.ImportFrom, ast.ClassDef, ast.AsyncFunctionDef, ast.Lambda, ast.Global, ast.Nonlocal,
+              ast.With, ast.Try, ast.Raise, ast.Delete, ast.Await, ast.Yield, ast.YieldFrom, ast.JoinedStr,
+              ast.Starred, ast.Dict, ast.Set, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def generated(source: str) -> str:
+    r"""``source`` itself, once it is shown to be a loop :mod:`.emit` could have written: one ``def kernel``
+    over whole numbers and the generator's names, nothing from a policy's text.
+
+    >>> generated("def kernel(a0, m0, k, out, miss, defer):\n    for i in range(out.shape[0]):\n        out[i] = a0[i]\n")[:10]
+    'def kernel'
+    >>> generated("def kernel(k, out, miss, defer):\n    out[0] = __import__('os')\n")
+    Traceback (most recent call last):
+    ValueError: not a generated loop: a call of __import__
+    """
+    tree = ast.parse(source)
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef) or tree.body[0].name != "kernel":
+        raise ValueError("not a generated loop: one def kernel(...) expected")
+    for node in ast.walk(tree):
+        if isinstance(node, _FORBIDDEN) or isinstance(node, ast.FunctionDef) and node is not tree.body[0]:
+            raise ValueError(f"not a generated loop: {type(node).__name__}")
+        if isinstance(node, ast.Constant) and type(node.value) not in (int, bool):
+            raise ValueError(f"not a generated loop: the constant {node.value!r}")
+        if isinstance(node, ast.Attribute) and node.attr != "shape":
+            raise ValueError(f"not a generated loop: the attribute {node.attr}")
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in _CALLS):
+            raise ValueError(f"not a generated loop: a call of {ast.unparse(node.func)}")
+        if isinstance(node, ast.Name) and node.id.startswith("_"):
+            raise ValueError(f"not a generated loop: the name {node.id}")
+    return source
+
+
 def kernel_for(source: str):
-    """The compiled loop of ``source`` (a ``def kernel(...)``): from this process, else from disk, else compiled."""
+    """The compiled loop of ``source`` (a ``def kernel(...)``, checked by :func:`generated`): from this process,
+    else from disk, else compiled."""
+    generated(source)
     digest = hashlib.sha256(source.encode()).hexdigest()[:24]
     found = _loaded.get(digest)
     if found is not None:
